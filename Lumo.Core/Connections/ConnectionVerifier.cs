@@ -1,0 +1,68 @@
+using Lumo.Core.Klaviyo;
+using Lumo.Core.Line;
+using Lumo.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Core.Connections;
+
+/// <summary>
+/// Checks stored credentials against the vendors and records the outcome on the workspace or account, so an admin
+/// sees "verified" or the reason it failed. Refused credentials are an outcome; an unreachable vendor is thrown so
+/// the queue retries the check and finally parks it.
+/// </summary>
+public sealed class ConnectionVerifier(
+    WorkspaceStore store, KlaviyoClient klaviyo, LineMessagingClient line, TimeProvider clock, ILogger<ConnectionVerifier> logger)
+{
+    public async Task VerifyAsync(VerifyConnectionsRequest request, CancellationToken cancellationToken)
+    {
+        var workspace = await store.GetWorkspaceIfExistsAsync(request.WorkspaceId, cancellationToken);
+        if (workspace is null)
+        {
+            logger.LogInformation("Workspace {WorkspaceId} no longer exists; nothing to verify", request.WorkspaceId);
+            return;
+        }
+        if (request.AccountId is null)
+            await VerifyKlaviyoAsync(workspace, cancellationToken);
+
+        var accounts = await store.ListAccountsAsync(workspace.Id, cancellationToken);
+        foreach (var account in accounts.Where(a => request.AccountId is null || a.Id == request.AccountId))
+            await VerifyLineAsync(account, cancellationToken);
+    }
+
+    private async Task VerifyKlaviyoAsync(Workspace workspace, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var account = await klaviyo.GetAccountAsync(workspace.Id, cancellationToken);
+            workspace = workspace with { Klaviyo = new(ConnectionStatus.Verified, clock.GetUtcNow(), account.OrganizationName), KlaviyoAccountId = account.Id };
+        }
+        catch (KlaviyoApiException e) when (!e.IsTransient)
+        {
+            logger.LogWarning("Klaviyo refused the API key of workspace {WorkspaceId}: {Status} {Code}", workspace.Id, e.Status, e.Code);
+            workspace = workspace with { Klaviyo = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"Klaviyo answered {e.Status} {e.Code}: {e.Message}") };
+        }
+        await WriteAsync(() => store.UpdateWorkspaceAsync(workspace with { ETag = null }, cancellationToken));
+    }
+
+    private async Task VerifyLineAsync(LineAccount account, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bot = await line.GetBotInfoAsync(new LineAccountRef(account.WorkspaceId, account.Id), cancellationToken);
+            account = account with { Line = new(ConnectionStatus.Verified, clock.GetUtcNow()), BotUserId = bot.UserId, BasicId = bot.BasicId, BotDisplayName = bot.DisplayName };
+        }
+        catch (LineApiException e) when (!e.IsTransient)
+        {
+            logger.LogWarning("LINE refused the access token of account {AccountId}: {Status}", account.Id, e.Status);
+            account = account with { Line = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"LINE answered {e.Status}: {e.Message}") };
+        }
+        await WriteAsync(() => store.UpdateAccountAsync(account with { ETag = null }, cancellationToken));
+    }
+
+    // The row may be deleted while we checked it; then there is nothing to record.
+    private static async Task WriteAsync<T>(Func<Task<T>> write)
+    {
+        try { await write(); }
+        catch (Azure.RequestFailedException e) when (e.Status == 404) { }
+    }
+}

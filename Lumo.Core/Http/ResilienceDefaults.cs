@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Lumo.Core.Http;
+
+internal static class ResilienceDefaults
+{
+    /// <summary>
+    /// The standard resilience handler, kept short: a few retries that honour <c>Retry-After</c>. Longer outages
+    /// are the queue's job (the message comes back and is finally parked in the poison queue), so a call never
+    /// holds a function invocation for long.
+    /// </summary>
+    public static IHttpClientBuilder AddLumoResilience(this IHttpClientBuilder builder)
+    {
+        builder.AddStandardResilienceHandler(options =>
+        {
+            options.Retry.MaxRetryAttempts = 3;
+            options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+            options.Retry.ShouldRetryAfterHeader = true;
+            options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+            options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(40);
+            options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(20);
+        });
+        return builder;
+    }
+}

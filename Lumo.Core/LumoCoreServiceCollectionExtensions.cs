@@ -1,0 +1,49 @@
+using Lumo.Core.Connections;
+using Lumo.Core.Http;
+using Lumo.Core.Klaviyo;
+using Lumo.Core.Line;
+using Lumo.Core.Secrets;
+using Lumo.Core.Storage;
+using Lumo.Core.Workspaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Lumo.Core;
+
+public static class LumoCoreServiceCollectionExtensions
+{
+    /// <summary>Storage, secrets, vendor clients and the use cases, with options validated at start-up.</summary>
+    public static IServiceCollection AddLumoCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddLumoStorage(configuration);
+        services.AddLumoSecrets(configuration);
+
+        services.AddOptions<LineOptions>().BindConfiguration(LineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KlaviyoOptions>().BindConfiguration(KlaviyoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddTransient<LineAuthHandler>();
+        services.AddHttpClient<LineMessagingClient>((provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<LineOptions>>().Value.ApiBaseUrl)
+            .AddHttpMessageHandler<LineAuthHandler>()
+            .AddLumoResilience();
+
+        services.AddTransient<KlaviyoAuthHandler>();
+        services.AddHttpClient<KlaviyoClient>((provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<KlaviyoOptions>>().Value.ApiBaseUrl)
+            .AddHttpMessageHandler<KlaviyoAuthHandler>()
+            .AddLumoResilience();
+
+        services.AddSingleton<WorkspaceStore>();
+        services.AddSingleton<WorkspaceAdministration>();
+        services.AddSingleton<ConnectionVerifier>();
+        return services;
+    }
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, T instance) where T : class
+    {
+        if (!services.Any(d => d.ServiceType == typeof(T)))
+            services.AddSingleton(instance);
+    }
+}

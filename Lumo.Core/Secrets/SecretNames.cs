@@ -1,0 +1,12 @@
+namespace Lumo.Core.Secrets;
+
+/// <summary>
+/// Secret names, valid in Key Vault (letters, digits and dashes, at most 127 characters).
+/// Workspace and account ids are lowercase hex, so the names stay valid.
+/// </summary>
+public static class SecretNames
+{
+    public static string KlaviyoApiKey(string workspaceId) => $"lumo-{workspaceId}-klaviyo-api-key";
+    public static string ChannelSecret(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-secret";
+    public static string ChannelAccessToken(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-access-token";
+}

@@ -1,0 +1,13 @@
+namespace Lumo.Core.Storage;
+
+/// <summary>
+/// Logical queue names. They must equal the <c>queueName</c> in the matching function.json, because the
+/// Functions host (and the standalone trigger runner) drain exactly those queues.
+/// </summary>
+public static class QueueNames
+{
+    public const string VerifyConnections = "verify-connections";
+
+    /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
+    public static string PoisonOf(string queueName) => queueName + "-poison";
+}

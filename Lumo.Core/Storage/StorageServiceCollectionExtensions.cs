@@ -1,0 +1,49 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lumo.Core.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>Registers Table and Queue clients from the <c>AzureWebJobsStorage</c> settings.</summary>
+    public static IServiceCollection AddLumoStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = ReadOptions(configuration);
+        if (options.UsesIdentity && options.AccountName is null && options.TableServiceUri is null)
+            throw new InvalidOperationException(StorageOptions.MissingMessage);
+
+        services.AddSingleton(options);
+        services.AddSingleton(_ => options.UsesIdentity
+            ? new TableServiceClient(options.ResolveTableUri(), Credential(options))
+            : new TableServiceClient(options.ConnectionString));
+        services.AddSingleton(_ => options.UsesIdentity
+            ? new QueueServiceClient(options.ResolveQueueUri(), Credential(options), QueueOptions())
+            : new QueueServiceClient(options.ConnectionString, QueueOptions()));
+        services.AddSingleton<LumoTables>();
+        services.AddSingleton<LumoQueues>();
+        return services;
+    }
+
+    internal static StorageOptions ReadOptions(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(StorageOptions.ConnectionName);
+        return new StorageOptions
+        {
+            ConnectionString = section.Value,
+            AccountName = section["accountName"],
+            TableServiceUri = section["tableServiceUri"] is { Length: > 0 } t ? new Uri(t) : null,
+            QueueServiceUri = section["queueServiceUri"] is { Length: > 0 } q ? new Uri(q) : null,
+            ClientId = section["clientId"],
+            NamePrefix = configuration["Lumo:Storage:NamePrefix"] ?? "",
+        };
+    }
+
+    private static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+
+    private static TokenCredential Credential(StorageOptions options) =>
+        new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ClientId });
+}

@@ -1,0 +1,47 @@
+namespace Lumo.Core.Workspaces;
+
+/// <summary>A merchant's workspace: one Klaviyo account and N LINE Official Accounts.</summary>
+public sealed record Workspace
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public ConnectionState Klaviyo { get; init; } = ConnectionState.Unverified;
+    /// <summary>Klaviyo's own id of the connected account, learnt when the API key is verified.</summary>
+    public string? KlaviyoAccountId { get; init; }
+    /// <summary>
+    /// The ordinal the next LINE account gets. Ordinals are never reused: merchants' segments are built on
+    /// "LINE User ID 2", and a new account must not inherit the data of a removed one.
+    /// </summary>
+    public int NextAccountOrdinal { get; init; } = 1;
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public string? ETag { get; init; }
+}
+
+/// <summary>A LINE Official Account (Messaging API channel) connected to a workspace.</summary>
+public sealed record LineAccount
+{
+    public required string Id { get; init; }
+    public required string WorkspaceId { get; init; }
+    public required string Name { get; init; }
+    /// <summary>1 for the first connected account, N for the Nth; decides the property-name suffix.</summary>
+    public required int Ordinal { get; init; }
+    public required string ChannelId { get; init; }
+    public ConnectionState Line { get; init; } = ConnectionState.Unverified;
+    public string? BotUserId { get; init; }
+    public string? BasicId { get; init; }
+    public string? BotDisplayName { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public string? ETag { get; init; }
+
+    public LinePropertyNames PropertyNames => LinePropertyNames.ForOrdinal(Ordinal);
+}
+
+public enum ConnectionStatus { Unverified, Verified, Failed }
+
+/// <summary>What the last credential check of a vendor connection found.</summary>
+public sealed record ConnectionState(ConnectionStatus Status, DateTimeOffset? CheckedAt = null, string? Detail = null)
+{
+    public static readonly ConnectionState Unverified = new(ConnectionStatus.Unverified);
+}
