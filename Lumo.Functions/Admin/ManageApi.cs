@@ -1,0 +1,30 @@
+using Lumo.Functions.Hosting;
+
+namespace Lumo.Functions.Admin;
+
+/// <summary>The admin HTTP API under <c>/api/manage</c> (function ManageApi, <c>authLevel: admin</c>).</summary>
+public static class ManageApi
+{
+    public const string RoutePrefix = "/api/manage";
+
+    public static IServiceCollection AddManageApi(this IServiceCollection services, HostingMode mode)
+    {
+        var options = services.AddOptions<AdminKeyOptions>().BindConfiguration(AdminKeyOptions.Section);
+        if (mode.IsStandalone)
+            options.Validate(o => o.Key is { Length: >= AdminKeyOptions.MinimumLength },
+                    $"Standalone mode needs an admin key: set Lumo__Admin__Key to at least {AdminKeyOptions.MinimumLength} characters.")
+                .ValidateOnStart();
+        services.AddSingleton<AdminKeyFilter>();
+        services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/manage", StringComparison.Ordinal) == true);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapManageApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup(RoutePrefix).AddEndpointFilter<AdminKeyFilter>();
+        group.MapOpenApi("/openapi.json");
+        group.MapWorkspaceEndpoints();
+        group.MapParkedMessageEndpoints();
+        return routes;
+    }
+}

@@ -1,0 +1,30 @@
+using Lumo.Functions.Hosting.Standalone;
+
+namespace Lumo.Functions.Hosting;
+
+public static class CustomHandlerHosting
+{
+    /// <summary>
+    /// Binds Kestrel where the Functions host expects us (loopback, <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>), or — with no
+    /// host present — reads local.settings.json, listens on the configured local URL and starts the standalone trigger runner.
+    /// </summary>
+    public static WebApplicationBuilder AddCustomHandlerHosting(this WebApplicationBuilder builder)
+    {
+        var mode = HostingMode.From(builder.Configuration);
+        builder.Services.AddSingleton(mode);
+        builder.Services.AddSingleton(_ => FunctionManifest.FromAppBase());
+        builder.Services.AddProblemDetails();
+
+        if (mode.IsUnderFunctionsHost)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{mode.CustomHandlerPort}");
+            return builder;
+        }
+
+        builder.Configuration.AddLocalSettings(Directory.GetCurrentDirectory());
+        if (builder.Configuration["Lumo:Standalone:Urls"] is { Length: > 0 } urls)
+            builder.WebHost.UseUrls(urls);
+        builder.Services.AddStandaloneTriggerRunner(builder.Configuration);
+        return builder;
+    }
+}

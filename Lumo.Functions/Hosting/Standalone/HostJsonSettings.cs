@@ -1,0 +1,24 @@
+using System.Text.Json.Nodes;
+
+namespace Lumo.Functions.Hosting.Standalone;
+
+/// <summary>
+/// The parts of host.json the standalone runner imitates, with the Functions host's defaults
+/// (https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue#hostjson-settings).
+/// </summary>
+public sealed record HostJsonSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, int BatchSize, TimeSpan MaxPollingInterval)
+{
+    public static readonly HostJsonSettings Defaults = new(5, TimeSpan.Zero, 16, TimeSpan.FromMinutes(1));
+
+    public static HostJsonSettings Read(string appRoot)
+    {
+        var path = Path.Combine(appRoot, "host.json");
+        if (!File.Exists(path)) return Defaults;
+        var queues = JsonNode.Parse(File.ReadAllText(path))?["extensions"]?["queues"];
+        return new HostJsonSettings(
+            queues?["maxDequeueCount"]?.GetValue<int>() ?? Defaults.MaxDequeueCount,
+            TimeSpan.TryParse(queues?["visibilityTimeout"]?.GetValue<string>(), out var visibility) ? visibility : Defaults.VisibilityTimeout,
+            queues?["batchSize"]?.GetValue<int>() ?? Defaults.BatchSize,
+            TimeSpan.TryParse(queues?["maxPollingInterval"]?.GetValue<string>(), out var polling) ? polling : Defaults.MaxPollingInterval);
+    }
+}

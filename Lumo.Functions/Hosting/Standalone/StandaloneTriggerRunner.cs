@@ -1,0 +1,60 @@
+using Lumo.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Lumo.Functions.Hosting.Standalone;
+
+/// <summary>
+/// Stands in for the Functions host where none runs: reads the same function.json files, fires the timers and
+/// drains the queues, delivering the host's envelopes to the same <c>/{FunctionName}</c> endpoints. Registered only
+/// in standalone mode, and it refuses to start if a host is present, since every instance would fire every timer.
+/// </summary>
+internal sealed class StandaloneTriggerRunner(
+    FunctionManifest manifest, HostingMode mode, LumoQueues queues, TriggerDelivery delivery, IConfiguration configuration,
+    TimeProvider clock, IHostApplicationLifetime lifetime, ILoggerFactory loggers) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var logger = loggers.CreateLogger<StandaloneTriggerRunner>();
+        if (mode.IsUnderFunctionsHost)
+        {
+            logger.LogError("The standalone trigger runner must not run under the Functions host; it stays off");
+            return;
+        }
+        // Deliveries go to our own HTTP endpoints, which exist only once the server has started.
+        if (!await WaitForStartAsync(stoppingToken)) return;
+
+        var settings = HostJsonSettings.Read(AppContext.BaseDirectory);
+        var runs = new List<Task>();
+        foreach (var function in manifest.Functions)
+        {
+            var functionLogger = loggers.CreateLogger("Lumo.Standalone." + function.Name);
+            if (function.IsQueue)
+                runs.Add(new QueueTriggerPump(function, queues, delivery, settings, clock, functionLogger).RunAsync(stoppingToken));
+            else if (function.IsTimer)
+                runs.Add(new TimerTriggerSchedule(function, configuration, delivery, clock, functionLogger).RunAsync(stoppingToken));
+        }
+        logger.LogWarning("Standalone mode: no Functions host present, this process runs {Count} timer and queue triggers itself", runs.Count);
+        await Task.WhenAll(runs);
+    }
+
+    private async Task<bool> WaitForStartAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled());
+        try { await started.Task; return true; }
+        catch (TaskCanceledException) { return false; }
+    }
+}
+
+internal static class StandaloneServiceCollectionExtensions
+{
+    public static IServiceCollection AddStandaloneTriggerRunner(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TriggerDeliveryOptions>();
+        services.AddSingleton<TriggerDelivery>();
+        if (configuration.GetValue("Lumo:Standalone:RunTriggers", true))
+            services.AddHostedService<StandaloneTriggerRunner>();
+        return services;
+    }
+}

@@ -1,0 +1,25 @@
+using Lumo.Core;
+using Lumo.Functions.Admin;
+using Lumo.Functions.Connections;
+using Lumo.Functions.Hosting;
+using Lumo.Functions.Operations;
+using Lumo.Functions.Telemetry;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddCustomHandlerHosting();
+builder.AddLumoTelemetry();
+builder.Services.AddLumoCore(builder.Configuration);
+builder.Services.AddManageApi(HostingMode.From(builder.Configuration));
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapCustomHandlerProtocol();
+app.MapHealthEndpoint();
+app.MapManageApi();
+app.MapVerifyConnectionsFunction();
+app.MapHeartbeatFunction();
+app.Run();
+
+/// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>
+public partial class Program;
