@@ -1,0 +1,68 @@
+namespace Lumo.Sandbox.Infrastructure;
+
+/// <summary>
+/// A fault to inject at a rate (0..1) into requests of one vendor, optionally only under a path prefix.
+/// <see cref="FailAfterProcessingRate"/> is the nastiest: the request takes effect, then the caller sees a 500,
+/// which is what exactly-once code must survive.
+/// </summary>
+public sealed record FaultRule
+{
+    public string Vendor { get; init; } = "*";
+    public string? PathPrefix { get; init; }
+    public double TooManyRequestsRate { get; init; }
+    public int RetryAfterSeconds { get; init; } = 1;
+    public double ServerErrorRate { get; init; }
+    public double ServiceUnavailableRate { get; init; }
+    public double DropConnectionRate { get; init; }
+    public double FailAfterProcessingRate { get; init; }
+    public double LatencyRate { get; init; }
+    public int LatencyMilliseconds { get; init; }
+}
+
+public enum FaultKind { None, TooManyRequests, ServerError, ServiceUnavailable, DropConnection }
+
+public sealed record FaultDecision(FaultKind Before, TimeSpan Latency, bool FailAfterProcessing, int RetryAfterSeconds)
+{
+    public static readonly FaultDecision None = new(FaultKind.None, TimeSpan.Zero, false, 0);
+}
+
+/// <summary>Decides, per request, which configured fault (if any) hits it, and counts what it injected.</summary>
+public sealed class FaultInjector
+{
+    private readonly object _gate = new();
+    private List<FaultRule> _rules = [];
+    private Random _random = new(1234);
+    public long Injected;
+
+    public void Set(IEnumerable<FaultRule> rules, int? seed = null)
+    {
+        lock (_gate)
+        {
+            _rules = rules.ToList();
+            if (seed is not null) _random = new Random(seed.Value);
+        }
+    }
+
+    public void Clear() => Set([]);
+
+    public FaultDecision Decide(string vendor, string path)
+    {
+        lock (_gate)
+        {
+            var rule = _rules.FirstOrDefault(r => (r.Vendor == "*" || r.Vendor == vendor) && (r.PathPrefix is null || path.StartsWith(r.PathPrefix, StringComparison.Ordinal)));
+            if (rule is null) return FaultDecision.None;
+            var latency = _random.NextDouble() < rule.LatencyRate ? TimeSpan.FromMilliseconds(rule.LatencyMilliseconds) : TimeSpan.Zero;
+            var roll = _random.NextDouble();
+            var kind = FaultKind.None;
+            foreach (var (rate, candidate) in new[] { (rule.TooManyRequestsRate, FaultKind.TooManyRequests), (rule.ServerErrorRate, FaultKind.ServerError),
+                         (rule.ServiceUnavailableRate, FaultKind.ServiceUnavailable), (rule.DropConnectionRate, FaultKind.DropConnection) })
+            {
+                if (roll < rate) { kind = candidate; break; }
+                roll -= rate;
+            }
+            var failAfter = kind == FaultKind.None && _random.NextDouble() < rule.FailAfterProcessingRate;
+            if (kind != FaultKind.None || failAfter) Interlocked.Increment(ref Injected);
+            return new FaultDecision(kind, latency, failAfter, rule.RetryAfterSeconds);
+        }
+    }
+}

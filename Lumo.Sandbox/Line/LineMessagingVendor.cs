@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+using Lumo.Sandbox.Infrastructure;
+using Lumo.Sandbox.Specs;
+
+namespace Lumo.Sandbox.Line;
+
+/// <summary>The LINE Messaging API's auth (channel access token), limits and error shape.</summary>
+public sealed class LineMessagingVendor(LineState state) : ISimulatedVendor
+{
+    // https://developers.line.biz/en/reference/messaging-api/#rate-limits (per channel)
+    private static readonly RateLimit Standard = new("line:standard", 2_000);
+    private static readonly RateLimit Multicast = new("line:multicast", 200);
+    private static readonly RateLimit BroadcastOrNarrowcast = new("line:broadcast", 0, PerHour: 60);
+
+    public string Name => "line";
+    public bool Owns(PathString path) => path.StartsWithSegments("/v2/bot");
+    public SpecDocument? Spec => SpecLibrary.LineMessagingApi;
+    public string MediaType => "application/json";
+
+    public string? Authenticate(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) && state.ChannelsByToken.TryGetValue(header[7..], out var channel)
+            ? channel.ChannelId : null;
+    }
+
+    public RateLimit? LimitFor(string method, string pathTemplate) => pathTemplate switch
+    {
+        "/v2/bot/message/multicast" => Multicast,
+        "/v2/bot/message/broadcast" or "/v2/bot/message/narrowcast" => BroadcastOrNarrowcast,
+        _ => Standard,
+    };
+
+    public IResult Error(int status, string message, IReadOnlyList<string>? details = null, TimeSpan? retryAfter = null)
+    {
+        var body = new JsonObject { ["message"] = message };
+        if (details is { Count: > 0 })
+            body["details"] = new JsonArray(details.Select(d =>
+            {
+                var split = d.IndexOf(": ", StringComparison.Ordinal);
+                return (JsonNode)new JsonObject { ["message"] = split < 0 ? d : d[(split + 2)..], ["property"] = split < 0 ? "" : d[..split].TrimStart('$', '.') };
+            }).ToArray());
+        return JsonBodies.Json(body, status, "application/json", retryAfter);
+    }
+}
