@@ -5,7 +5,6 @@ using Lumo.Core.Line;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -14,11 +13,11 @@ namespace Lumo.Core;
 public static class LumoCoreServiceCollectionExtensions
 {
     /// <summary>Storage, secrets, vendor clients and the use cases, with options validated at start-up.</summary>
-    public static IServiceCollection AddLumoCore(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddLumoCore(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddLumoStorage(configuration);
-        services.AddLumoSecrets(configuration);
+        services.AddLumoStorage();
+        services.AddLumoSecrets();
 
         services.AddOptions<LineOptions>().BindConfiguration(LineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KlaviyoOptions>().BindConfiguration(KlaviyoOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -8,7 +8,7 @@ using Lumo.Functions.Telemetry;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCustomHandlerHosting();
 builder.AddLumoTelemetry();
-builder.Services.AddLumoCore(builder.Configuration);
+builder.Services.AddLumoCore();
 builder.Services.AddManageApi(HostingMode.From(builder.Configuration));
 
 var app = builder.Build();

@@ -1,4 +1,3 @@
-using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
@@ -12,13 +11,14 @@ public static class SecretsServiceCollectionExtensions
     public const string VaultUriSetting = "Lumo:KeyVault:VaultUri";
 
     /// <summary>Key Vault when <c>Lumo:KeyVault:VaultUri</c> is set, the development store otherwise.</summary>
-    public static IServiceCollection AddLumoSecrets(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddLumoSecrets(this IServiceCollection services)
     {
         services.AddMemoryCache();
-        var vaultUri = configuration[VaultUriSetting];
-        var clientId = configuration["Lumo:KeyVault:ClientId"];
         services.AddSingleton<ISecretStore>(provider =>
         {
+            var configuration = provider.GetRequiredService<IConfiguration>();
+            var vaultUri = configuration[VaultUriSetting];
+            var clientId = configuration["Lumo:KeyVault:ClientId"];
             var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Lumo.Secrets");
             ISecretStore backend;
             if (string.IsNullOrWhiteSpace(vaultUri))
@@ -29,8 +29,7 @@ public static class SecretsServiceCollectionExtensions
             else
             {
                 logger.LogInformation("Secrets are kept in Azure Key Vault {VaultUri}", vaultUri);
-                var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
-                backend = new KeyVaultSecretStore(new SecretClient(new Uri(vaultUri), credential));
+                backend = new KeyVaultSecretStore(new SecretClient(new Uri(vaultUri), AzureCredentials.Create(clientId)));
             }
             return new CachingSecretStore(backend, provider.GetRequiredService<IMemoryCache>());
         });

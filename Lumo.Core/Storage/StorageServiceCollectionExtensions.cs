@@ -1,6 +1,5 @@
 using Azure.Core;
 using Azure.Data.Tables;
-using Azure.Identity;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,17 +9,14 @@ namespace Lumo.Core.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>Registers Table and Queue clients from the <c>AzureWebJobsStorage</c> settings.</summary>
-    public static IServiceCollection AddLumoStorage(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddLumoStorage(this IServiceCollection services)
     {
-        var options = ReadOptions(configuration);
-        if (options.UsesIdentity && options.AccountName is null && options.TableServiceUri is null)
-            throw new InvalidOperationException(StorageOptions.MissingMessage);
-
-        services.AddSingleton(options);
-        services.AddSingleton(_ => options.UsesIdentity
+        // Read when first needed, not now: hosts (and test factories) may still add configuration after this call.
+        services.AddSingleton(provider => ReadOptions(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(provider => provider.GetRequiredService<StorageOptions>() is var options && options.UsesIdentity
             ? new TableServiceClient(options.ResolveTableUri(), Credential(options))
             : new TableServiceClient(options.ConnectionString));
-        services.AddSingleton(_ => options.UsesIdentity
+        services.AddSingleton(provider => provider.GetRequiredService<StorageOptions>() is var options && options.UsesIdentity
             ? new QueueServiceClient(options.ResolveQueueUri(), Credential(options), QueueOptions())
             : new QueueServiceClient(options.ConnectionString, QueueOptions()));
         services.AddSingleton<LumoTables>();
@@ -31,7 +27,7 @@ public static class StorageServiceCollectionExtensions
     internal static StorageOptions ReadOptions(IConfiguration configuration)
     {
         var section = configuration.GetSection(StorageOptions.ConnectionName);
-        return new StorageOptions
+        var options = new StorageOptions
         {
             ConnectionString = section.Value,
             AccountName = section["accountName"],
@@ -40,10 +36,12 @@ public static class StorageServiceCollectionExtensions
             ClientId = section["clientId"],
             NamePrefix = configuration["Lumo:Storage:NamePrefix"] ?? "",
         };
+        if (string.IsNullOrEmpty(options.ConnectionString) && options.AccountName is null && (options.TableServiceUri is null || options.QueueServiceUri is null))
+            throw new InvalidOperationException(StorageOptions.MissingMessage);
+        return options;
     }
 
     private static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
 
-    private static TokenCredential Credential(StorageOptions options) =>
-        new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ClientId });
+    private static TokenCredential Credential(StorageOptions options) => AzureCredentials.Create(options.ClientId);
 }

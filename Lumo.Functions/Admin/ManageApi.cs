@@ -15,6 +15,8 @@ public static class ManageApi
                     $"Standalone mode needs an admin key: set Lumo__Admin__Key to at least {AdminKeyOptions.MinimumLength} characters.")
                 .ValidateOnStart();
         services.AddSingleton<AdminKeyFilter>();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(
+            new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/manage", StringComparison.Ordinal) == true);
         return services;
     }

@@ -14,6 +14,7 @@ public static class CustomHandlerHosting
         builder.Services.AddSingleton(mode);
         builder.Services.AddSingleton(_ => FunctionManifest.FromAppBase());
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         if (mode.IsUnderFunctionsHost)
         {

@@ -25,10 +25,8 @@ public static class TelemetryExtensions
 
         if (!string.IsNullOrEmpty(connectionString))
         {
-            var credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
-            {
-                ManagedIdentityClientId = builder.Configuration["AZURE_CLIENT_ID"],
-            });
+            // Application Insights with local auth off takes Entra ID tokens only.
+            var credential = Lumo.Core.AzureCredentials.Create(builder.Configuration["AZURE_CLIENT_ID"]);
             otel.WithTracing(t => t.AddAzureMonitorTraceExporter(o => { o.ConnectionString = connectionString; o.Credential = credential; }))
                 .WithMetrics(m => m.AddAzureMonitorMetricExporter(o => { o.ConnectionString = connectionString; o.Credential = credential; }));
             builder.Logging.AddOpenTelemetry(o => o.AddAzureMonitorLogExporter(e => { e.ConnectionString = connectionString; e.Credential = credential; }));

@@ -24,7 +24,7 @@ public static class SandboxControlEndpoints
     public sealed record GroupSeed(string? Id, string Name, List<string> ProfileIds);
     public sealed record FormSeed(string? Id, string Name, string? Status);
     public sealed record FaultSettings(List<FaultRule> Rules, int? Seed);
-    public sealed record LimitSettings(int PerSecond, int PerMinute, int PerHour);
+    public sealed record LimitSettings(int PerSecond, int PerMinute, int PerHour, string? Caller);
 
     public static IEndpointRouteBuilder MapSandboxControl(this IEndpointRouteBuilder routes)
     {
@@ -104,7 +104,7 @@ public static class SandboxControlEndpoints
         sandbox.MapDelete("/faults", (FaultInjector faults) => { faults.Clear(); return Results.NoContent(); });
         sandbox.MapPut("/ratelimits/{bucket}", (string bucket, LimitSettings limit, RateLimiter limiter) =>
         {
-            limiter.Override(new RateLimit(bucket, limit.PerSecond, limit.PerMinute, limit.PerHour));
+            limiter.Override(new RateLimit(bucket, limit.PerSecond, limit.PerMinute, limit.PerHour), limit.Caller);
             return Results.NoContent();
         });
         sandbox.MapDelete("/ratelimits", (RateLimiter limiter) => { limiter.ClearOverrides(); return Results.NoContent(); });

@@ -9,6 +9,8 @@ public sealed record FaultRule
 {
     public string Vendor { get; init; } = "*";
     public string? PathPrefix { get; init; }
+    /// <summary>Only requests of this channel or account (so that parallel tests do not disturb each other).</summary>
+    public string? Caller { get; init; }
     public double TooManyRequestsRate { get; init; }
     public int RetryAfterSeconds { get; init; } = 1;
     public double ServerErrorRate { get; init; }
@@ -45,11 +47,22 @@ public sealed class FaultInjector
 
     public void Clear() => Set([]);
 
-    public FaultDecision Decide(string vendor, string path)
+    public void Add(FaultRule rule)
+    {
+        lock (_gate) _rules = [.. _rules, rule];
+    }
+
+    public void Remove(Func<FaultRule, bool> match)
+    {
+        lock (_gate) _rules = _rules.Where(r => !match(r)).ToList();
+    }
+
+    public FaultDecision Decide(string vendor, string caller, string path)
     {
         lock (_gate)
         {
-            var rule = _rules.FirstOrDefault(r => (r.Vendor == "*" || r.Vendor == vendor) && (r.PathPrefix is null || path.StartsWith(r.PathPrefix, StringComparison.Ordinal)));
+            var rule = _rules.FirstOrDefault(r => (r.Vendor == "*" || r.Vendor == vendor) && (r.Caller is null || r.Caller == caller)
+                                                  && (r.PathPrefix is null || path.StartsWith(r.PathPrefix, StringComparison.Ordinal)));
             if (rule is null) return FaultDecision.None;
             var latency = _random.NextDouble() < rule.LatencyRate ? TimeSpan.FromMilliseconds(rule.LatencyMilliseconds) : TimeSpan.Zero;
             var roll = _random.NextDouble();

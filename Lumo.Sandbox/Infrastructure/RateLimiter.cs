@@ -12,21 +12,25 @@ public sealed record RateLimit(string Bucket, int PerSecond, int PerMinute = 0, 
 public sealed class RateLimiter(TimeProvider clock)
 {
     private readonly ConcurrentDictionary<(string Caller, string Bucket), Windows> _windows = new();
-    private readonly ConcurrentDictionary<string, RateLimit> _overrides = new();
+    private readonly ConcurrentDictionary<(string? Caller, string Bucket), RateLimit> _overrides = new();
     public readonly ConcurrentDictionary<string, long> Accepted = new();
     public readonly ConcurrentDictionary<string, long> Limited = new();
 
-    /// <summary>Replaces a bucket's published limit (tests that want a 429 without thousands of calls).</summary>
-    public void Override(RateLimit limit) => _overrides[limit.Bucket] = limit;
+    /// <summary>
+    /// Replaces a bucket's published limit, for one caller or for all (tests that want a 429 without thousands of calls).
+    /// </summary>
+    public void Override(RateLimit limit, string? caller = null) => _overrides[(caller, limit.Bucket)] = limit;
 
     public void ClearOverrides() => _overrides.Clear();
 
-    public RateLimit Effective(RateLimit published) => _overrides.TryGetValue(published.Bucket, out var o) ? o : published;
+    public RateLimit Effective(RateLimit published, string caller) =>
+        _overrides.TryGetValue((caller, published.Bucket), out var mine) ? mine
+        : _overrides.TryGetValue((null, published.Bucket), out var all) ? all : published;
 
     /// <summary>True when the call fits; otherwise how long until it would.</summary>
     public bool TryAcquire(string caller, RateLimit published, out TimeSpan retryAfter, out int remaining)
     {
-        var limit = Effective(published);
+        var limit = Effective(published, caller);
         var windows = _windows.GetOrAdd((caller, limit.Bucket), _ => new Windows());
         var now = clock.GetUtcNow();
         lock (windows)

@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 namespace Lumo.Sandbox.Infrastructure;
 
 /// <summary>
-/// Everything a real API does before and after its handler, in the real order: injected latency and faults,
-/// authentication, the published rate limit (429 with <c>Retry-After</c>), validation of the request body against the
+/// Everything a real API does before and after its handler: authentication, injected latency and faults (which
+/// can target one caller), the published rate limit (429 with <c>Retry-After</c>), validation of the request body against the
 /// vendor's OpenAPI document (400 in the vendor's error shape), and validation of our own answer against the same
 /// document. Violations either way are recorded for the contract tests.
 /// </summary>
@@ -24,7 +24,15 @@ public sealed class VendorGateway(RequestDelegate next, IEnumerable<ISimulatedVe
             return;
         }
         var path = context.Request.Path.Value!;
-        var decision = faults.Decide(vendor.Name, path);
+        var caller = vendor.Authenticate(context);
+        if (caller is null)
+        {
+            await Write(context, vendor.Error(401, "Authentication failed: the credentials are missing or not valid."));
+            return;
+        }
+        context.Items[SandboxItems.Caller] = caller;
+
+        var decision = faults.Decide(vendor.Name, caller, path);
         if (decision.Latency > TimeSpan.Zero) await Task.Delay(decision.Latency, context.RequestAborted);
         switch (decision.Before)
         {
@@ -43,23 +51,16 @@ public sealed class VendorGateway(RequestDelegate next, IEnumerable<ISimulatedVe
         }
 
         var operation = vendor.Spec?.FindOperation(context.Request.Method, path);
-        var caller = vendor.Authenticate(context);
-        if (caller is null)
-        {
-            await Write(context, vendor.Error(401, "Authentication failed: the credentials are missing or not valid."));
-            return;
-        }
-        context.Items[SandboxItems.Caller] = caller;
-
         if (vendor.LimitFor(context.Request.Method, operation?.PathTemplate ?? path) is { } limit)
         {
             if (!limiter.TryAcquire(caller, limit, out var wait, out var remaining))
             {
                 var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-                await Write(context, vendor.Error(429, $"Rate limit exceeded ({limiter.Effective(limit).Bucket}). Expected available in {seconds} second(s).", retryAfter: TimeSpan.FromSeconds(seconds)));
+                await Write(context, vendor.Error(429, $"Rate limit exceeded ({limit.Bucket}). Expected available in {seconds} second(s).", retryAfter: TimeSpan.FromSeconds(seconds)));
                 return;
             }
-            context.Response.Headers["RateLimit-Limit"] = limiter.Effective(limit).PerMinute > 0 ? limiter.Effective(limit).PerMinute.ToString() : limiter.Effective(limit).PerSecond.ToString();
+            var effective = limiter.Effective(limit, caller);
+            context.Response.Headers["RateLimit-Limit"] = (effective.PerMinute > 0 ? effective.PerMinute : effective.PerSecond).ToString();
             context.Response.Headers["RateLimit-Remaining"] = remaining.ToString();
         }
 

@@ -1,0 +1,68 @@
+using System.Net.Http.Headers;
+using Lumo.Functions.Hosting.Standalone;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lumo.Tests.Infrastructure;
+
+/// <summary>
+/// The real function app pipeline in memory (standalone mode), on the shared Azurite with a table/queue prefix of
+/// its own, calling the shared sandbox. The standalone trigger runner runs unless a test turns it off, delivering
+/// to this in-memory server exactly as it would over loopback.
+/// </summary>
+public sealed class LumoApp : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+    private readonly string _storage;
+    private readonly Uri _sandbox;
+    private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
+    private LumoApp(string storage, Uri sandbox, Dictionary<string, string?> settings, Action<IServiceCollection>? services)
+    {
+        _storage = storage;
+        _sandbox = sandbox;
+        _settings = settings;
+        _services = services;
+    }
+
+    public string Prefix { get; } = "t" + SandboxTenant.Hex(5);
+
+    public static async Task<LumoApp> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var app = new LumoApp(await TestEnvironment.StorageConnectionStringAsync(), (await TestEnvironment.SandboxAsync()).BaseUrl,
+            new Dictionary<string, string?>(settings ?? []) { ["Lumo:Standalone:RunTriggers"] = runTriggers.ToString() }, services);
+        app.StartServer();
+        return app;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("AzureWebJobsStorage", _storage);
+        builder.UseSetting("Lumo:Storage:NamePrefix", Prefix);
+        builder.UseSetting("Lumo:Line:ApiBaseUrl", _sandbox.ToString());
+        builder.UseSetting("Lumo:Klaviyo:ApiBaseUrl", _sandbox.ToString());
+        builder.UseSetting("Lumo:Admin:Key", AdminKey);
+        builder.UseSetting("Lumo:KeyVault:VaultUri", "");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.Configure<TriggerDeliveryOptions>(o => o.HandlerFactory = () => Server.CreateHandler());
+            _services?.Invoke(services);
+        });
+    }
+
+    /// <summary>A client that sends the admin key the way Functions keys are sent.</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+}
