@@ -29,12 +29,14 @@ public sealed class SandboxHost : IAsyncDisposable
     public FaultInjector Faults => State.Faults;
     public RateLimiter Limiter => State.Limiter;
     public ContractViolations Violations => State.Violations;
+    public RequestLog Requests => State.Requests;
 
     /// <summary>Everything the simulators hold, for resetting and for tests to look into.</summary>
-    public sealed record Services(LineState Line, KlaviyoState Klaviyo, FaultInjector Faults, RateLimiter Limiter, ContractViolations Violations)
+    public sealed record Services(LineState Line, KlaviyoState Klaviyo, FaultInjector Faults, RateLimiter Limiter, ContractViolations Violations, RequestLog Requests)
     {
         public void ResetAll()
         {
+            Requests.Clear();
             Line.Reset();
             Klaviyo.Reset();
             Faults.Clear();
@@ -54,6 +56,7 @@ public sealed class SandboxHost : IAsyncDisposable
         builder.Services.AddSingleton<FaultInjector>();
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddSingleton<ContractViolations>();
+        builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddSingleton<Services>();
         builder.Services.AddSingleton<LineMessagingVendor>();
         builder.Services.AddSingleton<LineLoginVendor>();

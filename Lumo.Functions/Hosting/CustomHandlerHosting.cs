@@ -25,7 +25,7 @@ public static class CustomHandlerHosting
         builder.Configuration.AddLocalSettings(Directory.GetCurrentDirectory());
         if (builder.Configuration["Lumo:Standalone:Urls"] is { Length: > 0 } urls)
             builder.WebHost.UseUrls(urls);
-        builder.Services.AddStandaloneTriggerRunner(builder.Configuration);
+        builder.Services.AddStandaloneTriggerRunner();
         return builder;
     }
 }

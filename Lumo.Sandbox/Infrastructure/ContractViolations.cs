@@ -13,3 +13,15 @@ public sealed class ContractViolations
     public void Add(ContractViolation violation) => _all.Enqueue(violation);
     public void Clear() => _all.Clear();
 }
+
+/// <summary>How many requests each caller made to each operation (after authentication), for exact-count assertions.</summary>
+public sealed class RequestLog
+{
+    private readonly ConcurrentDictionary<(string Caller, string Method, string Operation), long> _counts = new();
+
+    public void Count(string caller, string method, string operation) => _counts.AddOrUpdate((caller, method, operation), 1, (_, n) => n + 1);
+
+    public long CountOf(string caller, string method, string operation) => _counts.TryGetValue((caller, method, operation), out var n) ? n : 0;
+
+    public void Clear() => _counts.Clear();
+}

@@ -11,7 +11,7 @@ namespace Lumo.Sandbox.Infrastructure;
 /// document. Violations either way are recorded for the contract tests.
 /// </summary>
 public sealed class VendorGateway(RequestDelegate next, IEnumerable<ISimulatedVendor> vendors, FaultInjector faults, RateLimiter limiter,
-    ContractViolations violations, ILogger<VendorGateway> logger)
+    ContractViolations violations, RequestLog requests, ILogger<VendorGateway> logger)
 {
     private const int MaxBodyBytes = 5 * 1024 * 1024 + 64 * 1024;
 
@@ -32,6 +32,8 @@ public sealed class VendorGateway(RequestDelegate next, IEnumerable<ISimulatedVe
         }
         context.Items[SandboxItems.Caller] = caller;
 
+        var operation = vendor.Spec?.FindOperation(context.Request.Method, path);
+        requests.Count(caller, context.Request.Method, operation?.PathTemplate ?? path);
         var decision = faults.Decide(vendor.Name, caller, path);
         if (decision.Latency > TimeSpan.Zero) await Task.Delay(decision.Latency, context.RequestAborted);
         switch (decision.Before)
@@ -50,7 +52,6 @@ public sealed class VendorGateway(RequestDelegate next, IEnumerable<ISimulatedVe
                 return;
         }
 
-        var operation = vendor.Spec?.FindOperation(context.Request.Method, path);
         if (vendor.LimitFor(context.Request.Method, operation?.PathTemplate ?? path) is { } limit)
         {
             if (!limiter.TryAcquire(caller, limit, out var wait, out var remaining))

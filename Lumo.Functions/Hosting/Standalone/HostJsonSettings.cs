@@ -10,9 +10,8 @@ public sealed record HostJsonSettings(int MaxDequeueCount, TimeSpan VisibilityTi
 {
     public static readonly HostJsonSettings Defaults = new(5, TimeSpan.Zero, 16, TimeSpan.FromMinutes(1));
 
-    public static HostJsonSettings Read(string appRoot)
+    public static HostJsonSettings Read(string path)
     {
-        var path = Path.Combine(appRoot, "host.json");
         if (!File.Exists(path)) return Defaults;
         var queues = JsonNode.Parse(File.ReadAllText(path))?["extensions"]?["queues"];
         return new HostJsonSettings(

@@ -20,10 +20,16 @@ internal sealed class StandaloneTriggerRunner(
             logger.LogError("The standalone trigger runner must not run under the Functions host; it stays off");
             return;
         }
+        if (!configuration.GetValue("Lumo:Standalone:RunTriggers", true))
+        {
+            logger.LogInformation("Standalone trigger runner is switched off (Lumo:Standalone:RunTriggers=false)");
+            return;
+        }
         // Deliveries go to our own HTTP endpoints, which exist only once the server has started.
         if (!await WaitForStartAsync(stoppingToken)) return;
 
-        var settings = HostJsonSettings.Read(AppContext.BaseDirectory);
+        // Another host.json can be named for a local experiment (or a test that wants fast retries).
+        var settings = HostJsonSettings.Read(configuration["Lumo:Standalone:HostJsonPath"] ?? Path.Combine(AppContext.BaseDirectory, "host.json"));
         var runs = new List<Task>();
         foreach (var function in manifest.Functions)
         {
@@ -49,12 +55,11 @@ internal sealed class StandaloneTriggerRunner(
 
 internal static class StandaloneServiceCollectionExtensions
 {
-    public static IServiceCollection AddStandaloneTriggerRunner(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddStandaloneTriggerRunner(this IServiceCollection services)
     {
         services.AddOptions<TriggerDeliveryOptions>();
         services.AddSingleton<TriggerDelivery>();
-        if (configuration.GetValue("Lumo:Standalone:RunTriggers", true))
-            services.AddHostedService<StandaloneTriggerRunner>();
+        services.AddHostedService<StandaloneTriggerRunner>();
         return services;
     }
 }
