@@ -13,7 +13,7 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
     {
         try
         {
-            var response = await client.GetSecretAsync(name, cancellationToken: cancellationToken);
+            var response = await client.GetSecretAsync(name, null, cancellationToken);
             return response.Value.Value;
         }
         catch (RequestFailedException e) when (e.Status == 404)

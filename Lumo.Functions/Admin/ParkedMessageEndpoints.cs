@@ -40,7 +40,7 @@ public static class ParkedMessageEndpoints
     }
 
     /// <summary>The oldest parked messages of a queue (at most 32, what a queue peek returns).</summary>
-    public static async Task<Results<Ok<List<ParkedMessageView>>, NotFound<ProblemDetails>>> PeekParkedMessages(
+    public static async Task<Results<Ok<List<ParkedMessageView>>, ProblemHttpResult>> PeekParkedMessages(
         string queue, FunctionManifest manifest, LumoQueues queues, CancellationToken ct)
     {
         if (!IsQueueOfAFunction(manifest, queue)) return UnknownQueue(queue);
@@ -50,7 +50,7 @@ public static class ParkedMessageEndpoints
     }
 
     /// <summary>Moves parked messages back to their queue (all of them, or at most <paramref name="max"/>).</summary>
-    public static async Task<Results<Ok<ReplayResult>, NotFound<ProblemDetails>>> ReplayParkedMessages(
+    public static async Task<Results<Ok<ReplayResult>, ProblemHttpResult>> ReplayParkedMessages(
         string queue, [FromQuery] int? max, FunctionManifest manifest, LumoQueues queues, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!IsQueueOfAFunction(manifest, queue)) return UnknownQueue(queue);
@@ -78,8 +78,8 @@ public static class ParkedMessageEndpoints
     private static bool IsQueueOfAFunction(FunctionManifest manifest, string queue) =>
         manifest.Functions.Any(f => f.IsQueue && f.QueueName == queue);
 
-    private static NotFound<ProblemDetails> UnknownQueue(string queue) =>
-        TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Unknown queue", Detail = $"No function reads a queue named '{queue}'." });
+    private static ProblemHttpResult UnknownQueue(string queue) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown queue", detail: $"No function reads a queue named '{queue}'.");
 
     private static JsonNode? ParseOrText(string text)
     {

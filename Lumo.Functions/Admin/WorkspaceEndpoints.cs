@@ -44,7 +44,7 @@ public static class WorkspaceEndpoints
         return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspace.Id}", WorkspaceView.From(workspace, []));
     }
 
-    public static async Task<Results<Ok<WorkspaceView>, NotFound<ProblemDetails>>> GetWorkspace(
+    public static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> GetWorkspace(
         string workspaceId, WorkspaceStore store, HttpContext http, CancellationToken ct)
     {
         var workspace = await store.GetWorkspaceIfExistsAsync(workspaceId, ct);
@@ -53,7 +53,7 @@ public static class WorkspaceEndpoints
         return TypedResults.Ok(WorkspaceView.From(workspace, await store.ListAccountsAsync(workspaceId, ct)));
     }
 
-    public static async Task<Results<Ok<WorkspaceView>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> UpdateWorkspace(
+    public static async Task<Results<Ok<WorkspaceView>, ValidationProblem, ProblemHttpResult>> UpdateWorkspace(
         string workspaceId, WorkspaceDraft draft, [FromHeader(Name = "If-Match")] string? ifMatch,
         WorkspaceAdministration admin, WorkspaceStore store, HttpContext http, CancellationToken ct)
     {
@@ -72,11 +72,11 @@ public static class WorkspaceEndpoints
         }
     }
 
-    public static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteWorkspace(string workspaceId, WorkspaceAdministration admin, CancellationToken ct) =>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWorkspace(string workspaceId, WorkspaceAdministration admin, CancellationToken ct) =>
         await admin.DeleteWorkspaceAsync(workspaceId, ct) ? TypedResults.NoContent() : WorkspaceNotFound(workspaceId);
 
     /// <summary>Queues a fresh check of the Klaviyo key and every LINE token; the outcome shows on the workspace.</summary>
-    public static async Task<Results<Accepted, NotFound<ProblemDetails>>> VerifyConnections(
+    public static async Task<Results<Accepted, ProblemHttpResult>> VerifyConnections(
         string workspaceId, WorkspaceStore store, WorkspaceAdministration admin, CancellationToken ct)
     {
         if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return WorkspaceNotFound(workspaceId);
@@ -84,7 +84,7 @@ public static class WorkspaceEndpoints
         return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}");
     }
 
-    public static async Task<Results<Created<LineAccountView>, NotFound<ProblemDetails>, ValidationProblem>> AddAccount(
+    public static async Task<Results<Created<LineAccountView>, ProblemHttpResult, ValidationProblem>> AddAccount(
         string workspaceId, LineAccountDraft draft, WorkspaceAdministration admin, HttpContext http, CancellationToken ct)
     {
         var errors = draft.Validate(isUpdate: false);
@@ -95,7 +95,7 @@ public static class WorkspaceEndpoints
         return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{account.Id}", LineAccountView.From(account));
     }
 
-    public static async Task<Results<Ok<LineAccountView>, NotFound<ProblemDetails>>> GetAccount(
+    public static async Task<Results<Ok<LineAccountView>, ProblemHttpResult>> GetAccount(
         string workspaceId, string accountId, WorkspaceStore store, HttpContext http, CancellationToken ct)
     {
         var account = await store.GetAccountIfExistsAsync(workspaceId, accountId, ct);
@@ -104,7 +104,7 @@ public static class WorkspaceEndpoints
         return TypedResults.Ok(LineAccountView.From(account));
     }
 
-    public static async Task<Results<Ok<LineAccountView>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> UpdateAccount(
+    public static async Task<Results<Ok<LineAccountView>, ValidationProblem, ProblemHttpResult>> UpdateAccount(
         string workspaceId, string accountId, LineAccountDraft draft, [FromHeader(Name = "If-Match")] string? ifMatch,
         WorkspaceAdministration admin, HttpContext http, CancellationToken ct)
     {
@@ -123,7 +123,7 @@ public static class WorkspaceEndpoints
         }
     }
 
-    public static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteAccount(
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAccount(
         string workspaceId, string accountId, WorkspaceAdministration admin, CancellationToken ct) =>
         await admin.DeleteAccountAsync(workspaceId, accountId, ct) ? TypedResults.NoContent() : AccountNotFound(workspaceId, accountId);
 
@@ -132,11 +132,11 @@ public static class WorkspaceEndpoints
         if (etag is not null) http.Response.Headers.ETag = etag;
     }
 
-    private static NotFound<ProblemDetails> WorkspaceNotFound(string workspaceId) =>
-        TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Workspace not found", Detail = $"There is no workspace '{workspaceId}'." });
+    private static ProblemHttpResult WorkspaceNotFound(string workspaceId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
 
-    private static NotFound<ProblemDetails> AccountNotFound(string workspaceId, string accountId) =>
-        TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "LINE account not found", Detail = $"Workspace '{workspaceId}' has no LINE account '{accountId}'." });
+    private static ProblemHttpResult AccountNotFound(string workspaceId, string accountId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "LINE account not found", detail: $"Workspace '{workspaceId}' has no LINE account '{accountId}'.");
 
     private static ProblemHttpResult PreconditionFailed(EditConflictException e) =>
         TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Changed meanwhile", detail: e.Message);
