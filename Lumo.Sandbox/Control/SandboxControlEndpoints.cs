@@ -119,7 +119,8 @@ public static class SandboxControlEndpoints
     private static async Task<IResult> SendWebhook(string channelId, WebhookRequest request, LineState line, IHttpClientFactory http)
     {
         if (!line.ChannelsById.TryGetValue(channelId, out var channel)) return Results.NotFound();
-        var body = new JsonObject { ["destination"] = channel.BotUserId, ["events"] = request.Events.DeepClone() }.ToJsonString();
+        // Unescaped UTF-8 (emoji included), as LINE sends it: signatures must be checked over these exact bytes.
+        var body = Unescaped(new JsonObject { ["destination"] = channel.BotUserId, ["events"] = request.Events.DeepClone() });
         var bytes = Encoding.UTF8.GetBytes(body);
         using var message = new HttpRequestMessage(HttpMethod.Post, request.Url) { Content = new ByteArrayContent(bytes) };
         message.Content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
@@ -127,6 +128,13 @@ public static class SandboxControlEndpoints
         using var response = await http.CreateClient().SendAsync(message);
         return Results.Json(new { status = (int)response.StatusCode, body = await response.Content.ReadAsStringAsync() });
     }
+
+    // System.Text.Json escapes every character outside the Basic Multilingual Plane; LINE does not.
+    private static string Unescaped(JsonNode node) => System.Text.RegularExpressions.Regex.Replace(
+        node.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+        @"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})",
+        m => char.ConvertFromUtf32(char.ConvertToUtf32((char)Convert.ToInt32(m.Groups[1].Value, 16), (char)Convert.ToInt32(m.Groups[2].Value, 16))),
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     public static string Sign(string channelSecret, byte[] body) =>
         Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(channelSecret), body));

@@ -3,7 +3,10 @@ using System.Collections.Concurrent;
 namespace Lumo.Sandbox.Infrastructure;
 
 /// <summary>A request or answer that does not conform to the vendor's OpenAPI document.</summary>
-public sealed record ContractViolation(string Direction, string Method, string Path, string Operation, IReadOnlyList<string> Errors);
+public sealed record ContractViolation(string Direction, string? Caller, string Method, string Path, string Operation, IReadOnlyList<string> Errors)
+{
+    public override string ToString() => $"{Direction} of {Method} {Path} ({Caller}): {string.Join("; ", Errors)}";
+}
 
 /// <summary>Every violation seen, so that tests can assert our clients (and the sandbox itself) follow the specs.</summary>
 public sealed class ContractViolations

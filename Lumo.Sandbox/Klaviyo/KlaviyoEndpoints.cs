@@ -221,7 +221,7 @@ public static class KlaviyoEndpoints
         if (PageSize(context, 100, 20) is not { } size) return vendor.Error(400, "page[size] must be between 1 and 100.");
         List<JsonObject> items;
         lock (account.Gate)
-            items = group.ProfileIds.Where(account.Profiles.ContainsKey).Select(p => KlaviyoResources.Profile(account.Profiles[p])).ToList();
+            items = group.ProfileIds.Where(account.Profiles.ContainsKey).Select(p => KlaviyoResources.GroupMember(account.Profiles[p])).ToList();
         return Page(context, vendor, items, size);
     }
 

@@ -23,6 +23,14 @@ internal static class KlaviyoResources
         ["links"] = new JsonObject { ["self"] = $"{Base}/api/profiles/{p.Id}/" },
     };
 
+    /// <summary>A profile as a segment or list member, which also says when it joined.</summary>
+    public static JsonObject GroupMember(SimulatedProfile p)
+    {
+        var resource = Profile(p);
+        resource["attributes"]!["joined_group_at"] = p.Created.ToString("yyyy-MM-ddTHH:mm:ss+00:00");
+        return resource;
+    }
+
     public static JsonObject Group(string type, ProfileGroup g) => new()
     {
         ["type"] = type,

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Lumo.Core.Workspaces;
+using Lumo.Functions.Hosting;
+using Lumo.Sandbox.Specs;
+using Microsoft.AspNetCore.Http;
+
+namespace Lumo.Tests.Core;
+
+public sealed class LinePropertyNamesTests
+{
+    [Fact]
+    public void TheFirstAccountHasNoSuffixAndTheNthAppendsN()
+    {
+        Assert.Equal(["LINE User ID", "LINE Display Name", "LINE Follow Status", "LINE Consent", "LINE Consent Updated At", "LINE Consent Source"],
+            Names(LinePropertyNames.ForOrdinal(1)));
+        Assert.All(Names(LinePropertyNames.ForOrdinal(3)), n => Assert.EndsWith(" 3", n));
+    }
+
+    private static string[] Names(LinePropertyNames p) => [p.UserId, p.DisplayName, p.FollowStatus, p.Consent, p.ConsentUpdatedAt, p.ConsentSource];
+}
+
+public sealed class InvocationEnvelopeTests
+{
+    private static async Task<InvocationEnvelope> Bind(string body)
+    {
+        var context = new DefaultHttpContext { Request = { Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body)) } };
+        return await InvocationEnvelope.BindAsync(context);
+    }
+
+    public sealed record Message(string WorkspaceId);
+
+    [Theory]
+    [InlineData("""{"Data":{"m":{"workspaceId":"w1"}},"Metadata":{"DequeueCount":3}}""", 3)]
+    [InlineData("""{"Data":{"m":"{\"workspaceId\":\"w1\"}"},"Metadata":{"DequeueCount":"4"}}""", 4)]
+    [InlineData("""{"data":{"m":"\"{\\\"workspaceId\\\":\\\"w1\\\"}\""},"metadata":{"DequeueCount":"\"2\""}}""", 2)]
+    public async Task ReadsTheMessageAndDequeueCountInEveryEncoding(string body, int dequeueCount)
+    {
+        var envelope = await Bind(body);
+        Assert.Equal("w1", envelope.GetData<Message>("m").WorkspaceId);
+        Assert.Equal(dequeueCount, envelope.DequeueCount);
+    }
+
+    [Fact]
+    public async Task KeepsAPlainStringMessageAsIs()
+    {
+        var envelope = await Bind("""{"Data":{"m":"hello"}}""");
+        Assert.Equal("hello", envelope.GetData<string>("m"));
+    }
+}
+
+public sealed class SchemaValidatorTests
+{
+    [Fact]
+    public void AcceptsAConformingPushAndNamesEveryProblemOfABadOne()
+    {
+        var spec = SpecLibrary.LineMessagingApi;
+        var schema = spec.FindOperation("POST", "/v2/bot/message/push")!.RequestSchema("application/json");
+        var good = JsonNode.Parse("""{"to":"U1","messages":[{"type":"text","text":"hi"},{"type":"image","originalContentUrl":"https://x/a.jpg","previewImageUrl":"https://x/b.jpg"}]}""");
+        var bad = JsonNode.Parse("""{"messages":[{"type":"text"},{"type":"text","text":"a"},{"type":"text","text":"a"},{"type":"text","text":"a"},{"type":"text","text":"a"},{"type":"text","text":"a"}]}""");
+
+        Assert.Empty(SchemaValidator.Validate(spec, schema, good));
+        var errors = SchemaValidator.Validate(spec, schema, bad);
+        Assert.Contains("$.to: is required", errors);
+        Assert.Contains("$.messages: at most 5 items", errors);
+        Assert.Contains("$.messages[0].text: is required", errors);
+    }
+
+    [Fact]
+    public void FindsOperationsByConcretePathPreferringLiteralSegments()
+    {
+        var spec = SpecLibrary.KlaviyoApi;
+        Assert.Equal("/api/segments/{id}/profiles", spec.FindOperation("GET", "/api/segments/ABC/profiles")!.PathTemplate);
+        Assert.Equal("/api/profile-import", spec.FindOperation("POST", "/api/profile-import")!.PathTemplate);
+        Assert.Null(spec.FindOperation("DELETE", "/api/profile-import"));
+    }
+}
