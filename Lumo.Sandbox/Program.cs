@@ -8,7 +8,9 @@ public static class SandboxProgram
 {
     public static void Main(string[] args)
     {
-        var app = SandboxHost.Build(args);
+        var app = SandboxHost.Build(args.Where(a => a != "--seed-demo").ToArray());
+        if (args.Contains("--seed-demo"))
+            Control.DemoSeed.Seed(app.Services.GetRequiredService<SandboxHost.Services>());
         if (string.IsNullOrEmpty(app.Configuration["urls"]))
             app.Urls.Add("http://127.0.0.1:7072");
         app.Run();

@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using Lumo.Sandbox.Klaviyo;
+using Lumo.Sandbox.Line;
+
+namespace Lumo.Sandbox.Control;
+
+/// <summary>
+/// Fixed demo data for the local run (<c>--seed-demo</c>): a LINE Official Account with friends (one blocked),
+/// a LINE Login channel, and a Klaviyo account whose profiles match the friends by email and phone.
+/// The values are fixed so that a persisted local workspace keeps working across restarts.
+/// </summary>
+public static class DemoSeed
+{
+    public const string ChannelId = "2000000001";
+    public const string ChannelSecret = "0123456789abcdef0123456789abcdef";
+    public const string ChannelAccessToken = "demo-channel-access-token";
+    public const string LoginChannelId = "2000000002";
+    public const string LoginChannelSecret = "fedcba9876543210fedcba9876543210";
+    public const string KlaviyoAccountId = "DemoKlaviyo";
+    public const string KlaviyoPrivateKey = "pk_demo_0123456789abcdef0123456789";
+
+    public static void Seed(SandboxHost.Services state)
+    {
+        var line = state.Line;
+        var channel = line.AddChannel(new LineChannel(ChannelId, ChannelSecret, ChannelAccessToken, "U00000000000000000000000000000d0", "@lumodemo", "Lumo Demo Store"));
+        line.LoginChannels[LoginChannelId] = new LoginChannel(LoginChannelId, LoginChannelSecret);
+        var friends = new[]
+        {
+            (new LineUser("U00000000000000000000000000000a1", "Aiko"), false, "aiko@example.com", "+819011110001"),
+            (new LineUser("U00000000000000000000000000000b2", "Ben"), true, "ben@example.com", "+819011110002"),
+            (new LineUser("U00000000000000000000000000000c3", "Chika"), false, "chika@example.com", "+886912000003"),
+        };
+        var klaviyo = state.Klaviyo.AddAccount(KlaviyoAccountId, KlaviyoPrivateKey, "Lumo Demo Store");
+        var members = new List<string>();
+        foreach (var (user, blocked, email, phone) in friends)
+        {
+            line.Users[user.UserId] = user;
+            channel.Friends[user.UserId] = new Friendship(user.UserId, blocked);
+            var profile = new SimulatedProfile(klaviyo.NewId()) { Email = email, PhoneNumber = phone };
+            profile.Properties["Favourite category"] = JsonValue.Create("skincare");
+            klaviyo.Profiles[profile.Id] = profile;
+            members.Add(profile.Id);
+        }
+        line.Users["U00000000000000000000000000000e4"] = new LineUser("U00000000000000000000000000000e4", "Daisuke (not a friend)");
+        klaviyo.Segments["DEMOSEG"] = new ProfileGroup("DEMOSEG", "Engaged shoppers", members);
+        klaviyo.Lists["DEMOLST"] = new ProfileGroup("DEMOLST", "Newsletter", members);
+        klaviyo.Forms["DEMOFRM"] = ("Welcome pop-up", "live");
+    }
+}

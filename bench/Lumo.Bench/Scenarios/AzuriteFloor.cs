@@ -1,0 +1,45 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+
+namespace Lumo.Bench.Scenarios;
+
+/// <summary>
+/// The floor every other figure is compared with: what Azurite itself sustains on this machine for the storage
+/// operations our pipelines are built of (table point upsert and read, queue enqueue and dequeue).
+/// </summary>
+public static class AzuriteFloor
+{
+    public static async Task<IReadOnlyList<Measurement>> RunAsync(string connectionString, int operations, int concurrency)
+    {
+        var prefix = "bench" + Guid.NewGuid().ToString("N")[..6];
+        var table = new TableServiceClient(connectionString).GetTableClient(prefix + "Floor");
+        await table.CreateIfNotExistsAsync();
+        var queue = new QueueServiceClient(connectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }).GetQueueClient(prefix + "-floor");
+        await queue.CreateIfNotExistsAsync();
+        const string payload = """{"workspaceId":"0123456789abcdef","accountId":"fedcba9876543210","kind":"bench"}""";
+
+        var results = new List<Measurement>
+        {
+            await Measurement.RunAsync("table upsert (point)", operations, concurrency, i =>
+                table.UpsertEntityAsync(new TableEntity("p" + i % 64, "r" + i) { ["Payload"] = payload }, TableUpdateMode.Replace)),
+            await Measurement.RunAsync("table read (point)", operations, concurrency, i =>
+                table.GetEntityAsync<TableEntity>("p" + i % 64, "r" + i)),
+            await Measurement.RunAsync("queue enqueue", operations, concurrency, _ => queue.SendMessageAsync(payload)),
+        };
+        // Dequeue as the trigger runner does: receive a batch, delete each message.
+        var batches = (operations + 15) / 16;
+        var dequeued = 0;
+        var dequeue = await Measurement.RunAsync("queue dequeue (batch 16 + delete)", batches, concurrency, async _ =>
+        {
+            var messages = (await queue.ReceiveMessagesAsync(16)).Value;
+            foreach (var m in messages) await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+            Interlocked.Add(ref dequeued, messages.Length);
+        });
+        // Throughput counts messages; the latencies are per batch (receive + 16 deletes).
+        results.Add(dequeue with { Name = "queue dequeue (latency per batch)", Operations = dequeued });
+
+        await table.DeleteAsync();
+        await queue.DeleteAsync();
+        return results;
+    }
+}

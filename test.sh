@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: installs Azurite from the lockfile, builds, and runs the xunit suite (which starts its own
+# Azurite and the in-process sandbox). Ends with a line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet test Lumo.sln --nologo --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@" || status=$?
+
+trx=$(find "$results" -name '*.trx' | head -1)
+if [ -n "$trx" ]; then
+  passed=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
+  failed=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
+  echo "${passed:-0} passed, ${failed:-0} failed"
+else
+  echo "0 passed, 1 failed"
+  status=1
+fi
+exit $status
