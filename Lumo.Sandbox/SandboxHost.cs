@@ -48,6 +48,8 @@ public sealed class SandboxHost : IAsyncDisposable
 
     public static WebApplication Build(string[] args, bool quiet = false)
     {
+        // Fail at start, with the reason, when the vendors' specifications cannot be found.
+        _ = Specs.SpecLibrary.Folder;
         var builder = WebApplication.CreateSlimBuilder(args);
         if (quiet) builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
