@@ -16,6 +16,9 @@ public static class TriggerFunctionEndpoints
             .AddEndpointFilter(async (context, next) =>
             {
                 var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lumo.Functions." + functionName);
+                // Correlation: every log line and the request's trace carry the function and this invocation's id.
+                System.Diagnostics.Activity.Current?.SetTag("faas.name", functionName).SetTag("faas.invocation_id", context.HttpContext.TraceIdentifier);
+                using var scope = logger.BeginScope(new Dictionary<string, object> { ["FunctionName"] = functionName, ["InvocationId"] = context.HttpContext.TraceIdentifier });
                 try
                 {
                     return await next(context);
