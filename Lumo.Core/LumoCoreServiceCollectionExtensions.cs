@@ -1,4 +1,7 @@
 using Lumo.Core.Connections;
+using Lumo.Core.Friends;
+using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.LineWebhooks;
 using Lumo.Core.Http;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Line;
@@ -36,7 +39,23 @@ public static class LumoCoreServiceCollectionExtensions
 
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<WorkspaceAdministration>();
-        services.AddSingleton<ConnectionVerifier>();
+        // Use cases that call vendors are transient: typed HttpClients must not be captured by singletons.
+        services.AddTransient<ConnectionVerifier>();
+        services.AddSingleton<LeaseStore>();
+
+        services.AddSingleton<LineFriendStore>();
+        services.AddTransient<FriendPropertySync>();
+        services.AddTransient<FriendAdministration>();
+        services.AddTransient<FriendBulkSync>();
+
+        services.AddSingleton<LineEventLog>();
+        services.AddSingleton<LineWebhookIntake>();
+        services.AddTransient<LineEventProcessor>();
+
+        services.AddSingleton<KlaviyoEventOutbox>();
+        services.AddSingleton<KlaviyoRateLimits>();
+        services.AddSingleton<KlaviyoEventRecorder>();
+        services.AddTransient<KlaviyoEventExporter>();
         return services;
     }
 

@@ -1,6 +1,9 @@
 using Lumo.Core;
 using Lumo.Functions.Admin;
 using Lumo.Functions.Connections;
+using Lumo.Functions.Friends;
+using Lumo.Functions.KlaviyoEvents;
+using Lumo.Functions.LineWebhooks;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Operations;
 using Lumo.Functions.Telemetry;
@@ -19,6 +22,10 @@ app.MapHealthEndpoint();
 app.MapManageApi();
 app.MapVerifyConnectionsFunction();
 app.MapHeartbeatFunction();
+app.MapLineWebhook();
+app.MapProcessLineEventsFunction();
+app.MapKlaviyoEventFunctions();
+app.MapSyncKlaviyoProfilesFunction();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

@@ -31,36 +31,40 @@ public sealed class ConnectionVerifier(
 
     private async Task VerifyKlaviyoAsync(Workspace workspace, CancellationToken cancellationToken)
     {
+        ConnectionState state;
+        string? klaviyoAccountId = null;
         try
         {
             var account = await klaviyo.GetAccountAsync(workspace.Id, cancellationToken);
-            workspace = workspace with { Klaviyo = new(ConnectionStatus.Verified, clock.GetUtcNow(), account.OrganizationName), KlaviyoAccountId = account.Id };
+            (state, klaviyoAccountId) = (new(ConnectionStatus.Verified, clock.GetUtcNow(), account.OrganizationName), account.Id);
         }
         catch (KlaviyoApiException e) when (!e.IsTransient)
         {
             logger.LogWarning("Klaviyo refused the API key of workspace {WorkspaceId}: {Status} {Code}", workspace.Id, e.Status, e.Code);
-            workspace = workspace with { Klaviyo = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"Klaviyo answered {e.Status} {e.Code}: {e.Message}") };
+            state = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"Klaviyo answered {e.Status} {e.Code}: {e.Message}");
         }
-        await WriteAsync(() => store.UpdateWorkspaceAsync(workspace with { ETag = null }, cancellationToken));
+        await IgnoreDeletedAsync(() => store.RecordKlaviyoConnectionAsync(workspace.Id, state, klaviyoAccountId, cancellationToken));
     }
 
     private async Task VerifyLineAsync(LineAccount account, CancellationToken cancellationToken)
     {
+        ConnectionState state;
+        LineBotInfo? bot = null;
         try
         {
-            var bot = await line.GetBotInfoAsync(new LineAccountRef(account.WorkspaceId, account.Id), cancellationToken);
-            account = account with { Line = new(ConnectionStatus.Verified, clock.GetUtcNow()), BotUserId = bot.UserId, BasicId = bot.BasicId, BotDisplayName = bot.DisplayName };
+            bot = await line.GetBotInfoAsync(new LineAccountRef(account.WorkspaceId, account.Id), cancellationToken);
+            state = new(ConnectionStatus.Verified, clock.GetUtcNow());
         }
         catch (LineApiException e) when (!e.IsTransient)
         {
             logger.LogWarning("LINE refused the access token of account {AccountId}: {Status}", account.Id, e.Status);
-            account = account with { Line = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"LINE answered {e.Status}: {e.Message}") };
+            state = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"LINE answered {e.Status}: {e.Message}");
         }
-        await WriteAsync(() => store.UpdateAccountAsync(account with { ETag = null }, cancellationToken));
+        await IgnoreDeletedAsync(() => store.RecordLineConnectionAsync(account.WorkspaceId, account.Id, state, bot, cancellationToken));
     }
 
     // The row may be deleted while we checked it; then there is nothing to record.
-    private static async Task WriteAsync<T>(Func<Task<T>> write)
+    private static async Task IgnoreDeletedAsync(Func<Task> write)
     {
         try { await write(); }
         catch (Azure.RequestFailedException e) when (e.Status == 404) { }

@@ -1,10 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
+using Polly;
 using Microsoft.Extensions.Http.Resilience;
 
 namespace Lumo.Core.Http;
 
 internal static class ResilienceDefaults
 {
+    /// <summary>Marks a request whose caller does its own retrying (and rate limiting), so the handler must not.</summary>
+    public static readonly HttpRequestOptionsKey<bool> NoRetry = new("Lumo.NoRetry");
+
     /// <summary>
     /// The standard resilience handler, kept short: a few retries that honour <c>Retry-After</c>. Longer outages
     /// are the queue's job (the message comes back and is finally parked in the poison queue), so a call never
@@ -17,6 +21,11 @@ internal static class ResilienceDefaults
             options.Retry.MaxRetryAttempts = 3;
             options.Retry.Delay = TimeSpan.FromMilliseconds(200);
             options.Retry.ShouldRetryAfterHeader = true;
+            var transient = options.Retry.ShouldHandle;
+            options.Retry.ShouldHandle = args =>
+                args.Context.GetRequestMessage()?.Options.TryGetValue(NoRetry, out var noRetry) == true && noRetry
+                    ? ValueTask.FromResult(false)
+                    : transient(args);
             options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
             options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(40);
             options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(20);

@@ -54,6 +54,84 @@ public sealed class KlaviyoClient(HttpClient http)
         }
     }
 
+    /// <summary>
+    /// Sends up to 1,000 events (≤ 5 MB) as one Bulk Create Events job (https://developers.klaviyo.com/en/reference/bulk_create_events),
+    /// grouped by profile. Not retried inside: the exporter owns retries, rate limiting and parking.
+    /// </summary>
+    public async Task CreateEventsInBulkAsync(string workspaceId, IReadOnlyList<KlaviyoEvents.KlaviyoEvent> events, CancellationToken cancellationToken)
+    {
+        var entries = events.GroupBy(e => e.ProfileId).Select(group => (JsonNode)new JsonObject
+        {
+            ["type"] = "event-bulk-create",
+            ["attributes"] = new JsonObject
+            {
+                ["profile"] = new JsonObject { ["data"] = new JsonObject { ["type"] = "profile", ["id"] = group.Key, ["attributes"] = new JsonObject() } },
+                ["events"] = new JsonObject
+                {
+                    ["data"] = new JsonArray(group.Select(e => (JsonNode)new JsonObject
+                    {
+                        ["type"] = "event",
+                        ["attributes"] = new JsonObject
+                        {
+                            ["properties"] = e.Properties.DeepClone(),
+                            ["time"] = e.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+                            ["unique_id"] = e.UniqueId,
+                            ["metric"] = new JsonObject { ["data"] = new JsonObject { ["type"] = "metric", ["attributes"] = new JsonObject { ["name"] = e.Metric } } },
+                        },
+                    }).ToArray()),
+                },
+            },
+        }).ToArray();
+        var body = new JsonObject
+        {
+            ["data"] = new JsonObject
+            {
+                ["type"] = "event-bulk-create-job",
+                ["attributes"] = new JsonObject { ["events-bulk-create"] = new JsonObject { ["data"] = new JsonArray(entries) } },
+            },
+        };
+        await SendAsync(workspaceId, HttpMethod.Post, "api/event-bulk-create-jobs", body, cancellationToken, retried: false);
+    }
+
+    /// <summary>
+    /// Starts a bulk profile import job (≤ 10,000 profiles, ≤ 5 MB; https://developers.klaviyo.com/en/reference/bulk_import_profiles)
+    /// and returns its id.
+    /// </summary>
+    public async Task<string> CreateProfileImportJobAsync(string workspaceId, IReadOnlyList<KlaviyoProfileUpsert> profiles, CancellationToken cancellationToken)
+    {
+        var data = new JsonArray(profiles.Select(p =>
+        {
+            var attributes = new JsonObject { ["properties"] = JsonSerializer.SerializeToNode(p.Properties) };
+            if (p.Email is not null) attributes["email"] = p.Email;
+            if (p.PhoneNumber is not null) attributes["phone_number"] = p.PhoneNumber;
+            var profile = new JsonObject { ["type"] = "profile", ["attributes"] = attributes };
+            if (p.Id is not null) profile["id"] = p.Id;
+            return (JsonNode)profile;
+        }).ToArray());
+        var body = new JsonObject
+        {
+            ["data"] = new JsonObject { ["type"] = "profile-bulk-import-job", ["attributes"] = new JsonObject { ["profiles"] = new JsonObject { ["data"] = data } } },
+        };
+        var document = await SendAsync(workspaceId, HttpMethod.Post, "api/profile-bulk-import-jobs", body, cancellationToken);
+        return document!["data"]!["id"]!.GetValue<string>();
+    }
+
+    /// <summary>Status and counts of a bulk profile import job.</summary>
+    public async Task<KlaviyoImportJob> GetProfileImportJobAsync(string workspaceId, string jobId, CancellationToken cancellationToken)
+    {
+        var document = await SendAsync(workspaceId, HttpMethod.Get, $"api/profile-bulk-import-jobs/{Uri.EscapeDataString(jobId)}", null, cancellationToken);
+        var attributes = document!["data"]!["attributes"]!;
+        return new KlaviyoImportJob(jobId, attributes["status"]!.GetValue<string>(), attributes["total_count"]?.GetValue<int>() ?? 0,
+            attributes["completed_count"]?.GetValue<int>() ?? 0, attributes["failed_count"]?.GetValue<int>() ?? 0);
+    }
+
+    /// <summary>The per-profile errors of a bulk profile import job.</summary>
+    public async Task<List<string>> GetImportErrorsAsync(string workspaceId, string jobId, CancellationToken cancellationToken)
+    {
+        var document = await SendAsync(workspaceId, HttpMethod.Get, $"api/profile-bulk-import-jobs/{Uri.EscapeDataString(jobId)}/import-errors", null, cancellationToken);
+        return (document?["data"]?.AsArray() ?? []).Select(e => e?["attributes"]?["detail"]?.GetValue<string>() ?? "unknown error").ToList();
+    }
+
     private static KlaviyoProfile ToProfile(JsonNode item)
     {
         var attributes = item["attributes"];
@@ -63,10 +141,11 @@ public sealed class KlaviyoClient(HttpClient http)
             attributes?["phone_number"]?.GetValue<string>(), properties);
     }
 
-    private async Task<JsonNode?> SendAsync(string workspaceId, HttpMethod method, string url, JsonNode? body, CancellationToken cancellationToken)
+    private async Task<JsonNode?> SendAsync(string workspaceId, HttpMethod method, string url, JsonNode? body, CancellationToken cancellationToken, bool retried = true)
     {
         using var request = new HttpRequestMessage(method, url);
         request.Options.Set(KlaviyoAuthHandler.WorkspaceKey, workspaceId);
+        if (!retried) request.Options.Set(ResilienceDefaults.NoRetry, true);
         if (body is not null)
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8) { Headers = { ContentType = JsonApi } };
         HttpResponseMessage response;

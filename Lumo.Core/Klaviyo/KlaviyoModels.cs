@@ -11,3 +11,9 @@ public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumbe
 /// custom properties (Klaviyo merges properties; ones we do not name stay untouched).
 /// </summary>
 public sealed record KlaviyoProfileUpsert(string? Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties);
+
+/// <summary>A bulk profile import job as Klaviyo reports it (status: queued, processing, complete, cancelled).</summary>
+public sealed record KlaviyoImportJob(string Id, string Status, int Total, int Completed, int Failed)
+{
+    public bool IsFinished => Status is "complete" or "cancelled";
+}

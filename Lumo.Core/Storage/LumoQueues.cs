@@ -23,9 +23,10 @@ public sealed class LumoQueues(QueueServiceClient service, StorageOptions option
             return client;
         })).Value.WaitAsync(cancellationToken);
 
-    public async Task EnqueueAsync<T>(string logicalName, T message, CancellationToken cancellationToken = default)
+    /// <summary>Enqueues a JSON message, optionally invisible for <paramref name="delay"/> (e.g. "check again in 10 s").</summary>
+    public async Task EnqueueAsync<T>(string logicalName, T message, CancellationToken cancellationToken = default, TimeSpan? delay = null)
     {
         var queue = await GetAsync(logicalName, cancellationToken);
-        await queue.SendMessageAsync(JsonSerializer.Serialize(message, LumoJson.Options), cancellationToken);
+        await queue.SendMessageAsync(JsonSerializer.Serialize(message, LumoJson.Options), visibilityTimeout: delay, cancellationToken: cancellationToken);
     }
 }

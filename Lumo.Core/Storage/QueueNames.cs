@@ -7,6 +7,9 @@ namespace Lumo.Core.Storage;
 public static class QueueNames
 {
     public const string VerifyConnections = "verify-connections";
+    public const string LineEvents = "line-events";
+    public const string KlaviyoEventExport = "klaviyo-event-export";
+    public const string KlaviyoProfileSync = "klaviyo-profile-sync";
 
     /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

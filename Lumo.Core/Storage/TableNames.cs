@@ -6,4 +6,10 @@ public static class TableNames
     public const string Workspaces = "Workspaces";
     public const string DevelopmentSecrets = "DevSecrets";
     public const string OperationsStatus = "OperationsStatus";
+    public const string LineFriends = "LineFriends";
+    public const string LineEventLog = "LineEventLog";
+    public const string KlaviyoEventOutbox = "KlaviyoEventOutbox";
+    public const string KlaviyoEventsParked = "KlaviyoEventsParked";
+    public const string KlaviyoImportJobs = "KlaviyoImportJobs";
+    public const string Leases = "Leases";
 }

@@ -97,6 +97,34 @@ public sealed class WorkspaceStore(LumoTables tables)
         return account with { ETag = response.Headers.ETag?.ToString() };
     }
 
+    /// <summary>
+    /// Records a Klaviyo credential check by merging only those columns, so that it can never undo a concurrent
+    /// change to the rest of the row (such as the account ordinal counter).
+    /// </summary>
+    public async Task RecordKlaviyoConnectionAsync(string workspaceId, ConnectionState state, string? klaviyoAccountId, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var entity = new TableEntity(workspaceId, WorkspaceRow);
+        WriteConnection(entity, "Klaviyo", state);
+        if (klaviyoAccountId is not null) entity["KlaviyoAccountId"] = klaviyoAccountId;
+        await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    /// <summary>Records a LINE credential check by merging only those columns (see <see cref="RecordKlaviyoConnectionAsync"/>).</summary>
+    public async Task RecordLineConnectionAsync(string workspaceId, string accountId, ConnectionState state, Line.LineBotInfo? bot, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var entity = new TableEntity(workspaceId, AccountRowPrefix + accountId);
+        WriteConnection(entity, "Line", state);
+        if (bot is not null)
+        {
+            entity["BotUserId"] = bot.UserId;
+            entity["BasicId"] = bot.BasicId;
+            entity["BotDisplayName"] = bot.DisplayName;
+        }
+        await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
     public async Task DeleteAccountAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);

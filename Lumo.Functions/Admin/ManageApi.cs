@@ -27,6 +27,7 @@ public static class ManageApi
         group.MapOpenApi("/openapi.json");
         group.MapWorkspaceEndpoints();
         group.MapParkedMessageEndpoints();
+        group.MapFriendEndpoints();
         return routes;
     }
 }

@@ -22,13 +22,13 @@ public static class DemoSeed
     public static void Seed(SandboxHost.Services state)
     {
         var line = state.Line;
-        var channel = line.AddChannel(new LineChannel(ChannelId, ChannelSecret, ChannelAccessToken, "U00000000000000000000000000000d0", "@lumodemo", "Lumo Demo Store"));
+        var channel = line.AddChannel(new LineChannel(ChannelId, ChannelSecret, ChannelAccessToken, "U000000000000000000000000000000d0", "@lumodemo", "Lumo Demo Store"));
         line.LoginChannels[LoginChannelId] = new LoginChannel(LoginChannelId, LoginChannelSecret);
         var friends = new[]
         {
-            (new LineUser("U00000000000000000000000000000a1", "Aiko"), false, "aiko@example.com", "+819011110001"),
-            (new LineUser("U00000000000000000000000000000b2", "Ben"), true, "ben@example.com", "+819011110002"),
-            (new LineUser("U00000000000000000000000000000c3", "Chika"), false, "chika@example.com", "+886912000003"),
+            (new LineUser("U000000000000000000000000000000a1", "Aiko"), false, "aiko@example.com", "+819011110001"),
+            (new LineUser("U000000000000000000000000000000b2", "Ben"), true, "ben@example.com", "+819011110002"),
+            (new LineUser("U000000000000000000000000000000c3", "Chika"), false, "chika@example.com", "+886912000003"),
         };
         var klaviyo = state.Klaviyo.AddAccount(KlaviyoAccountId, KlaviyoPrivateKey, "Lumo Demo Store");
         var members = new List<string>();
@@ -41,7 +41,7 @@ public static class DemoSeed
             klaviyo.Profiles[profile.Id] = profile;
             members.Add(profile.Id);
         }
-        line.Users["U00000000000000000000000000000e4"] = new LineUser("U00000000000000000000000000000e4", "Daisuke (not a friend)");
+        line.Users["U000000000000000000000000000000e4"] = new LineUser("U000000000000000000000000000000e4", "Daisuke (not a friend)");
         klaviyo.Segments["DEMOSEG"] = new ProfileGroup("DEMOSEG", "Engaged shoppers", members);
         klaviyo.Lists["DEMOLST"] = new ProfileGroup("DEMOLST", "Newsletter", members);
         klaviyo.Forms["DEMOFRM"] = ("Welcome pop-up", "live");

@@ -21,6 +21,7 @@ public static class KlaviyoEndpoints
         routes.MapPost("/api/event-bulk-create-jobs", BulkCreateEvents);
         routes.MapPost("/api/profile-bulk-import-jobs", BulkImportProfiles);
         routes.MapGet("/api/profile-bulk-import-jobs/{id}", GetImportJob);
+        routes.MapGet("/api/profile-bulk-import-jobs/{id}/import-errors", GetImportErrors);
         routes.MapGet("/api/segments", (HttpContext c, KlaviyoState s, KlaviyoVendor v) => ListGroups(c, "segment", Account(c, s).Segments, v));
         routes.MapGet("/api/lists", (HttpContext c, KlaviyoState s, KlaviyoVendor v) => ListGroups(c, "list", Account(c, s).Lists, v));
         routes.MapGet("/api/segments/{id}/profiles", (string id, HttpContext c, KlaviyoState s, KlaviyoVendor v) => GroupProfiles(c, id, Account(c, s).Segments, s, v));
@@ -207,6 +208,19 @@ public static class KlaviyoEndpoints
 
     private static IResult GetImportJob(string id, HttpContext context, KlaviyoState state, KlaviyoVendor vendor) =>
         Account(context, state).ImportJobs.TryGetValue(id, out var job) ? vendor.Ok(KlaviyoResources.ImportJob(job)) : vendor.Error(404, $"No import job {id}.");
+
+    private static IResult GetImportErrors(string id, HttpContext context, KlaviyoState state, KlaviyoVendor vendor)
+    {
+        if (!Account(context, state).ImportJobs.TryGetValue(id, out var job)) return vendor.Error(404, $"No import job {id}.");
+        var errors = job.Errors.Select(e => new JsonObject
+        {
+            ["type"] = "import-error",
+            ["id"] = $"{job.Id}-{e.Index}",
+            ["attributes"] = new JsonObject { ["code"] = "invalid", ["title"] = "Invalid profile", ["detail"] = e.Detail, ["original_payload"] = new JsonObject() },
+            ["links"] = new JsonObject { ["self"] = $"{KlaviyoResources.Base}/api/import-errors/{job.Id}-{e.Index}/" },
+        }).ToList();
+        return vendor.Ok(KlaviyoResources.Collection(errors, $"{KlaviyoResources.Base}/api/profile-bulk-import-jobs/{id}/import-errors/", null));
+    }
 
     private static IResult ListGroups(HttpContext context, string type, IDictionary<string, ProfileGroup> groups, KlaviyoVendor vendor)
     {

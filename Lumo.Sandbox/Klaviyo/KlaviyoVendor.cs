@@ -32,7 +32,7 @@ public sealed class KlaviyoVendor(KlaviyoState state) : ISimulatedVendor
 
     public RateLimit? LimitFor(string method, string pathTemplate) => pathTemplate switch
     {
-        "/api/profile-bulk-import-jobs" or "/api/profile-bulk-import-jobs/{id}" or "/api/profile-bulk-import-jobs/{id}/import-errors" => BulkProfiles,
+        "/api/profile-bulk-import-jobs" or "/api/profile-bulk-import-jobs/{job_id}" or "/api/profile-bulk-import-jobs/{id}/import-errors" => BulkProfiles,
         "/api/events" => Events,
         "/api/event-bulk-create-jobs" => BulkEvents,
         "/api/segments" or "/api/lists" or "/api/segments/{id}/profiles" or "/api/lists/{id}/profiles" => Segments,

@@ -47,6 +47,7 @@ public sealed class LumoApp : WebApplicationFactory<Program>
         builder.UseSetting("Lumo:Klaviyo:ApiBaseUrl", _sandbox.ToString());
         builder.UseSetting("Lumo:Admin:Key", AdminKey);
         builder.UseSetting("Lumo:KeyVault:VaultUri", "");
+        builder.UseSetting("Lumo:Standalone:HostJsonPath", TestEnvironment.FastHostJson.Value);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {

@@ -15,6 +15,14 @@ public static class TestEnvironment
     private static AzuriteProcess? _azurite;
 
     public static Task<string> StorageConnectionStringAsync() => Storage.Value;
+
+    /// <summary>host.json for tests: the real retry count, but no waiting between polls and retries.</summary>
+    public static readonly Lazy<string> FastHostJson = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"lumo-test-host-{Environment.ProcessId}.json");
+        File.WriteAllText(path, """{"version":"2.0","extensions":{"queues":{"maxDequeueCount":5,"visibilityTimeout":"00:00:00","batchSize":16,"maxPollingInterval":"00:00:00.200"}}}""");
+        return path;
+    });
     public static Task<SandboxHost> SandboxAsync() => SandboxInstance.Value;
 
     private static async Task<string> StartStorageAsync()

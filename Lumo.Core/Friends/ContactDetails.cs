@@ -1,0 +1,45 @@
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+
+namespace Lumo.Core.Friends;
+
+/// <summary>Normalises the contact details used to match people: lower-case emails, E.164 phone numbers.</summary>
+public static partial class ContactDetails
+{
+    /// <summary>The address trimmed and lower-cased, or null (with a reason) when it is not an email address.</summary>
+    public static string? NormaliseEmail(string? email, out string? error)
+    {
+        error = null;
+        var trimmed = email?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > 254 || !MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed)
+        {
+            error = "Not an email address.";
+            return null;
+        }
+        return trimmed.ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// The number in E.164 (<c>+</c>, country code, subscriber number: 8 to 15 digits), from input that may carry
+    /// spaces, dashes, dots, brackets or a <c>00</c> international prefix. National numbers (a leading 0) are
+    /// refused: without the country they are ambiguous.
+    /// </summary>
+    public static string? NormalisePhone(string? phone, out string? error)
+    {
+        error = null;
+        var compact = Separators().Replace(phone ?? "", "");
+        if (compact.StartsWith("00", StringComparison.Ordinal)) compact = "+" + compact[2..];
+        if (!E164().IsMatch(compact))
+        {
+            error = "A phone number must be in international form, e.g. +81 90 1234 5678.";
+            return null;
+        }
+        return compact;
+    }
+
+    [GeneratedRegex(@"[\s\-\.\(\)]")]
+    private static partial Regex Separators();
+
+    [GeneratedRegex(@"^\+[1-9][0-9]{7,14}$")]
+    private static partial Regex E164();
+}
