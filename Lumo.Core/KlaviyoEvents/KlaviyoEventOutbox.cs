@@ -11,30 +11,57 @@ namespace Lumo.Core.KlaviyoEvents;
 public sealed record OutboxEntry(string Key, KlaviyoEvent Event, int Size, string? ParkedReason = null, DateTimeOffset? ParkedAt = null);
 
 /// <summary>
-/// Durable queue of events bound for Klaviyo, one partition per workspace (one Klaviyo account, one rate limit).
-/// The row key is a hash of profile, metric and unique_id: recording the same event twice leaves one row.
-/// Rows leave only after Klaviyo accepted them, or into the parked table, where an administrator can replay them.
+/// Durable queue of events bound for Klaviyo, per workspace (one Klaviyo account, one rate limit), spread over
+/// <see cref="Shards"/> partitions so that no single partition becomes the bottleneck (Azure Tables serve about
+/// 2,000 entities/s per partition). The row key is a hash of profile, metric and unique_id: recording the same
+/// event twice leaves one row. Rows leave only after Klaviyo accepted them, or into the parked table (one
+/// partition per workspace), where an administrator can replay them.
 /// </summary>
 public sealed class KlaviyoEventOutbox(LumoTables tables)
 {
+    public const int Shards = 16;
+
     public async Task AddAsync(KlaviyoEvent e, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.KlaviyoEventOutbox, cancellationToken);
         await table.UpsertEntityAsync(ToEntity(e, KeyOf(e)), TableUpdateMode.Replace, cancellationToken);
     }
 
-    /// <summary>The oldest-keyed pending events of a workspace, at most <paramref name="maxEvents"/> and <paramref name="maxBytes"/>.</summary>
+    private static string ShardOf(string workspaceId, string key) => $"{workspaceId}~{key[0]}";
+
+    private static IEnumerable<string> ShardsOf(string workspaceId) => Enumerable.Range(0, Shards).Select(i => $"{workspaceId}~{i:X1}");
+
+    /// <summary>Adds many events at once, in entity-group transactions of up to 100 per workspace.</summary>
+    public async Task AddManyAsync(IEnumerable<KlaviyoEvent> events, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.KlaviyoEventOutbox, cancellationToken);
+        await Task.WhenAll(events.DistinctBy(e => (e.WorkspaceId, KeyOf(e))).Select(e => ToEntity(e, KeyOf(e))).GroupBy(e => e.PartitionKey)
+            .Select(shard => InBatchesAsync(table, shard.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), cancellationToken)));
+    }
+
+    /// <summary>
+    /// Pending events of a workspace, at most <paramref name="maxEvents"/> and <paramref name="maxBytes"/>, taken
+    /// shard by shard starting at a different shard each time so that every shard keeps moving.
+    /// </summary>
     public async Task<List<OutboxEntry>> TakeAsync(string workspaceId, int maxEvents, int maxBytes, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.KlaviyoEventOutbox, cancellationToken);
         var result = new List<OutboxEntry>();
         var bytes = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == workspaceId, maxPerPage: Math.Min(maxEvents, 1000), cancellationToken: cancellationToken))
+        var start = Random.Shared.Next(Shards);
+        foreach (var partition in ShardsOf(workspaceId).Skip(start).Concat(ShardsOf(workspaceId).Take(start)))
         {
-            var entry = ToEntry(row);
-            if (result.Count >= maxEvents || bytes + entry.Size > maxBytes) break;
-            result.Add(entry);
-            bytes += entry.Size;
+            // Page by page, so that a full batch never costs a look at the page after it.
+            await foreach (var page in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, maxPerPage: Math.Min(maxEvents - result.Count, 1000), cancellationToken: cancellationToken).AsPages())
+            {
+                foreach (var entry in page.Values.Select(ToEntry))
+                {
+                    if (result.Count >= maxEvents || bytes + entry.Size > maxBytes) return result;
+                    result.Add(entry);
+                    bytes += entry.Size;
+                }
+                if (result.Count >= maxEvents) return result;
+            }
         }
         return result;
     }
@@ -45,16 +72,17 @@ public sealed class KlaviyoEventOutbox(LumoTables tables)
     public async Task RemoveAsync(string workspaceId, IEnumerable<OutboxEntry> entries, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.KlaviyoEventOutbox, cancellationToken);
-        await InBatchesAsync(table, workspaceId, entries.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(workspaceId, e.Key), ETag.All)), cancellationToken);
+        await Task.WhenAll(entries.GroupBy(e => ShardOf(workspaceId, e.Key)).Select(shard => InBatchesAsync(table,
+            shard.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(shard.Key, e.Key), ETag.All)), cancellationToken)));
     }
 
     /// <summary>Moves events to the parked table with the reason Klaviyo gave (or that we gave up).</summary>
     public async Task ParkAsync(string workspaceId, IReadOnlyCollection<OutboxEntry> entries, string reason, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var parked = await tables.GetAsync(TableNames.KlaviyoEventsParked, cancellationToken);
-        await InBatchesAsync(parked, workspaceId, entries.Select(e =>
+        await InBatchesAsync(parked, entries.Select(e =>
         {
-            var entity = ToEntity(e.Event, e.Key);
+            var entity = ToEntity(e.Event, e.Key, workspaceId);
             entity["ParkedReason"] = reason.Length > 2000 ? reason[..2000] : reason;
             entity["ParkedAt"] = at;
             return new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity);
@@ -83,19 +111,20 @@ public sealed class KlaviyoEventOutbox(LumoTables tables)
         await foreach (var row in parked.QueryAsync<TableEntity>(e => e.PartitionKey == workspaceId, cancellationToken: cancellationToken))
             entries.Add(ToEntry(row));
         // Into the outbox first, then out of the parked table: a crash in between leaves a copy, never a loss.
-        await InBatchesAsync(outbox, workspaceId, entries.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(e.Event, e.Key))), cancellationToken);
-        await InBatchesAsync(parked, workspaceId, entries.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(workspaceId, e.Key), ETag.All)), cancellationToken);
+        await AddManyAsync(entries.Select(e => e.Event), cancellationToken);
+        await InBatchesAsync(parked, entries.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(workspaceId, e.Key), ETag.All)), cancellationToken);
         return entries.Count;
     }
 
     public static string KeyOf(KlaviyoEvent e) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{e.ProfileId}\n{e.Metric}\n{e.UniqueId}")))[..40];
 
-    // Entity-group transactions take at most 100 actions; independent groups go in parallel.
-    private static Task InBatchesAsync(TableClient table, string partition, IEnumerable<TableTransactionAction> actions, CancellationToken cancellationToken) =>
+    // Entity-group transactions take at most 100 actions of one partition; independent groups go in parallel.
+    private static Task InBatchesAsync(TableClient table, IEnumerable<TableTransactionAction> actions, CancellationToken cancellationToken) =>
         Task.WhenAll(actions.Chunk(100).Select(chunk => table.SubmitTransactionAsync(chunk, cancellationToken)));
 
-    private static TableEntity ToEntity(KlaviyoEvent e, string key) => new(e.WorkspaceId, key)
+    /// <summary>An outbox row (sharded partition), or a parked row when <paramref name="partition"/> is given.</summary>
+    private static TableEntity ToEntity(KlaviyoEvent e, string key, string? partition = null) => new(partition ?? ShardOf(e.WorkspaceId, key), key)
     {
         ["ProfileId"] = e.ProfileId,
         ["Metric"] = e.Metric,
@@ -107,7 +136,7 @@ public sealed class KlaviyoEventOutbox(LumoTables tables)
     private static OutboxEntry ToEntry(TableEntity row)
     {
         var properties = row.GetString("Properties") ?? "{}";
-        var e = new KlaviyoEvent(row.PartitionKey, row.GetString("ProfileId"), row.GetString("Metric"), row.GetString("UniqueId"),
+        var e = new KlaviyoEvent(row.PartitionKey.Split('~')[0], row.GetString("ProfileId"), row.GetString("Metric"), row.GetString("UniqueId"),
             row.GetDateTimeOffset("Time") ?? DateTimeOffset.UnixEpoch, JsonNode.Parse(properties)!.AsObject());
         // What the event adds to a bulk request body: its properties plus the JSON:API wrapping around them.
         return new OutboxEntry(row.RowKey, e, properties.Length + e.Metric.Length + e.UniqueId.Length + e.ProfileId.Length + 300,

@@ -1,0 +1,49 @@
+using System.Net.Sockets;
+
+namespace Lumo.Bench;
+
+/// <summary>
+/// The real function app (standalone mode) started inside the bench process on a loopback port, configured the
+/// way an operator would: through environment settings.
+/// </summary>
+public static class FunctionApp
+{
+    public const string AdminKey = "bench-admin-key-0123456789";
+
+    public static async Task<Uri> StartAsync(string storage, Uri sandbox, bool runTriggers)
+    {
+        var port = FreePort();
+        var settings = new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = storage,
+            ["Lumo__Storage__NamePrefix"] = "bench" + Guid.NewGuid().ToString("N")[..6],
+            ["Lumo__Line__ApiBaseUrl"] = sandbox.ToString(),
+            ["Lumo__Klaviyo__ApiBaseUrl"] = sandbox.ToString(),
+            ["Lumo__Admin__Key"] = AdminKey,
+            ["Lumo__Standalone__Urls"] = $"http://127.0.0.1:{port}",
+            ["Lumo__Standalone__RunTriggers"] = runTriggers.ToString(),
+            ["Lumo__LocalSettingsPath"] = "/nonexistent",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings) Environment.SetEnvironmentVariable(key, value);
+        var entry = typeof(Lumo.Functions.Hosting.HostingMode).Assembly.EntryPoint!;
+        _ = Task.Factory.StartNew(() => entry.Invoke(null, [Array.Empty<string>()]), TaskCreationOptions.LongRunning);
+
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var http = new HttpClient();
+        for (var i = 0; i < 300; i++)
+        {
+            try { if ((await http.GetAsync(url)).IsSuccessStatusCode) return url; }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The function app did not start.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
