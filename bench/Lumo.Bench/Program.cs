@@ -29,7 +29,7 @@ var intake = await WebhookIntake.RunAsync(app, sandbox, webhooks, 16);
 Console.WriteLine("   " + intake);
 var eventsPerSecond = intake.PerSecond * WebhookIntake.EventsPerBody;
 Console.WriteLine($"   = {eventsPerSecond:N0} events/s; {intake.PerSecond / enqueueFloor:P0} of the Azurite enqueue floor in requests/s " +
-                  $"(each body is one signature check and ~2 queue messages)");
+                  $"(each body is one signature check and one queue message)");
 
 Console.WriteLine();
 Console.WriteLine($"3. Klaviyo event export: {backlog:N0}-event backlog, sandbox injecting 2.5% 429 + 2.5% 500");
