@@ -18,8 +18,8 @@ public sealed record LineWebhookEvent(JsonObject Raw)
         ?? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Raw.ToJsonString())))[..32];
 
     public DateTimeOffset Timestamp => Raw["timestamp"]?.GetValue<long>() is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch;
-    public string? UserId => Raw["source"]?["type"]?.GetValue<string>() == "user" || Raw["source"]?["userId"] is not null
-        ? Raw["source"]?["userId"]?.GetValue<string>() : null;
+    /// <summary>The LINE user who caused the event (also set for users acting in groups and rooms).</summary>
+    public string? UserId => Raw["source"]?["userId"]?.GetValue<string>();
     public bool IsRedelivery => Raw["deliveryContext"]?["isRedelivery"]?.GetValue<bool>() ?? false;
     /// <summary>follow events: true when a user who had blocked the account unblocked it (a re-follow).</summary>
     public bool IsUnblocked => Raw["follow"]?["isUnblocked"]?.GetValue<bool>() ?? false;
