@@ -1,4 +1,5 @@
 using Lumo.Core.Connections;
+using Lumo.Core.FlowSends;
 using Lumo.Core.Friends;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.LineWebhooks;
@@ -56,6 +57,11 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<KlaviyoRateLimits>();
         services.AddSingleton<KlaviyoEventRecorder>();
         services.AddTransient<KlaviyoEventExporter>();
+
+        services.AddSingleton<FlowKeys>();
+        services.AddSingleton<LineSendStore>();
+        services.AddSingleton<FlowSendIntake>();
+        services.AddTransient<LineSender>();
         return services;
     }
 

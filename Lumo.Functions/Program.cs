@@ -1,6 +1,7 @@
 using Lumo.Core;
 using Lumo.Functions.Admin;
 using Lumo.Functions.Connections;
+using Lumo.Functions.FlowSends;
 using Lumo.Functions.Friends;
 using Lumo.Functions.KlaviyoEvents;
 using Lumo.Functions.LineWebhooks;
@@ -26,6 +27,8 @@ app.MapLineWebhook();
 app.MapProcessLineEventsFunction();
 app.MapKlaviyoEventFunctions();
 app.MapSyncKlaviyoProfilesFunction();
+app.MapFlowSend();
+app.MapSendLineMessageFunction();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

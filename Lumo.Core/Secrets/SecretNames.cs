@@ -7,6 +7,7 @@ namespace Lumo.Core.Secrets;
 public static class SecretNames
 {
     public static string KlaviyoApiKey(string workspaceId) => $"lumo-{workspaceId}-klaviyo-api-key";
+    public static string FlowKey(string workspaceId) => $"lumo-{workspaceId}-flow-key";
     public static string ChannelSecret(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-secret";
     public static string ChannelAccessToken(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-access-token";
 }

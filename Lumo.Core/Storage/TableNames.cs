@@ -12,4 +12,5 @@ public static class TableNames
     public const string KlaviyoEventsParked = "KlaviyoEventsParked";
     public const string KlaviyoImportJobs = "KlaviyoImportJobs";
     public const string Leases = "Leases";
+    public const string LineSends = "LineSends";
 }

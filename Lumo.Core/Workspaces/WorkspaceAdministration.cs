@@ -55,7 +55,8 @@ public sealed class WorkspaceAdministration(
         foreach (var account in await store.ListAccountsAsync(workspaceId, cancellationToken))
             await DeleteAccountSecretsAsync(account, cancellationToken);
         await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(workspaceId), cancellationToken);
-        await store.DeleteWorkspaceAsync(workspaceId, cancellationToken);
+        await secrets.DeleteAsync(SecretNames.FlowKey(workspaceId), cancellationToken);
+        await store.DeleteWorkspaceAsync(workspaceId, cancellationToken); // the flow key's hash row goes with the partition
         logger.LogInformation("Deleted workspace {WorkspaceId}", workspaceId);
         return true;
     }

@@ -28,6 +28,7 @@ public static class ManageApi
         group.MapWorkspaceEndpoints();
         group.MapParkedMessageEndpoints();
         group.MapFriendEndpoints();
+        group.MapFlowSettingsEndpoints();
         return routes;
     }
 }

@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace Lumo.Core.FlowSends;
+
+/// <summary>
+/// The JSON body a Klaviyo Flow webhook action posts (Klaviyo renders the merge variables first):
+/// <c>{"to": "{{ person|lookup:'LINE User ID' }}", "account": "&lt;account id&gt;", "text": "...", "idempotencyKey": "..."}</c>.
+/// </summary>
+public sealed partial record FlowSendRequest(
+    [property: JsonPropertyName("to")] string? To,
+    [property: JsonPropertyName("account")] string? Account,
+    [property: JsonPropertyName("text")] string? Text,
+    [property: JsonPropertyName("idempotencyKey")] string? IdempotencyKey)
+{
+    public const int MaxTextLength = 5_000;
+
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(To))
+            errors["to"] = ["The recipient is empty: the profile has no LINE User ID (it is not ID-linked), or the merge variable is misspelt."];
+        else if (To.Contains("{{") || To.Contains("{%"))
+            errors["to"] = ["The recipient is an unrendered merge variable; use {{ person|lookup:'LINE User ID' }} in a Klaviyo Flow webhook."];
+        else if (!UserIdPattern().IsMatch(To.Trim()))
+            errors["to"] = ["The recipient must be a LINE user ID (U followed by 32 hexadecimal characters)."];
+        if (string.IsNullOrWhiteSpace(Account))
+            errors["account"] = ["Name the LINE Official Account to send from (its account id in Lumo)."];
+        if (string.IsNullOrWhiteSpace(Text))
+            errors["text"] = ["The message text is required."];
+        else if (Text.Length > MaxTextLength)
+            errors["text"] = [$"LINE text messages have at most {MaxTextLength} characters; this one has {Text.Length}."];
+        if (IdempotencyKey is { Length: > 200 })
+            errors["idempotencyKey"] = ["The idempotency key has at most 200 characters."];
+        return errors;
+    }
+
+    [GeneratedRegex("^U[0-9a-f]{32}$")]
+    private static partial Regex UserIdPattern();
+}

@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Lumo.Core.FlowSends;
+
+public enum SendStatus { Queued, Sent, Skipped, Failed }
+
+/// <summary>
+/// One LINE send and what became of it. <see cref="Id"/> is derived from what identifies the send, so every retry
+/// of the same request finds the same record — and pushes with the same <see cref="RetryKey"/>, which LINE
+/// accepts once within 24 hours (https://developers.line.biz/en/reference/messaging-api/#retry-api-request).
+/// </summary>
+public sealed record LineSend
+{
+    public required string WorkspaceId { get; init; }
+    public required string Id { get; init; }
+    public required string AccountId { get; init; }
+    public required string Recipient { get; init; }
+    public string? ProfileId { get; init; }
+    /// <summary>Where the send came from (flow, test) and, for Flow sends, which message or text.</summary>
+    public required string Source { get; init; }
+    public string? MessageRef { get; init; }
+    public required JsonArray Messages { get; init; }
+    public SendStatus Status { get; init; }
+    public string? Reason { get; init; }
+    public string? LineRequestId { get; init; }
+    /// <summary>How the send was made idempotent: "explicit" (the body's idempotencyKey) or "content" (derived from the body).</summary>
+    public string? KeySource { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public Guid RetryKey => RetryKeyOf(Id);
+
+    /// <summary>A UUID (version 8, name-based on SHA-256) from the send id: the same send always gets the same key.</summary>
+    public static Guid RetryKeyOf(string sendId)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes("lumo-line-retry-key:" + sendId))[..16];
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    public static string IdOf(params string[] parts) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))))[..32].ToLowerInvariant();
+}
