@@ -17,6 +17,8 @@ public sealed record FaultRule
     public double ServiceUnavailableRate { get; init; }
     public double DropConnectionRate { get; init; }
     public double FailAfterProcessingRate { get; init; }
+    /// <summary>The first N matching requests answer 503, the rest pass: a deterministic outage for retry tests.</summary>
+    public int FailFirstRequests { get; init; }
     public double LatencyRate { get; init; }
     public int LatencyMilliseconds { get; init; }
 }
@@ -34,6 +36,7 @@ public sealed class FaultInjector
     private readonly object _gate = new();
     private List<FaultRule> _rules = [];
     private Random _random = new(1234);
+    private readonly Dictionary<FaultRule, int> _matched = new(ReferenceEqualityComparer.Instance);
     public long Injected;
 
     public void Set(IEnumerable<FaultRule> rules, int? seed = null)
@@ -64,6 +67,15 @@ public sealed class FaultInjector
             var rule = _rules.FirstOrDefault(r => (r.Vendor == "*" || r.Vendor == vendor) && (r.Caller is null || r.Caller == caller)
                                                   && (r.PathPrefix is null || path.StartsWith(r.PathPrefix, StringComparison.Ordinal)));
             if (rule is null) return FaultDecision.None;
+            if (rule.FailFirstRequests > 0)
+            {
+                _matched[rule] = _matched.GetValueOrDefault(rule) + 1;
+                if (_matched[rule] <= rule.FailFirstRequests)
+                {
+                    Interlocked.Increment(ref Injected);
+                    return new FaultDecision(FaultKind.ServiceUnavailable, TimeSpan.Zero, false, rule.RetryAfterSeconds);
+                }
+            }
             var latency = _random.NextDouble() < rule.LatencyRate ? TimeSpan.FromMilliseconds(rule.LatencyMilliseconds) : TimeSpan.Zero;
             var roll = _random.NextDouble();
             var kind = FaultKind.None;

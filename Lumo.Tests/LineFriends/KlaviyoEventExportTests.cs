@@ -55,7 +55,7 @@ public sealed class KlaviyoEventExportTests : IAsyncLifetime
         _tenant.Sandbox.Faults.Add(new FaultRule
         {
             Vendor = "klaviyo", Caller = _tenant.Klaviyo.Id,
-            TooManyRequestsRate = 0.1, ServerErrorRate = 0.1, DropConnectionRate = 0.05, FailAfterProcessingRate = 0.15,
+            TooManyRequestsRate = 0.1, ServerErrorRate = 0.05, DropConnectionRate = 0.05, FailAfterProcessingRate = 0.15,
         });
 
         var exported = 0;

@@ -29,6 +29,8 @@ public sealed class ClientContractTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
+    private long _botInfoCallsBefore;
+
     private bool Mine(ContractViolation v) => v.Caller == _tenant.Channel.ChannelId || v.Caller == _tenant.Klaviyo.Id;
 
     [Fact]
@@ -168,12 +170,13 @@ public sealed class ClientContractTests : IAsyncLifetime
     [Fact]
     public async Task TransientFailuresAreRetriedByTheClientAndSucceed()
     {
-        // Every other answer fails: the resilience handler's retries get through.
-        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "line", Caller = _tenant.Channel.ChannelId, ServiceUnavailableRate = 0.5, RetryAfterSeconds = 1 });
+        _botInfoCallsBefore = _tenant.Sandbox.Requests.CountOf(_tenant.Channel.ChannelId, "GET", "/v2/bot/info");
+        // Two 503s with Retry-After, then LINE answers: the resilience handler's retries get through.
+        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "line", Caller = _tenant.Channel.ChannelId, FailFirstRequests = 2, RetryAfterSeconds = 1 });
         try
         {
-            for (var i = 0; i < 3; i++)
-                Assert.Equal(_tenant.Channel.BotUserId, (await _app.Service<LineMessagingClient>().GetBotInfoAsync(_account, default)).UserId);
+            Assert.Equal(_tenant.Channel.BotUserId, (await _app.Service<LineMessagingClient>().GetBotInfoAsync(_account, default)).UserId);
+            Assert.Equal(3, _tenant.Sandbox.Requests.CountOf(_tenant.Channel.ChannelId, "GET", "/v2/bot/info") - _botInfoCallsBefore);
         }
         finally
         {
