@@ -1,3 +1,4 @@
+using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Connections;
 using Lumo.Core.FlowSends;
 using Lumo.Core.Friends;
@@ -58,6 +59,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<KlaviyoEventRecorder>();
         services.AddTransient<KlaviyoEventExporter>();
 
+        services.AddSingleton<AutoSendMessageStore>();
         services.AddSingleton<FlowKeys>();
         services.AddSingleton<LineSendStore>();
         services.AddSingleton<FlowSendIntake>();

@@ -5,13 +5,16 @@ namespace Lumo.Core.FlowSends;
 
 /// <summary>
 /// The JSON body a Klaviyo Flow webhook action posts (Klaviyo renders the merge variables first):
-/// <c>{"to": "{{ person|lookup:'LINE User ID' }}", "account": "&lt;account id&gt;", "text": "...", "idempotencyKey": "..."}</c>.
+/// <c>{"to": "{{ person|lookup:'LINE User ID' }}", "account": "&lt;account id&gt;", "text": "..." | "message": "&lt;Auto Send Message id&gt;",
+/// "variables": {...}, "idempotencyKey": "..."}</c>.
 /// </summary>
 public sealed partial record FlowSendRequest(
     [property: JsonPropertyName("to")] string? To,
     [property: JsonPropertyName("account")] string? Account,
     [property: JsonPropertyName("text")] string? Text,
-    [property: JsonPropertyName("idempotencyKey")] string? IdempotencyKey)
+    [property: JsonPropertyName("idempotencyKey")] string? IdempotencyKey,
+    [property: JsonPropertyName("message")] string? Message = null,
+    [property: JsonPropertyName("variables")] Dictionary<string, string>? Variables = null)
 {
     public const int MaxTextLength = 5_000;
 
@@ -26,9 +29,9 @@ public sealed partial record FlowSendRequest(
             errors["to"] = ["The recipient must be a LINE user ID (U followed by 32 hexadecimal characters)."];
         if (string.IsNullOrWhiteSpace(Account))
             errors["account"] = ["Name the LINE Official Account to send from (its account id in Lumo)."];
-        if (string.IsNullOrWhiteSpace(Text))
-            errors["text"] = ["The message text is required."];
-        else if (Text.Length > MaxTextLength)
+        if (string.IsNullOrWhiteSpace(Text) == string.IsNullOrWhiteSpace(Message))
+            errors["text"] = ["Give either a text or the id of an Auto Send Message (message), not both."];
+        else if (Text is { Length: > MaxTextLength })
             errors["text"] = [$"LINE text messages have at most {MaxTextLength} characters; this one has {Text.Length}."];
         if (IdempotencyKey is { Length: > 200 })
             errors["idempotencyKey"] = ["The idempotency key has at most 200 characters."];

@@ -13,4 +13,5 @@ public static class TableNames
     public const string KlaviyoImportJobs = "KlaviyoImportJobs";
     public const string Leases = "Leases";
     public const string LineSends = "LineSends";
+    public const string AutoSendMessages = "AutoSendMessages";
 }

@@ -29,6 +29,8 @@ public static class ManageApi
         group.MapParkedMessageEndpoints();
         group.MapFriendEndpoints();
         group.MapFlowSettingsEndpoints();
+        group.MapAutoSendMessageEndpoints();
+        group.MapDiagnosisEndpoints();
         return routes;
     }
 }

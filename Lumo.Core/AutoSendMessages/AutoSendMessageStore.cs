@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Lumo.Core.Storage;
+
+namespace Lumo.Core.AutoSendMessages;
+
+/// <summary>Auto Send Messages, one partition per workspace. Message JSON is split over properties (64 KB each).</summary>
+public sealed class AutoSendMessageStore(LumoTables tables)
+{
+    private const int ChunkChars = 30_000; // a string property holds 64 KiB of UTF-16
+
+    public async Task<AutoSendMessage?> GetIfExistsAsync(string workspaceId, string id, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.AutoSendMessages, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, id, cancellationToken: cancellationToken);
+        return row.HasValue ? ToMessage(row.Value!) : null;
+    }
+
+    public async Task<List<AutoSendMessage>> ListAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.AutoSendMessages, cancellationToken);
+        var result = new List<AutoSendMessage>();
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == workspaceId, cancellationToken: cancellationToken))
+            result.Add(ToMessage(row));
+        return result;
+    }
+
+    public async Task SaveAsync(AutoSendMessage message, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.AutoSendMessages, cancellationToken);
+        var json = message.Messages.ToJsonString();
+        var entity = new TableEntity(message.WorkspaceId, message.Id)
+        {
+            ["Name"] = message.Name, ["CreatedAt"] = message.CreatedAt, ["UpdatedAt"] = message.UpdatedAt, ["Chunks"] = (json.Length + ChunkChars - 1) / ChunkChars,
+        };
+        for (var i = 0; i * ChunkChars < json.Length; i++)
+            entity[$"Messages{i}"] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - i * ChunkChars));
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<bool> DeleteAsync(string workspaceId, string id, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.AutoSendMessages, cancellationToken);
+        var response = await table.DeleteEntityAsync(workspaceId, id, ETag.All, cancellationToken);
+        return response.Status != 404;
+    }
+
+    private static AutoSendMessage ToMessage(TableEntity e) => new()
+    {
+        WorkspaceId = e.PartitionKey,
+        Id = e.RowKey,
+        Name = e.GetString("Name"),
+        Messages = JsonNode.Parse(string.Concat(Enumerable.Range(0, e.GetInt32("Chunks") ?? 0).Select(i => e.GetString($"Messages{i}"))))!.AsArray(),
+        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
+        UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? default,
+    };
+}

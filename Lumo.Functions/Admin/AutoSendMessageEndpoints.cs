@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Lumo.Core.AutoSendMessages;
+using Lumo.Core.FlowSends;
+using Lumo.Core.Workspaces;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lumo.Functions.Admin;
+
+/// <summary>Auto Send Messages: reusable LINE messages, validated against LINE's limits, and "Get JSON" for Flows.</summary>
+public static class AutoSendMessageEndpoints
+{
+    public sealed record MessageDraft(string? Name, JsonArray? Messages);
+    public sealed record MessageView(string Id, string Name, JsonArray Messages, IReadOnlyList<string> Variables, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    public sealed record FlowJsonView(string DestinationUrl, string Method, string HeaderName, string Body);
+
+    public static RouteGroupBuilder MapAutoSendMessageEndpoints(this RouteGroupBuilder manage)
+    {
+        var messages = manage.MapGroup("/workspaces/{workspaceId}/messages").WithTags("Auto Send Messages");
+        messages.MapGet("/", List);
+        messages.MapPost("/", Create);
+        messages.MapGet("/{messageId}", Get);
+        messages.MapPut("/{messageId}", Replace);
+        messages.MapDelete("/{messageId}", Delete);
+        messages.MapGet("/{messageId}/flow-json", GetFlowJson);
+        return manage;
+    }
+
+    public static async Task<Ok<List<MessageView>>> List(string workspaceId, AutoSendMessageStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.ListAsync(workspaceId, ct)).Select(View).ToList());
+
+    public static async Task<Results<Ok<MessageView>, ProblemHttpResult>> Get(string workspaceId, string messageId, AutoSendMessageStore store, CancellationToken ct) =>
+        await store.GetIfExistsAsync(workspaceId, messageId, ct) is { } message ? TypedResults.Ok(View(message)) : NotFound(messageId);
+
+    public static async Task<Results<Created<MessageView>, ValidationProblem, ProblemHttpResult>> Create(
+        string workspaceId, MessageDraft draft, WorkspaceStore workspaces, AutoSendMessageStore store, TimeProvider clock, CancellationToken ct)
+    {
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null)
+            return TypedResults.Problem(statusCode: 404, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
+        if (Validate(draft) is { Count: > 0 } errors) return TypedResults.ValidationProblem(errors);
+        var now = clock.GetUtcNow();
+        var message = new AutoSendMessage { WorkspaceId = workspaceId, Id = Guid.NewGuid().ToString("N")[..16], Name = draft.Name!.Trim(), Messages = draft.Messages!, CreatedAt = now, UpdatedAt = now };
+        await store.SaveAsync(message, ct);
+        return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/messages/{message.Id}", View(message));
+    }
+
+    public static async Task<Results<Ok<MessageView>, ValidationProblem, ProblemHttpResult>> Replace(
+        string workspaceId, string messageId, MessageDraft draft, AutoSendMessageStore store, TimeProvider clock, CancellationToken ct)
+    {
+        if (Validate(draft) is { Count: > 0 } errors) return TypedResults.ValidationProblem(errors);
+        if (await store.GetIfExistsAsync(workspaceId, messageId, ct) is not { } existing) return NotFound(messageId);
+        var message = existing with { Name = draft.Name!.Trim(), Messages = draft.Messages!, UpdatedAt = clock.GetUtcNow() };
+        await store.SaveAsync(message, ct);
+        return TypedResults.Ok(View(message));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string workspaceId, string messageId, AutoSendMessageStore store, CancellationToken ct) =>
+        await store.DeleteAsync(workspaceId, messageId, ct) ? TypedResults.NoContent() : NotFound(messageId);
+
+    /// <summary>
+    /// "Get JSON": the exact body to paste into a Klaviyo Flow webhook action for this message and LINE account,
+    /// with the recipient merge variable and one Klaviyo merge variable per placeholder. It is valid JSON once
+    /// Klaviyo has rendered it, as long as the rendered values hold no double quotes.
+    /// </summary>
+    public static async Task<Results<Ok<FlowJsonView>, ProblemHttpResult>> GetFlowJson(
+        string workspaceId, string messageId, string? account, HttpRequest request, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct)
+    {
+        if (await store.GetIfExistsAsync(workspaceId, messageId, ct) is not { } message) return NotFound(messageId);
+        var accounts = await workspaces.ListAccountsAsync(workspaceId, ct);
+        var chosen = account is null ? accounts.FirstOrDefault() : accounts.FirstOrDefault(a => a.Id == account);
+        if (chosen is null)
+            return TypedResults.Problem(statusCode: 404, title: "LINE account not found", detail: "Choose a LINE account of this workspace with ?account=<id>.");
+        var body = new JsonObject
+        {
+            ["to"] = "{{ person|lookup:'LINE User ID' }}",
+            ["account"] = chosen.Id,
+            ["message"] = message.Id,
+            ["variables"] = new JsonObject(message.Variables.Select(v => KeyValuePair.Create(v, (JsonNode?)$"{{{{ person|lookup:'{v}'|default:'' }}}}"))),
+        };
+        var text = body.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return TypedResults.Ok(new FlowJsonView($"{request.Scheme}://{request.Host}/api/flow/{workspaceId}/send", "POST", FlowKeys.HeaderName, text));
+    }
+
+    private static Dictionary<string, string[]> Validate(MessageDraft draft)
+    {
+        var errors = LineMessageRules.Validate(draft.Messages);
+        if (string.IsNullOrWhiteSpace(draft.Name) || draft.Name.Length > 100) errors["name"] = ["A name has 1 to 100 characters."];
+        return errors;
+    }
+
+    private static MessageView View(AutoSendMessage m) => new(m.Id, m.Name, m.Messages, m.Variables, m.CreatedAt, m.UpdatedAt);
+
+    private static ProblemHttpResult NotFound(string messageId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Auto Send Message not found", detail: $"There is no Auto Send Message '{messageId}'.");
+}

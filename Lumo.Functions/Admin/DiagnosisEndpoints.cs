@@ -1,0 +1,72 @@
+using Lumo.Core.FlowSends;
+using Lumo.Core.Friends;
+using Lumo.Core.Workspaces;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lumo.Functions.Admin;
+
+/// <summary>
+/// Why did (or didn't) a customer get a LINE message? The checklist a merchant would otherwise work through by
+/// hand, per LINE account, for a LINE user or a Klaviyo profile; and a test send of an Auto Send Message.
+/// </summary>
+public static class DiagnosisEndpoints
+{
+    public sealed record Check(string Name, bool Ok, string? Detail);
+    public sealed record AccountDiagnosis(string AccountId, string AccountName, string? LineUserId, IReadOnlyList<Check> Checks);
+    public sealed record TestSendDraft(string? UserId, string? Message, Dictionary<string, string>? Variables);
+
+    public static RouteGroupBuilder MapDiagnosisEndpoints(this RouteGroupBuilder manage)
+    {
+        manage.MapGet("/workspaces/{workspaceId}/diagnosis", Diagnose).WithTags("Klaviyo Flow");
+        manage.MapPost("/workspaces/{workspaceId}/accounts/{accountId}/test-send", TestSend).WithTags("Klaviyo Flow");
+        return manage;
+    }
+
+    /// <summary>Give <c>lineUserId</c> or <c>profileId</c> (a Klaviyo profile id).</summary>
+    public static async Task<Results<Ok<List<AccountDiagnosis>>, ValidationProblem, ProblemHttpResult>> Diagnose(
+        string workspaceId, string? lineUserId, string? profileId, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, FlowKeys keys, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(lineUserId) == string.IsNullOrWhiteSpace(profileId))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["lineUserId"] = ["Give either lineUserId or profileId."] });
+        var workspace = await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct);
+        if (workspace is null) return TypedResults.Problem(statusCode: 404, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
+
+        var result = new List<AccountDiagnosis>();
+        foreach (var account in await workspaces.ListAccountsAsync(workspaceId, ct))
+        {
+            var friend = lineUserId is not null
+                ? await friends.GetIfExistsAsync(workspaceId, account.Id, lineUserId, ct)
+                : await friends.ListAsync(workspaceId, account.Id, linked: true, ct).FirstOrDefaultAsync(f => f.KlaviyoProfileId == profileId, ct);
+            var userId = friend?.UserId ?? lineUserId;
+            var lastSend = userId is null ? null : (await sends.ListAsync(workspaceId, userId, null, 500, ct)).Where(s => s.AccountId == account.Id).MaxBy(s => s.UpdatedAt);
+            result.Add(new AccountDiagnosis(account.Id, account.Name, userId,
+            [
+                new("LINE account credentials work", account.Line.Status == ConnectionStatus.Verified, $"{account.Line.Status} {account.Line.Detail}".Trim()),
+                new("Klaviyo API key works", workspace.Klaviyo.Status == ConnectionStatus.Verified, workspace.Klaviyo.Status.ToString()),
+                new("Is a friend of this LINE account", friend is { FollowStatus: FollowStatus.Friend }, friend is null ? "never followed (or unknown to Lumo)" : friend.FollowStatus.ToString()),
+                new("Has not blocked the account", friend?.FollowStatus != FollowStatus.Blocked, friend?.ConsentSource),
+                new("ID-linked to a Klaviyo profile", friend?.IsLinked == true, friend?.KlaviyoProfileId),
+                new("LINE properties reached the profile", friend?.PropertiesSyncedAt is not null && friend.PropertiesSyncError is null,
+                    friend?.PropertiesSyncError ?? friend?.PropertiesSyncedAt?.ToString("u")),
+                new("Last send", lastSend?.Status is SendStatus.Sent,
+                    lastSend is null ? "no send yet" : $"{lastSend.Status} {lastSend.Reason} (source {lastSend.Source}, key {lastSend.KeySource}, LINE request {lastSend.LineRequestId ?? "-"}, retry key {lastSend.RetryKey})"),
+            ]));
+        }
+        return TypedResults.Ok(result);
+    }
+
+    /// <summary>Sends an Auto Send Message to a linked friend now, through the same pipeline as Flow sends.</summary>
+    public static async Task<Results<Accepted<FlowSendEndpointAnswer>, ValidationProblem, ProblemHttpResult>> TestSend(
+        string workspaceId, string accountId, TestSendDraft draft, FlowSendIntake intake, CancellationToken ct)
+    {
+        var result = await intake.QueueAsync(workspaceId, new FlowSendRequest(draft.UserId, accountId, null, "test:" + Guid.NewGuid().ToString("N"), draft.Message, draft.Variables), "test", ct);
+        return result.Outcome switch
+        {
+            FlowSendOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
+            FlowSendOutcome.Skipped => TypedResults.Problem(statusCode: 409, title: "Cannot send to this user", detail: $"The user is {result.Send!.Reason}."),
+            _ => TypedResults.Accepted((string?)null, new FlowSendEndpointAnswer(result.Send!.Id, result.Send.Status)),
+        };
+    }
+
+    public sealed record FlowSendEndpointAnswer(string SendId, SendStatus Status);
+}
