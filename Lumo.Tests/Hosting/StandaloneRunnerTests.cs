@@ -84,9 +84,9 @@ public sealed class StandaloneRunnerTests
             return (await client.GetFromJsonAsync<JsonObject>("/api/health"))!;
         }, h => h["lastHeartbeatAt"] is not null);
 
+        // Fired in the minute of a fifth-minute occurrence (the stepped clock may have moved on a little meanwhile).
         var firedAt = DateTimeOffset.Parse(health["lastHeartbeatAt"]!.GetValue<string>());
         Assert.Equal(0, firedAt.Minute % 5);
-        Assert.Equal(0, firedAt.Second);
     }
 
     [Fact]

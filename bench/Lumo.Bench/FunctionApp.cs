@@ -10,13 +10,15 @@ public static class FunctionApp
 {
     public const string AdminKey = "bench-admin-key-0123456789";
 
-    public static async Task<Uri> StartAsync(string storage, Uri sandbox, bool runTriggers)
+    /// <summary>Starts an app with tables and queues of its own (a fresh name prefix); returns its URL and the prefix.</summary>
+    public static async Task<(Uri Url, string Prefix)> StartAsync(string storage, Uri sandbox, bool runTriggers)
     {
         var port = FreePort();
+        var prefix = "bench" + Guid.NewGuid().ToString("N")[..6];
         var settings = new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = storage,
-            ["Lumo__Storage__NamePrefix"] = "bench" + Guid.NewGuid().ToString("N")[..6],
+            ["Lumo__Storage__NamePrefix"] = prefix,
             ["Lumo__Line__ApiBaseUrl"] = sandbox.ToString(),
             ["Lumo__Klaviyo__ApiBaseUrl"] = sandbox.ToString(),
             ["Lumo__Admin__Key"] = AdminKey,
@@ -33,7 +35,7 @@ public static class FunctionApp
         using var http = new HttpClient();
         for (var i = 0; i < 300; i++)
         {
-            try { if ((await http.GetAsync(url)).IsSuccessStatusCode) return url; }
+            try { if ((await http.GetAsync(url)).IsSuccessStatusCode) return (url, prefix); }
             catch (HttpRequestException) { }
             await Task.Delay(100);
         }

@@ -10,6 +10,7 @@ var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
 var backlog = ArgValue("--backlog", 100_000);
+var flowSends = ArgValue("--flow-sends", 2000);
 
 Console.WriteLine($"Lumo bench — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores");
 await using var azurite = await AzuriteProcess.StartAsync();
@@ -24,7 +25,7 @@ var deleteFloor = floor.Single(m => m.Name.StartsWith("table delete", StringComp
 
 Console.WriteLine();
 Console.WriteLine($"2. LINE webhook intake ({webhooks} signed bodies of {WebhookIntake.EventsPerBody} events, concurrency 16)");
-var app = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
+var (app, _) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
 var intake = await WebhookIntake.RunAsync(app, sandbox, webhooks, 16);
 Console.WriteLine("   " + intake);
 var eventsPerSecond = intake.PerSecond * WebhookIntake.EventsPerBody;
@@ -40,6 +41,39 @@ Console.WriteLine($"   {export.Recorded:N0} recorded in {export.Elapsed.TotalSec
 Console.WriteLine($"   = {achieved / steadyCeiling:P0} of the steady ceiling ({steadyCeiling:N0} events/s = 150 requests/min × 1,000)");
 Console.WriteLine($"   = {achieved / deleteFloor:P0} of the Azurite floor for removing exported rows ({deleteFloor:N0} rows/s): each event is one row read, sent, then deleted");
 Console.WriteLine($"   lost: {export.Backlog - export.Distinct}, duplicated: {export.Recorded - export.Distinct}, parked: {export.Parked}, re-sends Klaviyo de-duplicated: {export.DuplicatesIgnored}");
+
+Console.WriteLine();
+Console.WriteLine($"4. Klaviyo Flow sends ({flowSends} distinct sends to 500 linked friends, concurrency 32)");
+var (intakeApp, intakePrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
+var intakeSetup = await FlowSendLoad.PrepareAsync(intakeApp, intakePrefix, azurite.ConnectionString, sandbox, 500, "intake");
+var flowIntake = await FlowSendLoad.PostAsync(intakeSetup, "Flow webhook intake (queued)",
+    Enumerable.Range(0, flowSends).Select(i => (intakeSetup.Friends[i % 500], $"send-{i}")).ToList(), 32);
+var readFloor = floor.Single(m => m.Name == "table read (point)").PerSecond;
+var readPlusEnqueue = 1 / (1 / readFloor + 1 / enqueueFloor);
+Console.WriteLine("   " + flowIntake);
+Console.WriteLine($"   = {flowIntake.PerSecond / readPlusEnqueue:P0} of the Azurite floor for one point read + one enqueue ({readPlusEnqueue:N0}/s); " +
+                  "each send costs 5 point reads, 1 insert and 1 enqueue");
+
+var (e2eApp, e2ePrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: true);
+var e2eSetup = await FlowSendLoad.PrepareAsync(e2eApp, e2ePrefix, azurite.ConnectionString, sandbox, 500, "e2e");
+var e2eClock = System.Diagnostics.Stopwatch.StartNew();
+await FlowSendLoad.PostAsync(e2eSetup, "end to end", Enumerable.Range(0, flowSends).Select(i => (e2eSetup.Friends[i % 500], $"e2e-{i}")).ToList(), 32);
+var e2eElapsed = await FlowSendLoad.WaitForPushesAsync(e2eSetup.Channel, flowSends, e2eClock, TimeSpan.FromMinutes(5));
+var pushesPerSecond = e2eSetup.Channel.Pushes.Count / e2eElapsed.TotalSeconds;
+Console.WriteLine($"   end to end: {e2eSetup.Channel.Pushes.Count} pushes reached LINE in {e2eElapsed.TotalSeconds:N1} s = {pushesPerSecond:N0} pushes/s " +
+                  $"= {pushesPerSecond / 2000:P1} of LINE's push ceiling (2,000 requests/s per channel)");
+
+const int stormSends = 200, retries = 17;
+var storm = Enumerable.Range(0, stormSends).SelectMany(i => Enumerable.Repeat((e2eSetup.Friends[i % 500], $"storm-{i}"), retries))
+    .OrderBy(_ => Random.Shared.Next()).ToList();
+var before = e2eSetup.Channel.Pushes.Count;
+var stormClock = System.Diagnostics.Stopwatch.StartNew();
+await FlowSendLoad.PostAsync(e2eSetup, "retry storm", storm, 32);
+await FlowSendLoad.WaitForPushesAsync(e2eSetup.Channel, before + stormSends, stormClock, TimeSpan.FromMinutes(5));
+await Task.Delay(TimeSpan.FromSeconds(5)); // anything extra would arrive now
+var stormPushes = e2eSetup.Channel.Pushes.Count - before;
+Console.WriteLine($"   retry storm: {stormSends} sends × {retries} webhook posts ({storm.Count} posts, shuffled, concurrent) → {stormPushes} pushes " +
+                  $"(expected {stormSends}; duplicates {Math.Max(0, stormPushes - stormSends)}, missing {Math.Max(0, stormSends - stormPushes)})");
 Environment.Exit(0); // the function app runs on a background thread until the process ends
 
 int ArgValue(string name, int fallback)

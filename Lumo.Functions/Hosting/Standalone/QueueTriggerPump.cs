@@ -24,8 +24,17 @@ internal sealed class QueueTriggerPump(FunctionDefinition function, LumoQueues q
         var idleDelay = MinPollingInterval;
         logger.LogInformation("Standalone runner drains queue {Queue} for function {FunctionName}", queue.Name, function.Name);
 
+        // Like the host: fetch a new batch as soon as the messages in flight drop to newBatchThreshold, so one slow
+        // message never holds up the rest (at most batchSize + newBatchThreshold run at once).
+        var inFlight = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
+            inFlight.RemoveAll(t => t.IsCompleted);
+            if (inFlight.Count > settings.NewBatchThreshold)
+            {
+                await Task.WhenAny(inFlight);
+                continue;
+            }
             QueueMessage[] batch;
             try
             {
@@ -40,14 +49,16 @@ internal sealed class QueueTriggerPump(FunctionDefinition function, LumoQueues q
             if (batch.Length == 0)
             {
                 // Back off like the host does, up to maxPollingInterval, and poll fast again once work shows up.
-                try { await Task.Delay(idleDelay, clock, stoppingToken); }
-                catch (OperationCanceledException) { return; }
+                try { await Task.WhenAny(inFlight.Append(Task.Delay(idleDelay, clock, stoppingToken))); }
+                catch (OperationCanceledException) { break; }
+                if (stoppingToken.IsCancellationRequested) break;
                 idleDelay = TimeSpan.FromTicks(Math.Min(idleDelay.Ticks * 2, settings.MaxPollingInterval.Ticks));
                 continue;
             }
             idleDelay = MinPollingInterval;
-            await Task.WhenAll(batch.Select(message => ProcessAsync(queue, poison, message, stoppingToken)));
+            inFlight.AddRange(batch.Select(message => ProcessAsync(queue, poison, message, stoppingToken)));
         }
+        await Task.WhenAll(inFlight);
     }
 
     private async Task ProcessAsync(Azure.Storage.Queues.QueueClient queue, Azure.Storage.Queues.QueueClient poison, QueueMessage message, CancellationToken stoppingToken)
