@@ -13,26 +13,23 @@ namespace Lumo.Tests.FlowSends;
 /// <summary>Auto Send Messages: validated against LINE's limits, sent with variables, pasted into Klaviyo via "Get JSON".</summary>
 public sealed class AutoSendMessageTests : IAsyncLifetime
 {
-    private LumoApp _app = null!;
-    private SandboxTenant _tenant = null!;
-    private HttpClient _admin = null!;
-    private HttpClient _klaviyo = null!;
-    private string _workspaceId = null!;
-    private string _accountId = null!;
+    private WorkspaceScenario _scenario = null!;
     private string _flowKey = null!;
 
     public async Task InitializeAsync()
     {
-        _app = await LumoApp.StartAsync();
-        _tenant = await SandboxTenant.CreateAsync();
-        _admin = _app.CreateAdminClient();
-        _workspaceId = (await _admin.CreateWorkspaceAsync(_tenant)).Id();
-        _accountId = (await _admin.AddAccountAsync(_workspaceId, _tenant.Channel)).Id();
-        _flowKey = (await _admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_workspaceId}/flow-settings"))!["headerValue"]!.GetValue<string>();
-        _klaviyo = _app.CreateClient();
+        _scenario = await WorkspaceScenario.StartAsync();
+        _flowKey = await _scenario.FlowKeyAsync();
     }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+
+    private SandboxTenant Tenant => _scenario.Tenant;
+    private HttpClient Admin => _scenario.Admin;
+    /// <summary>Calls the app anonymously, as LINE and Klaviyo do.</summary>
+    private HttpClient Caller => _scenario.Client;
+    private string WorkspaceId => _scenario.WorkspaceId;
+    private string AccountId => _scenario.AccountId;
 
     private static JsonObject Bubble(string uri) => JsonNode.Parse($$$"""
         {"type":"bubble","body":{"type":"box","layout":"vertical","contents":[{"type":"text","text":"{{product}}"}]},
@@ -41,27 +38,18 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
 
     private async Task<JsonObject> CreateMessageAsync(JsonArray messages, HttpStatusCode expected = HttpStatusCode.Created)
     {
-        var response = await _admin.PostAsJsonAsync($"/api/manage/workspaces/{_workspaceId}/messages", new { name = "Cart reminder", messages });
+        var response = await Admin.PostAsJsonAsync($"/api/manage/workspaces/{WorkspaceId}/messages", new { name = "Cart reminder", messages });
         Assert.Equal(expected, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
-    private async Task<LineUser> LinkedFriendAsync(string name)
-    {
-        var user = _tenant.AddFriend(name);
-        await _klaviyo.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(user.UserId, DateTimeOffset.UtcNow));
-        await Eventually.MatchesAsync(() => _admin.GetAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{user.UserId}"), r => r.IsSuccessStatusCode);
-        var profile = new SimulatedProfile(_tenant.Klaviyo.NewId());
-        lock (_tenant.Klaviyo.Gate) _tenant.Klaviyo.Profiles[profile.Id] = profile;
-        await _admin.PutAsJsonAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{user.UserId}/link", new { klaviyoProfileId = profile.Id });
-        return user;
-    }
+    private async Task<LineUser> LinkedFriendAsync(string name) => (await _scenario.LinkedFriendAsync(name)).User;
 
     private Task<HttpResponseMessage> PostFlowAsync(HttpContent body)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flow/{_workspaceId}/send") { Content = body };
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flow/{WorkspaceId}/send") { Content = body };
         request.Headers.Add(FlowKeys.HeaderName, _flowKey);
-        return _klaviyo.SendAsync(request);
+        return Caller.SendAsync(request);
     }
 
     [Fact]
@@ -73,7 +61,7 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
             new JsonObject { ["type"] = "flex", ["altText"] = "Your cart", ["contents"] = Bubble("https://shop.example.com/cart") }));
 
         Assert.Equal(["first_name", "product"], saved["variables"]!.AsArray().Select(v => v!.GetValue<string>()));
-        var again = await _admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_workspaceId}/messages/{saved.Id()}");
+        var again = await Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{WorkspaceId}/messages/{saved.Id()}");
         Assert.Equal(3, again!["messages"]!.AsArray().Count);
     }
 
@@ -94,7 +82,7 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
         Assert.Contains("messages[2].altText", fields);
         Assert.Contains("messages[2].contents", fields);
         Assert.Contains("messages[3]", fields);
-        Assert.Empty((await _admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_workspaceId}/messages"))!);
+        Assert.Empty((await Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/messages"))!);
     }
 
     [Fact]
@@ -102,7 +90,7 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
     {
         var user = await LinkedFriendAsync("Asahi");
         var message = await CreateMessageAsync(new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hi {{first_name}}, {{product}} is back!" }));
-        var flowJson = (await _admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_workspaceId}/messages/{message.Id()}/flow-json?account={_accountId}"))!;
+        var flowJson = (await Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{WorkspaceId}/messages/{message.Id()}/flow-json?account={AccountId}"))!;
         var template = flowJson["body"]!.GetValue<string>();
 
         // What Klaviyo does: replace each {{ ... }} tag with the profile's value.
@@ -117,7 +105,7 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
         var response = await PostFlowAsync(new StringContent(rendered, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var push = await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        var push = await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
         Assert.Equal("Hi Asahi, Yuzu soap is back!", push[0].Messages[0]!["text"]!.GetValue<string>());
         Assert.Contains("{{ person|lookup:'LINE User ID' }}", template);
     }
@@ -128,8 +116,8 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
         var message = await CreateMessageAsync(new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hi {{first_name}}" }));
         var to = "U" + SandboxTenant.Hex(16);
 
-        var missing = await PostFlowAsync(JsonContent.Create(new { to, account = _accountId, message = message.Id(), variables = new { } }));
-        var unknown = await PostFlowAsync(JsonContent.Create(new { to, account = _accountId, message = "nope" }));
+        var missing = await PostFlowAsync(JsonContent.Create(new { to, account = AccountId, message = message.Id(), variables = new { } }));
+        var unknown = await PostFlowAsync(JsonContent.Create(new { to, account = AccountId, message = "nope" }));
 
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         Assert.Contains("first_name", (await missing.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["variables"]![0]!.GetValue<string>());
@@ -143,17 +131,17 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
         var user = await LinkedFriendAsync("Koharu");
         var message = await CreateMessageAsync(new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Test for {{name}}" }));
 
-        var response = await _admin.PostAsJsonAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/test-send",
+        var response = await Admin.PostAsJsonAsync($"/api/manage/workspaces/{WorkspaceId}/accounts/{AccountId}/test-send",
             new { userId = user.UserId, message = message.Id(), variables = new { name = "Koharu" } });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
-        var diagnosis = await Eventually.MatchesAsync(() => _admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_workspaceId}/diagnosis?lineUserId={user.UserId}"),
+        await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        var diagnosis = await Eventually.MatchesAsync(() => Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/diagnosis?lineUserId={user.UserId}"),
             d => d![0]!["checks"]!.AsArray().All(c => c!["ok"]!.GetValue<bool>()));
         Assert.Contains("test", diagnosis![0]!["checks"]!.AsArray().Last()!["detail"]!.GetValue<string>());
 
         var stranger = "U" + SandboxTenant.Hex(16);
-        var unknown = (await _admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_workspaceId}/diagnosis?lineUserId={stranger}"))!;
+        var unknown = (await Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/diagnosis?lineUserId={stranger}"))!;
         Assert.False(unknown[0]!["checks"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "ID-linked to a Klaviyo profile")!["ok"]!.GetValue<bool>());
     }
 }

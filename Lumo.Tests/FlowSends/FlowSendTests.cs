@@ -18,69 +18,56 @@ namespace Lumo.Tests.FlowSends;
 /// </summary>
 public sealed class FlowSendTests : IAsyncLifetime
 {
-    private LumoApp _app = null!;
-    private SandboxTenant _tenant = null!;
-    private HttpClient _admin = null!;
-    private HttpClient _klaviyo = null!;
-    private string _workspaceId = null!;
-    private string _accountId = null!;
+    private WorkspaceScenario _scenario = null!;
     private string _flowKey = null!;
 
     public async Task InitializeAsync()
     {
-        _app = await LumoApp.StartAsync();
-        _tenant = await SandboxTenant.CreateAsync();
-        _admin = _app.CreateAdminClient();
-        _workspaceId = (await _admin.CreateWorkspaceAsync(_tenant)).Id();
-        _accountId = (await _admin.AddAccountAsync(_workspaceId, _tenant.Channel)).Id();
-        _flowKey = (await _admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_workspaceId}/flow-settings"))!["headerValue"]!.GetValue<string>();
-        _klaviyo = _app.CreateClient();
+        _scenario = await WorkspaceScenario.StartAsync();
+        _flowKey = await _scenario.FlowKeyAsync();
     }
 
     public async Task DisposeAsync()
     {
-        _tenant.Sandbox.Faults.Remove(r => r.Caller == _tenant.Channel.ChannelId);
-        await _app.DisposeAsync();
+        Tenant.Sandbox.Faults.Remove(r => r.Caller == Tenant.Channel.ChannelId);
+        await _scenario.DisposeAsync();
     }
 
-    /// <summary>A friend who followed and is linked to a Klaviyo profile.</summary>
-    private async Task<(LineUser User, SimulatedProfile Profile)> LinkedFriendAsync(string name)
-    {
-        var user = _tenant.AddFriend(name);
-        await _klaviyo.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(user.UserId, DateTimeOffset.UtcNow));
-        await Eventually.MatchesAsync(() => _admin.GetAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{user.UserId}"), r => r.IsSuccessStatusCode);
-        var profile = new SimulatedProfile(_tenant.Klaviyo.NewId()) { Email = $"{name.ToLowerInvariant()}-{SandboxTenant.Hex(3)}@example.com" };
-        lock (_tenant.Klaviyo.Gate) _tenant.Klaviyo.Profiles[profile.Id] = profile;
-        var link = await _admin.PutAsJsonAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{user.UserId}/link", new { klaviyoProfileId = profile.Id });
-        Assert.Equal(HttpStatusCode.OK, link.StatusCode);
-        return (user, profile);
-    }
+    private LumoApp App => _scenario.App;
+    private SandboxTenant Tenant => _scenario.Tenant;
+    private HttpClient Admin => _scenario.Admin;
+    /// <summary>Calls the app anonymously, as LINE and Klaviyo do.</summary>
+    private HttpClient Caller => _scenario.Client;
+    private string WorkspaceId => _scenario.WorkspaceId;
+    private string AccountId => _scenario.AccountId;
+
+    private Task<(LineUser User, SimulatedProfile Profile)> LinkedFriendAsync(string name) => _scenario.LinkedFriendAsync(name);
 
     private Task<HttpResponseMessage> PostFlowAsync(object body, string? key = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flow/{_workspaceId}/send") { Content = JsonContent.Create(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flow/{WorkspaceId}/send") { Content = JsonContent.Create(body) };
         request.Headers.Add(FlowKeys.HeaderName, key ?? _flowKey);
-        return _klaviyo.SendAsync(request);
+        return Caller.SendAsync(request);
     }
 
     private async Task<int> QueuedSends() =>
-        (await (await _app.Service<LumoQueues>().GetAsync(QueueNames.LineSends)).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+        (await (await App.Service<LumoQueues>().GetAsync(QueueNames.LineSends)).GetPropertiesAsync()).Value.ApproximateMessagesCount;
 
     [Fact]
     public async Task ADirectTextReachesTheLinkedFriendAndIsRecordedOnce()
     {
         var (user, profile) = await LinkedFriendAsync("Haru");
 
-        var response = await PostFlowAsync(new { to = user.UserId, account = _accountId, text = "Your cart is waiting 🛒" });
+        var response = await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Your cart is waiting 🛒" });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var push = await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        var push = await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
         Assert.Equal("Your cart is waiting 🛒", Assert.Single(push).Messages[0]!["text"]!.GetValue<string>());
-        var sent = await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage)), e => e.Count > 0);
-        await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count > 0);
+        var sent = await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage)), e => e.Count > 0);
+        await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count > 0);
         Assert.Equal(profile.Id, Assert.Single(sent).ProfileId);
         Assert.Equal("flow", sent[0].Properties["Source"]!.GetValue<string>());
-        var log = await _admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_workspaceId}/sends?recipient={user.UserId}");
+        var log = await Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/sends?recipient={user.UserId}");
         Assert.Equal("sent", Assert.Single(log!)!["status"]!.GetValue<string>());
     }
 
@@ -88,15 +75,15 @@ public sealed class FlowSendTests : IAsyncLifetime
     public async Task AStormOfKlaviyoRetriesSendsExactlyOnce()
     {
         var (user, _) = await LinkedFriendAsync("Sota");
-        var body = new { to = user.UserId, account = _accountId, text = "Welcome!", idempotencyKey = "flow-42:step-1:" + user.UserId };
+        var body = new { to = user.UserId, account = AccountId, text = "Welcome!", idempotencyKey = "flow-42:step-1:" + user.UserId };
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 17).Select(_ => PostFlowAsync(body)));
 
         Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK, a.StatusCode.ToString()));
-        await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count > 0);
+        await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count > 0);
         await Task.Delay(1500);
-        Assert.Single(_tenant.Channel.PushesTo(user.UserId));
-        Assert.Single(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage));
+        Assert.Single(Tenant.Channel.PushesTo(user.UserId));
+        Assert.Single(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage));
         var again = await PostFlowAsync(body);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal("sent", (await again.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
@@ -107,31 +94,30 @@ public sealed class FlowSendTests : IAsyncLifetime
     {
         var (user, _) = await LinkedFriendAsync("Mio");
         // Half the pushes fail, a quarter after LINE has accepted them: retries must neither lose nor repeat.
-        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "line", Caller = _tenant.Channel.ChannelId, PathPrefix = "/v2/bot/message/push",
+        Tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "line", Caller = Tenant.Channel.ChannelId, PathPrefix = "/v2/bot/message/push",
             ServerErrorRate = 0.25, FailAfterProcessingRate = 0.35 });
 
-        await PostFlowAsync(new { to = user.UserId, account = _accountId, text = "Sale ends tonight" });
+        await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Sale ends tonight" });
 
-        await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count > 0, TimeSpan.FromSeconds(60));
-        Assert.Single(_tenant.Channel.PushesTo(user.UserId));
+        await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count > 0, TimeSpan.FromSeconds(60));
+        Assert.Single(Tenant.Channel.PushesTo(user.UserId));
     }
 
     [Fact]
     public async Task AnUnlinkedRecipientIsSkippedWithItsReasonAndNotRetriedByKlaviyo()
     {
-        var stranger = _tenant.AddFriend("Unlinked Uta");
-        await _klaviyo.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(stranger.UserId, DateTimeOffset.UtcNow));
-        await Eventually.MatchesAsync(() => _admin.GetAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{stranger.UserId}"), r => r.IsSuccessStatusCode);
+        var stranger = Tenant.AddFriend("Unlinked Uta");
+        await _scenario.FollowAsync(stranger);
         var notAFriend = "U" + SandboxTenant.Hex(16);
 
-        var unlinked = await PostFlowAsync(new { to = stranger.UserId, account = _accountId, text = "Hi" });
-        var unknown = await PostFlowAsync(new { to = notAFriend, account = _accountId, text = "Hi" });
+        var unlinked = await PostFlowAsync(new { to = stranger.UserId, account = AccountId, text = "Hi" });
+        var unknown = await PostFlowAsync(new { to = notAFriend, account = AccountId, text = "Hi" });
 
         Assert.Equal(HttpStatusCode.OK, unlinked.StatusCode);
         Assert.Equal("not ID-linked to a Klaviyo profile", (await unlinked.Content.ReadFromJsonAsync<JsonObject>())!["reason"]!.GetValue<string>());
         Assert.Equal("not a friend of this LINE Official Account", (await unknown.Content.ReadFromJsonAsync<JsonObject>())!["reason"]!.GetValue<string>());
         Assert.Equal(0, await QueuedSends());
-        var skipped = await _admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_workspaceId}/sends?status=Skipped");
+        var skipped = await Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/sends?status=Skipped");
         Assert.Equal(2, skipped!.Count);
     }
 
@@ -141,10 +127,10 @@ public sealed class FlowSendTests : IAsyncLifetime
         var (user, _) = await LinkedFriendAsync("Kenta");
         var old = _flowKey;
 
-        var reissued = await _admin.PostAsync($"/api/manage/workspaces/{_workspaceId}/flow-settings/reissue-key", null);
+        var reissued = await Admin.PostAsync($"/api/manage/workspaces/{WorkspaceId}/flow-settings/reissue-key", null);
         var settings = (await reissued.Content.ReadFromJsonAsync<JsonObject>())!;
-        var withOld = await PostFlowAsync(new { to = user.UserId, account = _accountId, text = "Hi" }, old);
-        var withNew = await PostFlowAsync(new { to = user.UserId, account = _accountId, text = "Hi" }, settings["headerValue"]!.GetValue<string>());
+        var withOld = await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Hi" }, old);
+        var withNew = await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Hi" }, settings["headerValue"]!.GetValue<string>());
 
         Assert.Equal(HttpStatusCode.Unauthorized, withOld.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, withNew.StatusCode);
@@ -158,7 +144,7 @@ public sealed class FlowSendTests : IAsyncLifetime
     [InlineData("not-a-line-id", "to")]
     public async Task RefusesARecipientThatIsNotALineUserIdWith400(string to, string field)
     {
-        var response = await PostFlowAsync(new { to, account = _accountId, text = "Hi" });
+        var response = await PostFlowAsync(new { to, account = AccountId, text = "Hi" });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.NotNull((await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]![field]);
@@ -179,8 +165,8 @@ public sealed class FlowSendTests : IAsyncLifetime
     public async Task RefusesAMissingOrWrongKeyWith401AndQueuesNothing()
     {
         var (user, _) = await LinkedFriendAsync("Rina");
-        var wrong = await PostFlowAsync(new { to = user.UserId, account = _accountId, text = "Hi" }, "lfk_wrong");
-        var missing = await _klaviyo.PostAsJsonAsync($"/api/flow/{_workspaceId}/send", new { to = user.UserId, account = _accountId, text = "Hi" });
+        var wrong = await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Hi" }, "lfk_wrong");
+        var missing = await Caller.PostAsJsonAsync($"/api/flow/{WorkspaceId}/send", new { to = user.UserId, account = AccountId, text = "Hi" });
 
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);

@@ -15,79 +15,66 @@ namespace Lumo.Tests.LineFriends;
 /// </summary>
 public sealed class LineFriendPipelineTests : IAsyncLifetime
 {
-    private LumoApp _app = null!;
-    private SandboxTenant _tenant = null!;
-    private HttpClient _admin = null!;
-    private HttpClient _client = null!;
-    private string _workspaceId = null!;
-    private string _accountId = null!;
+    private WorkspaceScenario _scenario = null!;
 
     public async Task InitializeAsync()
     {
-        _app = await LumoApp.StartAsync();
-        _tenant = await SandboxTenant.CreateAsync();
-        _admin = _app.CreateAdminClient();
-        _workspaceId = (await _admin.CreateWorkspaceAsync(_tenant)).Id();
-        _accountId = (await _admin.AddAccountAsync(_workspaceId, _tenant.Channel)).Id();
+        _scenario = await WorkspaceScenario.StartAsync();
         // The account's basic id (shown as consent source) is learnt by the connection check.
-        await Eventually.MatchesAsync(() => _admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}"),
-            a => a!["basicId"] is not null);
-        _client = _app.CreateClient();
+        await Eventually.MatchesAsync(() => Admin.GetFromJsonAsync<JsonObject>(_scenario.AccountPath()), a => a!["basicId"] is not null);
     }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+
+    private LumoApp App => _scenario.App;
+    private SandboxTenant Tenant => _scenario.Tenant;
+    private HttpClient Admin => _scenario.Admin;
+    /// <summary>Calls the app anonymously, as LINE and Klaviyo do.</summary>
+    private HttpClient Caller => _scenario.Client;
+    private string WorkspaceId => _scenario.WorkspaceId;
+    private string AccountId => _scenario.AccountId;
 
     private Task<JsonObject> Friend(string userId, string? accountId = null) =>
-        _admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_workspaceId}/accounts/{accountId ?? _accountId}/friends/{userId}")!;
+        Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{WorkspaceId}/accounts/{accountId ?? AccountId}/friends/{userId}")!;
 
     private async Task<JsonObject> FriendWhen(string userId, Func<JsonObject, bool> condition, string? accountId = null) =>
         await Eventually.MatchesAsync(async () =>
         {
-            var response = await _admin.GetAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{accountId ?? _accountId}/friends/{userId}");
+            var response = await Admin.GetAsync($"/api/manage/workspaces/{WorkspaceId}/accounts/{accountId ?? AccountId}/friends/{userId}");
             return response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<JsonObject>())! : [];
         }, f => f.Count > 0 && condition(f));
 
-    private SimulatedProfile NewKlaviyoProfile(string email)
-    {
-        var profile = new SimulatedProfile(_tenant.Klaviyo.NewId()) { Email = email };
-        profile.Properties["Loyalty tier"] = "gold";
-        lock (_tenant.Klaviyo.Gate) _tenant.Klaviyo.Profiles[profile.Id] = profile;
-        return profile;
-    }
+    private SimulatedProfile NewKlaviyoProfile(string email) => _scenario.NewKlaviyoProfile(email);
 
-    private async Task LinkAsync(string userId, string profileId, string? accountId = null)
-    {
-        var response = await _admin.PutAsJsonAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{accountId ?? _accountId}/friends/{userId}/link", new { klaviyoProfileId = profileId });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
+    private Task LinkAsync(string userId, string profileId, string? accountId = null) => _scenario.LinkAsync(userId, profileId, accountId);
 
     private async Task<IReadOnlyList<RecordedEvent>> EventsWhen(string metric, int count) =>
-        await Eventually.MatchesAsync(() => Task.FromResult(_tenant.Klaviyo.EventsOf(metric)), e => e.Count >= count, because: $"{count} {metric} events");
+        await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(metric)), e => e.Count >= count, because: $"{count} {metric} events");
 
     [Fact]
     public async Task FollowStoresTheFriendWithConsentButTellsKlaviyoNothingWhileUnlinked()
     {
-        var aoi = _tenant.AddFriend("Aoi");
+        var aoi = Tenant.AddFriend("Aoi");
         var followedAt = DateTimeOffset.UtcNow.AddSeconds(-5);
 
-        Assert.Equal(HttpStatusCode.OK, (await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(aoi.UserId, followedAt))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(aoi.UserId, followedAt))).StatusCode);
 
         var friend = await FriendWhen(aoi.UserId, f => f["followStatus"]!.GetValue<string>() == "friend");
         Assert.Equal("Aoi", friend["displayName"]!.GetValue<string>());
         Assert.Equal("granted", friend["consent"]!.GetValue<string>());
         Assert.Equal(followedAt.ToUnixTimeSeconds(), DateTimeOffset.Parse(friend["consentUpdatedAt"]!.GetValue<string>()).ToUnixTimeSeconds());
-        Assert.Contains(_tenant.Channel.BasicId, friend["consentSource"]!.GetValue<string>());
+        Assert.Contains(Tenant.Channel.BasicId, friend["consentSource"]!.GetValue<string>());
         Assert.False(friend["klaviyo"]!["linked"]!.GetValue<bool>());
         await Task.Delay(500);
-        Assert.Empty(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.FollowedLineAccount));
+        Assert.Empty(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.FollowedLineAccount));
     }
 
     [Fact]
     public async Task LinkedFriendsBlockAndRefollowReachKlaviyoOnceEach()
     {
-        var kai = _tenant.AddFriend("Kai");
+        var kai = Tenant.AddFriend("Kai");
         var start = DateTimeOffset.UtcNow.AddMinutes(-10);
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(kai.UserId, start));
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(kai.UserId, start));
         await FriendWhen(kai.UserId, f => f["followStatus"]!.GetValue<string>() == "friend");
         var profile = NewKlaviyoProfile($"kai-{SandboxTenant.Hex(3)}@example.com");
 
@@ -99,7 +86,7 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         Assert.Equal("granted", profile.Properties["LINE Consent"]!.GetValue<string>());
         Assert.Equal("gold", profile.Properties["Loyalty tier"]!.GetValue<string>());
 
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Unfollow(kai.UserId, start.AddMinutes(1)));
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Unfollow(kai.UserId, start.AddMinutes(1)));
         var blocked = await EventsWhen(KlaviyoMetrics.BlockedLineAccount, 1);
         var friend = await Friend(kai.UserId);
         Assert.Equal("blocked", friend["followStatus"]!.GetValue<string>());
@@ -108,44 +95,44 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         Assert.Equal("blocked", profile.Properties["LINE Follow Status"]!.GetValue<string>());
         Assert.Equal(profile.Id, Assert.Single(blocked).ProfileId);
 
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(kai.UserId, start.AddMinutes(2), unblocked: true));
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(kai.UserId, start.AddMinutes(2), unblocked: true));
         var followed = await EventsWhen(KlaviyoMetrics.FollowedLineAccount, 1);
         Assert.True(Assert.Single(followed).Properties["Re-follow"]!.GetValue<bool>());
         await Eventually.MatchesAsync(() => Task.FromResult(profile.Properties["LINE Consent"]!.GetValue<string>()), c => c == "granted");
-        Assert.Single(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.BlockedLineAccount));
+        Assert.Single(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.BlockedLineAccount));
     }
 
     [Fact]
     public async Task ARedeliveredWebhookChangesNothing()
     {
-        var mei = _tenant.AddFriend("Mei");
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(mei.UserId, DateTimeOffset.UtcNow.AddMinutes(-3)));
+        var mei = Tenant.AddFriend("Mei");
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(mei.UserId, DateTimeOffset.UtcNow.AddMinutes(-3)));
         await FriendWhen(mei.UserId, f => f["followStatus"]!.GetValue<string>() == "friend");
         await LinkAsync(mei.UserId, NewKlaviyoProfile($"mei-{SandboxTenant.Hex(3)}@example.com").Id);
         var unfollow = Unfollow(mei.UserId, DateTimeOffset.UtcNow.AddMinutes(-2), eventId: "01REDELIVERED" + SandboxTenant.Hex(6).ToUpperInvariant());
 
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, unfollow);
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, unfollow);
         await EventsWhen(KlaviyoMetrics.BlockedLineAccount, 1);
         var before = await Friend(mei.UserId);
         var redelivered = (JsonObject)unfollow.DeepClone();
         redelivered["deliveryContext"]!["isRedelivery"] = true;
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, redelivered, redelivered);
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, redelivered, redelivered);
         await Task.Delay(1500);
 
-        Assert.Single(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.BlockedLineAccount));
-        Assert.Equal(0, _tenant.Klaviyo.DuplicateEventsIgnored); // not even sent again: we knew it was applied
+        Assert.Single(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.BlockedLineAccount));
+        Assert.Equal(0, Tenant.Klaviyo.DuplicateEventsIgnored); // not even sent again: we knew it was applied
         Assert.Equal(before.ToJsonString(), (await Friend(mei.UserId)).ToJsonString());
     }
 
     [Fact]
     public async Task AnOlderEventArrivingLateDoesNotUndoANewerOne()
     {
-        var ren = _tenant.AddFriend("Ren");
+        var ren = Tenant.AddFriend("Ren");
         var now = DateTimeOffset.UtcNow;
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Unfollow(ren.UserId, now));
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Unfollow(ren.UserId, now));
         await FriendWhen(ren.UserId, f => f["followStatus"]!.GetValue<string>() == "blocked");
 
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(ren.UserId, now.AddMinutes(-1)));
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(ren.UserId, now.AddMinutes(-1)));
         await Task.Delay(1500);
 
         Assert.Equal("blocked", (await Friend(ren.UserId))["followStatus"]!.GetValue<string>());
@@ -154,10 +141,10 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
     [Fact]
     public async Task TheSecondAccountWritesPropertiesWithSuffix2()
     {
-        var second = _tenant.AddChannel();
-        var secondId = (await _admin.AddAccountAsync(_workspaceId, second, "Taiwan")).Id();
-        var yu = _tenant.AddFriend("Yu", channel: second);
-        await _client.PostWebhookAsync(_workspaceId, secondId, second, Follow(yu.UserId, DateTimeOffset.UtcNow));
+        var second = Tenant.AddChannel();
+        var secondId = (await Admin.AddAccountAsync(WorkspaceId, second, "Taiwan")).Id();
+        var yu = Tenant.AddFriend("Yu", channel: second);
+        await Caller.PostWebhookAsync(WorkspaceId, secondId, second, Follow(yu.UserId, DateTimeOffset.UtcNow));
         await FriendWhen(yu.UserId, f => f["followStatus"]!.GetValue<string>() == "friend", secondId);
         var profile = NewKlaviyoProfile($"yu-{SandboxTenant.Hex(3)}@example.com");
 
@@ -177,24 +164,24 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         foreach (var e in events) e["webhookEventId"] = e["webhookEventId"]!.GetValue<string>() + SandboxTenant.Hex(2);
         events.Add(Event("somethingLineInventsLater", "U" + SandboxTenant.Hex(16), DateTimeOffset.UtcNow, null, false, new JsonObject { ["future"] = new JsonObject { ["x"] = 1 } }));
 
-        var response = await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, [.. events]);
+        var response = await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, [.. events]);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await FriendWhen("U000000000000000000000000000000a1", f => f["followStatus"]!.GetValue<string>() == "blocked");
-        var parked = await _admin.GetFromJsonAsync<JsonArray>("/api/manage/parked");
+        var parked = await Admin.GetFromJsonAsync<JsonArray>("/api/manage/parked");
         Assert.All(parked!, q => Assert.Equal(0, q!["parkedCount"]!.GetValue<int>()));
     }
 
     [Fact]
     public async Task ContactDetailsAreNormalisedOrRefusedNamingTheField()
     {
-        var sora = _tenant.AddFriend("Sora");
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(sora.UserId, DateTimeOffset.UtcNow));
+        var sora = Tenant.AddFriend("Sora");
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(sora.UserId, DateTimeOffset.UtcNow));
         await FriendWhen(sora.UserId, f => f["followStatus"]!.GetValue<string>() == "friend");
-        var url = $"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{sora.UserId}";
+        var url = $"/api/manage/workspaces/{WorkspaceId}/accounts/{AccountId}/friends/{sora.UserId}";
 
-        var ok = await _admin.PatchAsJsonAsync(url, new { email = " Sora@Example.COM ", phoneNumber = "+81 90-1234-5678" });
-        var bad = await _admin.PatchAsJsonAsync(url, new { email = "not an email", phoneNumber = "090-1234-5678" });
+        var ok = await Admin.PatchAsJsonAsync(url, new { email = " Sora@Example.COM ", phoneNumber = "+81 90-1234-5678" });
+        var bad = await Admin.PatchAsJsonAsync(url, new { email = "not an email", phoneNumber = "090-1234-5678" });
 
         var friend = (await ok.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("sora@example.com", friend["email"]!.GetValue<string>());
@@ -208,13 +195,13 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
     [Fact]
     public async Task LinkingAFriendLinkedElsewhereIsRefused()
     {
-        var nao = _tenant.AddFriend("Nao");
-        await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(nao.UserId, DateTimeOffset.UtcNow));
+        var nao = Tenant.AddFriend("Nao");
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(nao.UserId, DateTimeOffset.UtcNow));
         await FriendWhen(nao.UserId, f => f["followStatus"]!.GetValue<string>() == "friend");
         var first = NewKlaviyoProfile($"nao-{SandboxTenant.Hex(3)}@example.com");
         await LinkAsync(nao.UserId, first.Id);
 
-        var response = await _admin.PutAsJsonAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/friends/{nao.UserId}/link",
+        var response = await Admin.PutAsJsonAsync($"/api/manage/workspaces/{WorkspaceId}/accounts/{AccountId}/friends/{nao.UserId}/link",
             new { klaviyoProfileId = NewKlaviyoProfile($"other-{SandboxTenant.Hex(3)}@example.com").Id });
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
@@ -227,8 +214,8 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         var profiles = new List<SimulatedProfile>();
         foreach (var name in new[] { "Hina", "Riku", "Yui" })
         {
-            var user = _tenant.AddFriend(name);
-            await _client.PostWebhookAsync(_workspaceId, _accountId, _tenant.Channel, Follow(user.UserId, DateTimeOffset.UtcNow));
+            var user = Tenant.AddFriend(name);
+            await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(user.UserId, DateTimeOffset.UtcNow));
             await FriendWhen(user.UserId, f => f["followStatus"]!.GetValue<string>() == "friend");
             var profile = NewKlaviyoProfile($"{name.ToLowerInvariant()}-{SandboxTenant.Hex(3)}@example.com");
             await LinkAsync(user.UserId, profile.Id);
@@ -236,9 +223,9 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
             profiles.Add(profile);
         }
 
-        Assert.Equal(HttpStatusCode.Accepted, (await _admin.PostAsync($"/api/manage/workspaces/{_workspaceId}/accounts/{_accountId}/klaviyo-sync", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Admin.PostAsync($"/api/manage/workspaces/{WorkspaceId}/accounts/{AccountId}/klaviyo-sync", null)).StatusCode);
 
-        var jobs = await Eventually.MatchesAsync(() => _admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_workspaceId}/klaviyo-sync-jobs"),
+        var jobs = await Eventually.MatchesAsync(() => Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/klaviyo-sync-jobs"),
             j => j!.Count == 1 && j[0]!["status"]!.GetValue<string>() == "complete");
         Assert.Equal(3, jobs![0]!["completed"]!.GetValue<int>());
         Assert.All(profiles, p => Assert.NotNull(p.Properties["LINE Display Name"]));
