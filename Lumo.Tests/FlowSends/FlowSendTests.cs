@@ -93,9 +93,9 @@ public sealed class FlowSendTests : IAsyncLifetime
     public async Task LineServerErrorsEndInDeliveryNotInADuplicate()
     {
         var (user, _) = await LinkedFriendAsync("Mio");
-        // Half the pushes fail, a quarter after LINE has accepted them: retries must neither lose nor repeat.
+        // Most pushes fail (429, 500, or 500 after LINE accepted them): retries must neither lose nor repeat.
         Tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "line", Caller = Tenant.Channel.ChannelId, PathPrefix = "/v2/bot/message/push",
-            ServerErrorRate = 0.25, FailAfterProcessingRate = 0.35 });
+            TooManyRequestsRate = 0.15, ServerErrorRate = 0.2, FailAfterProcessingRate = 0.3 });
 
         await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Sale ends tonight" });
 
