@@ -5,12 +5,14 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--backlog N]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--only 2|3|4]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
 var backlog = ArgValue("--backlog", 100_000);
 var flowSends = ArgValue("--flow-sends", 2000);
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3 or 4)
+bool Runs(int section) => only == 0 || only == section;
 
 Console.WriteLine($"Lumo bench — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores");
 await using var azurite = await AzuriteProcess.StartAsync();
@@ -23,6 +25,8 @@ foreach (var m in floor) Console.WriteLine("   " + m);
 var enqueueFloor = floor.Single(m => m.Name == "queue enqueue").PerSecond;
 var deleteFloor = floor.Single(m => m.Name.StartsWith("table delete", StringComparison.Ordinal)).PerSecond;
 
+if (Runs(2))
+{
 Console.WriteLine();
 Console.WriteLine($"2. LINE webhook intake ({webhooks} signed bodies of {WebhookIntake.EventsPerBody} events, concurrency 16)");
 var (app, _) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
@@ -31,7 +35,10 @@ Console.WriteLine("   " + intake);
 var eventsPerSecond = intake.PerSecond * WebhookIntake.EventsPerBody;
 Console.WriteLine($"   = {eventsPerSecond:N0} events/s; {intake.PerSecond / enqueueFloor:P0} of the Azurite enqueue floor in requests/s " +
                   $"(each body is one signature check and one queue message)");
+}
 
+if (Runs(3))
+{
 Console.WriteLine();
 Console.WriteLine($"3. Klaviyo Flow sends ({flowSends} distinct sends to 500 linked friends, concurrency 32)");
 var (intakeApp, intakePrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
@@ -65,6 +72,10 @@ var stormPushes = e2eSetup.Channel.Pushes.Count - before;
 Console.WriteLine($"   retry storm: {stormSends} sends × {retries} webhook posts ({storm.Count} posts, shuffled, concurrent) → {stormPushes} pushes " +
                   $"(expected {stormSends}; duplicates {Math.Max(0, stormPushes - stormSends)}, missing {Math.Max(0, stormSends - stormPushes)})");
 
+}
+
+if (Runs(4))
+{
 Console.WriteLine();
 Console.WriteLine($"4. Klaviyo event export (last: its 100,000 rows weigh on Azurite afterwards): {backlog:N0}-event backlog, sandbox injecting 2.5% 429 + 2.5% 500");
 var export = await EventExport.RunAsync(azurite.ConnectionString, sandbox, backlog);
@@ -74,6 +85,7 @@ Console.WriteLine($"   {export.Recorded:N0} recorded in {export.Elapsed.TotalSec
 Console.WriteLine($"   = {achieved / steadyCeiling:P0} of the steady ceiling ({steadyCeiling:N0} events/s = 150 requests/min × 1,000)");
 Console.WriteLine($"   = {achieved / deleteFloor:P0} of the Azurite floor for removing exported rows ({deleteFloor:N0} rows/s): each event is one row read, sent, then deleted");
 Console.WriteLine($"   lost: {export.Backlog - export.Distinct}, duplicated: {export.Recorded - export.Distinct}, parked: {export.Parked}, re-sends Klaviyo de-duplicated: {export.DuplicatesIgnored}");
+}
 Environment.Exit(0); // the function app runs on a background thread until the process ends
 
 int ArgValue(string name, int fallback)
