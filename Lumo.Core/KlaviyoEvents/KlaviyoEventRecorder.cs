@@ -34,8 +34,15 @@ public sealed class KlaviyoEventRecorder(KlaviyoEventOutbox outbox, LumoQueues q
 
     /// <summary>
     /// For an export request that found another export running: that one may have looked at the outbox before this
-    /// request's events arrived, so ask again shortly instead of dropping the request.
+    /// request's events arrived, so ask again shortly instead of dropping the request. One follow-up per delay is
+    /// enough; without this coalescing every waiting request would re-enqueue itself and the requests would pile up
+    /// while a long export runs.
     /// </summary>
-    public Task RequestExportLaterAsync(string workspaceId, CancellationToken cancellationToken) =>
-        queues.EnqueueAsync(QueueNames.KlaviyoEventExport, new ExportKlaviyoEventsRequest(workspaceId), cancellationToken, ExportDelay);
+    public async Task RequestExportLaterAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var marker = "klaviyo-export-follow-up:" + workspaceId;
+        if (recentRequests.TryGetValue(marker, out _)) return;
+        recentRequests.Set(marker, true, ExportDelay);
+        await queues.EnqueueAsync(QueueNames.KlaviyoEventExport, new ExportKlaviyoEventsRequest(workspaceId), cancellationToken, ExportDelay);
+    }
 }
