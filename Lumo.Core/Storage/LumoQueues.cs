@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure.Storage.Queues;
 
@@ -11,17 +10,17 @@ namespace Lumo.Core.Storage;
 /// </summary>
 public sealed class LumoQueues(QueueServiceClient service, StorageOptions options)
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new();
+    private readonly CreateOnce<QueueClient> _queues = new();
 
     public string PhysicalName(string logicalName) => (options.NamePrefix + logicalName).ToLowerInvariant();
 
     public Task<QueueClient> GetAsync(string logicalName, CancellationToken cancellationToken = default) =>
-        _queues.GetOrAdd(logicalName, name => new Lazy<Task<QueueClient>>(async () =>
+        _queues.GetAsync(logicalName, async name =>
         {
             var client = service.GetQueueClient(PhysicalName(name));
             await client.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
             return client;
-        })).Value.WaitAsync(cancellationToken);
+        }, cancellationToken);
 
     /// <summary>Enqueues a JSON message, optionally invisible for <paramref name="delay"/> (e.g. "check again in 10 s").</summary>
     public async Task EnqueueAsync<T>(string logicalName, T message, CancellationToken cancellationToken = default, TimeSpan? delay = null)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Azure.Data.Tables;
 
 namespace Lumo.Core.Storage;
@@ -8,15 +7,15 @@ namespace Lumo.Core.Storage;
 /// </summary>
 public sealed class LumoTables(TableServiceClient service, StorageOptions options)
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new();
+    private readonly CreateOnce<TableClient> _tables = new();
 
     public string PhysicalName(string logicalName) => options.NamePrefix + logicalName;
 
     public Task<TableClient> GetAsync(string logicalName, CancellationToken cancellationToken = default) =>
-        _tables.GetOrAdd(logicalName, name => new Lazy<Task<TableClient>>(async () =>
+        _tables.GetAsync(logicalName, async name =>
         {
             var client = service.GetTableClient(PhysicalName(name));
             await client.CreateIfNotExistsAsync(CancellationToken.None);
             return client;
-        })).Value.WaitAsync(cancellationToken);
+        }, cancellationToken);
 }

@@ -74,3 +74,19 @@ public sealed class SchemaValidatorTests
         Assert.Null(spec.FindOperation("DELETE", "/api/profile-import"));
     }
 }
+
+public sealed class CreateOnceTests
+{
+    [Fact]
+    public async Task CreatesOncePerKeyAndRetriesAfterAFailure()
+    {
+        var cache = new Lumo.Core.Storage.CreateOnce<int>();
+        var calls = 0;
+        Task<int> Create(string _) => ++calls == 1 ? Task.FromException<int>(new InvalidOperationException("storage down")) : Task.FromResult(calls);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => cache.GetAsync("t", Create, default));
+        Assert.Equal(2, await cache.GetAsync("t", Create, default));
+        Assert.Equal(2, await cache.GetAsync("t", Create, default));
+        Assert.Equal(2, calls);
+    }
+}
