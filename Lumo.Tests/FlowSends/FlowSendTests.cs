@@ -104,6 +104,22 @@ public sealed class FlowSendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AUsedUpMonthlyQuotaFailsTheSendWithThatReasonInsteadOfRetrying()
+    {
+        var (user, _) = await LinkedFriendAsync("Aoi");
+        Tenant.Channel.MonthlyQuota = 0;
+
+        await PostFlowAsync(new { to = user.UserId, account = AccountId, text = "Flash sale" });
+
+        var failed = await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.FailedLineMessage)), e => e.Count > 0);
+        Assert.Contains("monthly message quota", failed[0].Properties["Reason"]!.GetValue<string>());
+        var log = await Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/sends?recipient={user.UserId}");
+        Assert.Equal("failed", Assert.Single(log!)!["status"]!.GetValue<string>());
+        Assert.Empty(Tenant.Channel.PushesTo(user.UserId));
+        Assert.Empty(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage));
+    }
+
+    [Fact]
     public async Task AnUnlinkedRecipientIsSkippedWithItsReasonAndNotRetriedByKlaviyo()
     {
         var stranger = Tenant.AddFriend("Unlinked Uta");
