@@ -35,7 +35,7 @@ public static class AutoSendMessageEndpoints
         string workspaceId, MessageDraft draft, WorkspaceStore workspaces, AutoSendMessageStore store, TimeProvider clock, CancellationToken ct)
     {
         if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null)
-            return TypedResults.Problem(statusCode: 404, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
+            return AdminProblems.WorkspaceNotFound(workspaceId);
         if (Validate(draft) is { Count: > 0 } errors) return TypedResults.ValidationProblem(errors);
         var now = clock.GetUtcNow();
         var message = new AutoSendMessage { WorkspaceId = workspaceId, Id = Guid.NewGuid().ToString("N")[..16], Name = draft.Name!.Trim(), Messages = draft.Messages!, CreatedAt = now, UpdatedAt = now };
@@ -68,7 +68,7 @@ public static class AutoSendMessageEndpoints
         var accounts = await workspaces.ListAccountsAsync(workspaceId, ct);
         var chosen = account is null ? accounts.FirstOrDefault() : accounts.FirstOrDefault(a => a.Id == account);
         if (chosen is null)
-            return TypedResults.Problem(statusCode: 404, title: "LINE account not found", detail: "Choose a LINE account of this workspace with ?account=<id>.");
+            return AdminProblems.NotFound("LINE account not found", "Choose a LINE account of this workspace with ?account=<id>.");
         var body = new JsonObject
         {
             ["to"] = "{{ person|lookup:'LINE User ID' }}",
@@ -90,5 +90,5 @@ public static class AutoSendMessageEndpoints
     private static MessageView View(AutoSendMessage m) => new(m.Id, m.Name, m.Messages, m.Variables, m.CreatedAt, m.UpdatedAt);
 
     private static ProblemHttpResult NotFound(string messageId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Auto Send Message not found", detail: $"There is no Auto Send Message '{messageId}'.");
+        AdminProblems.NotFound("Auto Send Message not found", $"There is no Auto Send Message '{messageId}'.");
 }

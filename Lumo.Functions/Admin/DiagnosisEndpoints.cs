@@ -24,13 +24,15 @@ public static class DiagnosisEndpoints
 
     /// <summary>Give <c>lineUserId</c> or <c>profileId</c> (a Klaviyo profile id).</summary>
     public static async Task<Results<Ok<List<AccountDiagnosis>>, ValidationProblem, ProblemHttpResult>> Diagnose(
-        string workspaceId, string? lineUserId, string? profileId, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, FlowKeys keys, CancellationToken ct)
+        string workspaceId, string? lineUserId, string? profileId, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(lineUserId) == string.IsNullOrWhiteSpace(profileId))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["lineUserId"] = ["Give either lineUserId or profileId."] });
         var workspace = await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct);
-        if (workspace is null) return TypedResults.Problem(statusCode: 404, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
+        if (workspace is null) return AdminProblems.WorkspaceNotFound(workspaceId);
 
+        // The send log of a LINE user id is read once, not once per account.
+        var sendsOf = new Dictionary<string, List<LineSend>>();
         var result = new List<AccountDiagnosis>();
         foreach (var account in await workspaces.ListAccountsAsync(workspaceId, ct))
         {
@@ -38,7 +40,9 @@ public static class DiagnosisEndpoints
                 ? await friends.GetIfExistsAsync(workspaceId, account.Id, lineUserId, ct)
                 : await friends.ListAsync(workspaceId, account.Id, linked: true, ct).FirstOrDefaultAsync(f => f.KlaviyoProfileId == profileId, ct);
             var userId = friend?.UserId ?? lineUserId;
-            var lastSend = userId is null ? null : (await sends.ListAsync(workspaceId, userId, null, 500, ct)).Where(s => s.AccountId == account.Id).MaxBy(s => s.UpdatedAt);
+            if (userId is not null && !sendsOf.ContainsKey(userId))
+                sendsOf[userId] = await sends.ListAsync(workspaceId, userId, null, 500, ct);
+            var lastSend = userId is null ? null : sendsOf[userId].Where(s => s.AccountId == account.Id).MaxBy(s => s.UpdatedAt);
             result.Add(new AccountDiagnosis(account.Id, account.Name, userId,
             [
                 new("LINE account credentials work", account.Line.Status == ConnectionStatus.Verified, $"{account.Line.Status} {account.Line.Detail}".Trim()),

@@ -30,7 +30,7 @@ public static class FlowSettingsEndpoints
 
     public static async Task<Results<Ok<FlowSettingsView>, ProblemHttpResult>> GetSettings(string workspaceId, HttpRequest request, WorkspaceStore workspaces, FlowKeys keys, CancellationToken ct)
     {
-        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return NotFound(workspaceId);
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
         return TypedResults.Ok(View(request, workspaceId, await keys.GetOrIssueAsync(workspaceId, AdminIdentity(request), ct), await workspaces.ListAccountsAsync(workspaceId, ct)));
     }
 
@@ -38,7 +38,7 @@ public static class FlowSettingsEndpoints
     public static async Task<Results<Ok<FlowSettingsView>, ProblemHttpResult>> ReissueKey(string workspaceId, HttpRequest request, WorkspaceStore workspaces, FlowKeys keys,
         ILoggerFactory loggers, CancellationToken ct)
     {
-        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return NotFound(workspaceId);
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
         var key = await keys.ReissueAsync(workspaceId, AdminIdentity(request), ct);
         loggers.CreateLogger("Lumo.Admin").LogInformation("Flow key of workspace {WorkspaceId} reissued by {IssuedBy}", workspaceId, key.IssuedBy);
         return TypedResults.Ok(View(request, workspaceId, key, await workspaces.ListAccountsAsync(workspaceId, ct)));
@@ -64,7 +64,4 @@ public static class FlowSettingsEndpoints
         (request.Headers["x-functions-key"].FirstOrDefault() ?? request.Query["code"].FirstOrDefault()) is { Length: > 0 } key
             ? "admin key " + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8].ToLowerInvariant()
             : "admin";
-
-    private static ProblemHttpResult NotFound(string workspaceId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
 }

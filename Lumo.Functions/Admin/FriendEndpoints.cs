@@ -115,5 +115,5 @@ public static class FriendEndpoints
             f.LinkedAt, f.LinkedHow, f.PropertiesSyncedAt, f.PropertiesSyncError));
 
     private static ProblemHttpResult FriendNotFound(string userId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "LINE friend not found", detail: $"No friend '{userId}' is known for this LINE account.");
+        AdminProblems.NotFound("LINE friend not found", $"No friend '{userId}' is known for this LINE account.");
 }

@@ -29,14 +29,8 @@ public static class ParkedMessageEndpoints
 
     public static async Task<Ok<List<ParkedQueueView>>> ListParkedQueues(FunctionManifest manifest, LumoQueues queues, CancellationToken ct)
     {
-        var result = new List<ParkedQueueView>();
-        foreach (var function in manifest.Functions.Where(f => f.IsQueue))
-        {
-            var poison = await queues.GetAsync(QueueNames.PoisonOf(function.QueueName!), ct);
-            var properties = await poison.GetPropertiesAsync(ct);
-            result.Add(new ParkedQueueView(function.QueueName!, function.Name, properties.Value.ApproximateMessagesCount));
-        }
-        return TypedResults.Ok(result);
+        var counts = await Operations.ParkedWork.CountAsync(manifest, queues, ct);
+        return TypedResults.Ok(counts.Select(c => new ParkedQueueView(c.Function.QueueName!, c.Function.Name, c.Count)).ToList());
     }
 
     /// <summary>The oldest parked messages of a queue (at most 32, what a queue peek returns).</summary>
@@ -79,7 +73,7 @@ public static class ParkedMessageEndpoints
         manifest.Functions.Any(f => f.IsQueue && f.QueueName == queue);
 
     private static ProblemHttpResult UnknownQueue(string queue) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown queue", detail: $"No function reads a queue named '{queue}'.");
+        AdminProblems.NotFound("Unknown queue", $"No function reads a queue named '{queue}'.");
 
     private static JsonNode? ParseOrText(string text)
     {

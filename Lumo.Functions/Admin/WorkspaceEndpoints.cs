@@ -48,7 +48,7 @@ public static class WorkspaceEndpoints
         string workspaceId, WorkspaceStore store, HttpContext http, CancellationToken ct)
     {
         var workspace = await store.GetWorkspaceIfExistsAsync(workspaceId, ct);
-        if (workspace is null) return WorkspaceNotFound(workspaceId);
+        if (workspace is null) return AdminProblems.WorkspaceNotFound(workspaceId);
         SetETag(http, workspace.ETag);
         return TypedResults.Ok(WorkspaceView.From(workspace, await store.ListAccountsAsync(workspaceId, ct)));
     }
@@ -62,7 +62,7 @@ public static class WorkspaceEndpoints
         try
         {
             var workspace = await admin.UpdateWorkspaceAsync(workspaceId, draft, ifMatch, ct);
-            if (workspace is null) return WorkspaceNotFound(workspaceId);
+            if (workspace is null) return AdminProblems.WorkspaceNotFound(workspaceId);
             SetETag(http, workspace.ETag);
             return TypedResults.Ok(WorkspaceView.From(workspace, await store.ListAccountsAsync(workspaceId, ct)));
         }
@@ -73,13 +73,13 @@ public static class WorkspaceEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWorkspace(string workspaceId, WorkspaceAdministration admin, CancellationToken ct) =>
-        await admin.DeleteWorkspaceAsync(workspaceId, ct) ? TypedResults.NoContent() : WorkspaceNotFound(workspaceId);
+        await admin.DeleteWorkspaceAsync(workspaceId, ct) ? TypedResults.NoContent() : AdminProblems.WorkspaceNotFound(workspaceId);
 
     /// <summary>Queues a fresh check of the Klaviyo key and every LINE token; the outcome shows on the workspace.</summary>
     public static async Task<Results<Accepted, ProblemHttpResult>> VerifyConnections(
         string workspaceId, WorkspaceStore store, WorkspaceAdministration admin, CancellationToken ct)
     {
-        if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return WorkspaceNotFound(workspaceId);
+        if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
         await admin.RequestVerificationAsync(workspaceId, null, ct);
         return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}");
     }
@@ -90,7 +90,7 @@ public static class WorkspaceEndpoints
         var errors = draft.Validate(isUpdate: false);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var account = await admin.AddAccountAsync(workspaceId, draft, ct);
-        if (account is null) return WorkspaceNotFound(workspaceId);
+        if (account is null) return AdminProblems.WorkspaceNotFound(workspaceId);
         SetETag(http, account.ETag);
         return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{account.Id}", LineAccountView.From(account));
     }
@@ -99,7 +99,7 @@ public static class WorkspaceEndpoints
         string workspaceId, string accountId, WorkspaceStore store, HttpContext http, CancellationToken ct)
     {
         var account = await store.GetAccountIfExistsAsync(workspaceId, accountId, ct);
-        if (account is null) return AccountNotFound(workspaceId, accountId);
+        if (account is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
         SetETag(http, account.ETag);
         return TypedResults.Ok(LineAccountView.From(account));
     }
@@ -113,7 +113,7 @@ public static class WorkspaceEndpoints
         try
         {
             var account = await admin.UpdateAccountAsync(workspaceId, accountId, draft, ifMatch, ct);
-            if (account is null) return AccountNotFound(workspaceId, accountId);
+            if (account is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
             SetETag(http, account.ETag);
             return TypedResults.Ok(LineAccountView.From(account));
         }
@@ -125,18 +125,12 @@ public static class WorkspaceEndpoints
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAccount(
         string workspaceId, string accountId, WorkspaceAdministration admin, CancellationToken ct) =>
-        await admin.DeleteAccountAsync(workspaceId, accountId, ct) ? TypedResults.NoContent() : AccountNotFound(workspaceId, accountId);
+        await admin.DeleteAccountAsync(workspaceId, accountId, ct) ? TypedResults.NoContent() : AdminProblems.AccountNotFound(workspaceId, accountId);
 
     private static void SetETag(HttpContext http, string? etag)
     {
         if (etag is not null) http.Response.Headers.ETag = etag;
     }
-
-    private static ProblemHttpResult WorkspaceNotFound(string workspaceId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Workspace not found", detail: $"There is no workspace '{workspaceId}'.");
-
-    private static ProblemHttpResult AccountNotFound(string workspaceId, string accountId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "LINE account not found", detail: $"Workspace '{workspaceId}' has no LINE account '{accountId}'.");
 
     private static ProblemHttpResult PreconditionFailed(EditConflictException e) =>
         TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Changed meanwhile", detail: e.Message);

@@ -24,12 +24,7 @@ public static class HeartbeatFunction
         TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var timer = invocation.GetData<TimerInfo>("timer");
-        var parked = 0;
-        foreach (var function in manifest.Functions.Where(f => f.IsQueue))
-        {
-            var poison = await queues.GetAsync(QueueNames.PoisonOf(function.QueueName!), ct);
-            parked += (await poison.GetPropertiesAsync(ct)).Value.ApproximateMessagesCount;
-        }
+        var parked = (await ParkedWork.CountAsync(manifest, queues, ct)).Sum(c => c.Count);
         if (parked > 0)
             loggers.CreateLogger("Lumo.Operations").LogWarning("{ParkedCount} messages are parked in poison queues; see /api/manage/parked", parked);
 
