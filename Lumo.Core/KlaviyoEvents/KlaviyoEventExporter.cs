@@ -65,9 +65,11 @@ public sealed class KlaviyoEventExporter(KlaviyoEventOutbox outbox, KlaviyoClien
             await limits.WaitForBulkEventsAsync(workspaceId, cancellationToken);
             try
             {
-                await klaviyo.CreateEventsInBulkAsync(workspaceId, batch.Select(e => e.Event).ToList(), cancellationToken);
+                // The same event recorded twice (same unique_id) goes out once; both copies leave the outbox.
+                var events = batch.DistinctBy(e => e.Key).Select(e => e.Event).ToList();
+                await klaviyo.CreateEventsInBulkAsync(workspaceId, events, cancellationToken);
                 await outbox.RemoveAsync(workspaceId, batch, cancellationToken);
-                return (batch.Count, 0);
+                return (events.Count, 0);
             }
             catch (KlaviyoApiException e) when (e.Status == 429)
             {

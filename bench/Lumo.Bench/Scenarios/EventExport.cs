@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Lumo.Core;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Secrets;
+using Lumo.Core.Storage;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Infrastructure;
 using Lumo.Sandbox.Klaviyo;
@@ -18,7 +19,7 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class EventExport
 {
-    public sealed record Result(int Backlog, TimeSpan Elapsed, int Recorded, int Distinct, int Parked, long DuplicatesIgnored, long Requests, long Throttled);
+    public sealed record Result(int Backlog, int Rows, TimeSpan Elapsed, int Recorded, int Distinct, int Parked, long DuplicatesIgnored, long Requests, long Throttled);
 
     public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, int backlog)
     {
@@ -40,8 +41,12 @@ public static class EventExport
             .BuildServiceProvider();
         await services.GetRequiredService<ISecretStore>().SetAsync(SecretNames.KlaviyoApiKey(workspaceId), account.ApiKey);
         var outbox = services.GetRequiredService<KlaviyoEventOutbox>();
-        await outbox.AddManyAsync(Enumerable.Range(0, backlog).Select(i => new KlaviyoEvent(workspaceId, profiles[i % profiles.Count].Id,
-            KlaviyoMetrics.SentLineMessage, $"bench-{i}", DateTimeOffset.UtcNow, new JsonObject { ["Message"] = "bench", ["Index"] = i })), default);
+        // Recorded the way production records them: one event per call, 16 calls at a time (a queue batch), so
+        // the outbox rows have the shape group commit gives them under load.
+        await Parallel.ForEachAsync(Enumerable.Range(0, backlog), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await outbox.AddAsync(new KlaviyoEvent(workspaceId, profiles[i % profiles.Count].Id, KlaviyoMetrics.SentLineMessage, $"bench-{i}",
+                DateTimeOffset.UtcNow, new JsonObject { ["Message"] = "bench", ["Index"] = i }), ct));
+        var rows = await CountRowsAsync(services);
 
         sandbox.Faults.Add(new FaultRule { Vendor = "klaviyo", Caller = account.Id, TooManyRequestsRate = 0.025, ServerErrorRate = 0.025 });
         var requestsBefore = sandbox.Requests.CountOf(account.Id, "POST", "/api/event-bulk-create-jobs");
@@ -53,8 +58,16 @@ public static class EventExport
         sandbox.Faults.Remove(r => r.Caller == account.Id);
 
         var recorded = account.EventsOf(KlaviyoMetrics.SentLineMessage);
-        return new Result(backlog, started.Elapsed, recorded.Count, recorded.Select(e => e.UniqueId).Distinct().Count(), parked,
+        return new Result(backlog, rows, started.Elapsed, recorded.Count, recorded.Select(e => e.UniqueId).Distinct().Count(), parked,
             account.DuplicateEventsIgnored, sandbox.Requests.CountOf(account.Id, "POST", "/api/event-bulk-create-jobs") - requestsBefore,
             sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:event-bulk-create"));
+    }
+
+    private static async Task<int> CountRowsAsync(IServiceProvider services)
+    {
+        var table = await services.GetRequiredService<LumoTables>().GetAsync(TableNames.KlaviyoEventOutbox, default);
+        var rows = 0;
+        await foreach (var _ in table.QueryAsync<Azure.Data.Tables.TableEntity>(select: ["RowKey"])) rows++;
+        return rows;
     }
 }
