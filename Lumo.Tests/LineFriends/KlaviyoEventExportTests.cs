@@ -133,4 +133,21 @@ public sealed class KlaviyoEventExportTests : IAsyncLifetime
         Assert.Equal(3000, results.Sum(r => r.Sent));
         Assert.Equal(0, _tenant.Klaviyo.DuplicateEventsIgnored);
     }
+
+    [Fact]
+    public async Task AnEventLargerThanOneTableColumnIsStoredAndSentWhole()
+    {
+        var profile = Profiles(1)[0];
+        var text = string.Concat(Enumerable.Repeat("ライン🙂", 20_000)); // 120,000 UTF-16 chars: beyond one 64 KiB string column
+        var outbox = _app.Service<KlaviyoEventOutbox>();
+        await Task.WhenAll(
+            outbox.AddAsync(new KlaviyoEvent(_workspaceId, profile, KlaviyoMetrics.SentLineMessage, "large", DateTimeOffset.UtcNow, new JsonObject { ["Text"] = text }), default),
+            outbox.AddAsync(new KlaviyoEvent(_workspaceId, profile, KlaviyoMetrics.SentLineMessage, "small", DateTimeOffset.UtcNow, new JsonObject { ["Text"] = "hi" }), default));
+
+        var result = await Exporter().ExportAsync(_workspaceId, default);
+
+        Assert.Equal(2, result.Sent);
+        var large = Assert.Single(_tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage), e => e.UniqueId == "large");
+        Assert.Equal(text, large.Properties["Text"]!.GetValue<string>());
+    }
 }
