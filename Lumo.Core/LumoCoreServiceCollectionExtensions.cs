@@ -2,6 +2,8 @@ using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Connections;
 using Lumo.Core.FlowSends;
 using Lumo.Core.Friends;
+using Lumo.Core.IdLinkage;
+using Lumo.Core.LineLogin;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.LineWebhooks;
 using Lumo.Core.Http;
@@ -33,6 +35,10 @@ public static class LumoCoreServiceCollectionExtensions
             .AddHttpMessageHandler<LineAuthHandler>()
             .AddLumoResilience();
 
+        services.AddHttpClient<LineLoginClient>((provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<LineOptions>>().Value.ApiBaseUrl)
+            .AddLumoResilience();
+
         services.AddTransient<KlaviyoAuthHandler>();
         services.AddHttpClient<KlaviyoClient>((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<KlaviyoOptions>>().Value.ApiBaseUrl)
@@ -58,6 +64,21 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<KlaviyoRateLimits>();
         services.AddSingleton<KlaviyoEventRecorder>();
         services.AddTransient<KlaviyoEventExporter>();
+
+        services.AddOptions<IdLinkageOptions>().BindConfiguration(IdLinkageOptions.Section)
+            .PostConfigure(o => o.PublicBaseUrl ??= Environment.GetEnvironmentVariable("WEBSITE_HOSTNAME") is { Length: > 0 } host ? new Uri("https://" + host) : null)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IdLinkageSettingsStore>();
+        services.AddSingleton<LinkQrCodeStore>();
+        services.AddSingleton<LinkSessionStore>();
+        services.AddSingleton<FormLinkArms>();
+        services.AddSingleton<LinkImportHistory>();
+        services.AddTransient<KlaviyoProfileResolver>();
+        services.AddTransient<IdLinking>();
+        services.AddTransient<AutoLinking>();
+        services.AddTransient<LinkingFlow>();
+        services.AddTransient<IdLinkageAdministration>();
+        services.AddTransient<LineUserIdImport>();
 
         services.AddSingleton<AutoSendMessageStore>();
         services.AddSingleton<FlowKeys>();

@@ -6,6 +6,7 @@ using Lumo.Functions.Friends;
 using Lumo.Functions.KlaviyoEvents;
 using Lumo.Functions.LineWebhooks;
 using Lumo.Functions.Hosting;
+using Lumo.Functions.IdLinkage;
 using Lumo.Functions.Operations;
 using Lumo.Functions.Telemetry;
 
@@ -14,10 +15,12 @@ builder.AddCustomHandlerHosting();
 builder.AddLumoTelemetry();
 builder.Services.AddLumoCore();
 builder.Services.AddManageApi(HostingMode.From(builder.Configuration));
+builder.Services.AddIdLinkingEndpoints();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.MapCustomHandlerProtocol();
 app.MapHealthEndpoint();
 app.MapManageApi();
@@ -29,6 +32,9 @@ app.MapKlaviyoEventFunctions();
 app.MapSyncKlaviyoProfilesFunction();
 app.MapFlowSend();
 app.MapSendLineMessageFunction();
+app.MapIdLinking();
+app.MapFormLinkageCallback();
+app.MapImportLineUserIdsFunctions();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

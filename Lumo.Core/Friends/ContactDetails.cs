@@ -37,6 +37,13 @@ public static partial class ContactDetails
         return compact;
     }
 
+    /// <summary>
+    /// The key under which a normalised email or phone is indexed: a SHA-256, so that raw contact details never
+    /// appear in table keys (keys show up in logs, metrics and storage tooling).
+    /// </summary>
+    public static string IndexHash(string normalised) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("lumo-contact\n" + normalised)))[..40];
+
     [GeneratedRegex(@"[\s\-\.\(\)]")]
     private static partial Regex Separators();
 

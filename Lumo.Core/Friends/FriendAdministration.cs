@@ -1,15 +1,20 @@
+using Lumo.Core.IdLinkage;
 using Lumo.Core.Workspaces;
 
 namespace Lumo.Core.Friends;
 
-/// <summary>Changes an administrator makes to a friend: contact details, and (until ID linkage) manual linking.</summary>
-public sealed class FriendAdministration(WorkspaceStore workspaces, LineFriendStore friends, FriendPropertySync propertySync, TimeProvider clock)
+/// <summary>Changes an administrator makes to a friend: contact details, and linking by hand.</summary>
+public sealed class FriendAdministration(WorkspaceStore workspaces, LineFriendStore friends, IdLinking linking, AutoLinking autoLinking)
 {
-    /// <summary>Sets email and/or phone (normalised). Null when the friend or account is unknown.</summary>
+    /// <summary>
+    /// Sets email and/or phone (normalised), then auto-links an unlinked friend to the Klaviyo profile with the
+    /// same details. Null when the friend or account is unknown.
+    /// </summary>
     public async Task<LineFriend?> SetContactAsync(string workspaceId, string accountId, string userId, string? email, string? phone, CancellationToken cancellationToken)
     {
-        if (await friends.GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is null) return null;
-        return await friends.UpdateAsync(workspaceId, accountId, userId, f => f with { Email = email ?? f.Email, PhoneNumber = phone ?? f.PhoneNumber }, cancellationToken);
+        var account = await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
+        if (account is null || await friends.SetContactAsync(workspaceId, accountId, userId, email, phone, cancellationToken) is not { } friend) return null;
+        return await autoLinking.TryLinkAsync(account, friend, cancellationToken);
     }
 
     /// <summary>
@@ -21,20 +26,12 @@ public sealed class FriendAdministration(WorkspaceStore workspaces, LineFriendSt
         var account = await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
         var friend = await friends.GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken);
         if (account is null || friend is null) return null;
-        if (friend.KlaviyoProfileId is { } existing && existing != profileId)
-            throw new LinkConflictException($"LINE user {userId} is already linked to Klaviyo profile {existing}. Unlink it first.");
-        var now = clock.GetUtcNow();
-        friend = await friends.UpdateAsync(workspaceId, accountId, userId,
-            f => f.KlaviyoProfileId == profileId ? f : f with { KlaviyoProfileId = profileId, LinkedAt = now, LinkedHow = how }, cancellationToken);
-        return await propertySync.PushAsync(friend, account, cancellationToken);
+        var result = await linking.LinkAsync(account, userId, profileId, how, null, cancellationToken);
+        return result.IsLinked ? result.Friend : throw new LinkConflictException(result.ConflictMessage);
     }
 
-    public async Task<LineFriend?> UnlinkAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)
-    {
-        if (await friends.GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is null) return null;
-        return await friends.UpdateAsync(workspaceId, accountId, userId,
-            f => f with { KlaviyoProfileId = null, LinkedAt = null, LinkedHow = null, PropertiesSyncedAt = null, PropertiesSyncError = null }, cancellationToken);
-    }
+    public Task<LineFriend?> UnlinkAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken) =>
+        friends.UnlinkAsync(workspaceId, accountId, userId, cancellationToken);
 }
 
 /// <summary>A link would silently replace another one; refused instead.</summary>

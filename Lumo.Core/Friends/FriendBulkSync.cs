@@ -25,11 +25,16 @@ public sealed class FriendBulkSync(WorkspaceStore workspaces, LineFriendStore fr
     public async Task<int> StartAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
     {
         var account = await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
-        if (account is null) return 0;
+        return account is null ? 0 : await StartJobsAsync(account, friends.ListAsync(workspaceId, accountId, linked: true, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Writes the LINE properties of these linked friends in as few import jobs as the limits allow; returns how many jobs.</summary>
+    public async Task<int> StartJobsAsync(LineAccount account, IAsyncEnumerable<LineFriend> linkedFriends, CancellationToken cancellationToken)
+    {
         var jobs = 0;
         var batch = new List<KlaviyoProfileUpsert>();
         var bytes = 0;
-        await foreach (var friend in friends.ListAsync(workspaceId, accountId, linked: true, cancellationToken))
+        await foreach (var friend in linkedFriends.WithCancellation(cancellationToken))
         {
             var profile = new KlaviyoProfileUpsert(friend.KlaviyoProfileId, null, null, FriendProperties.For(friend, account.PropertyNames));
             var size = JsonSerializer.SerializeToUtf8Bytes(profile.Properties).Length + 120;

@@ -4,10 +4,143 @@ using Lumo.Core.Storage;
 
 namespace Lumo.Core.Friends;
 
-/// <summary>Friends of each LINE account: one partition per account, one row per LINE user.</summary>
+/// <summary>What a link attempt found.</summary>
+public enum LinkWriteOutcome { Linked, AlreadyLinked, FriendLinkedElsewhere, ProfileLinkedElsewhere }
+
+public sealed record LinkWrite(LinkWriteOutcome Outcome, LineFriend Friend, string? OtherParty = null);
+
+/// <summary>
+/// Friends of each LINE account: one partition per account, one row per LINE user. Beside the friend rows (row
+/// keys are LINE user ids, "U…"), the partition holds index rows after "~": <c>~profile:{id}</c> claims a Klaviyo
+/// profile for one friend, so that one profile is linked to at most one LINE user per account (claim and friend
+/// change in one entity-group transaction), and <c>~email:{hash}:{user}</c> / <c>~phone:{hash}:{user}</c> find
+/// friends by contact details without raw emails or phone numbers in keys.
+/// </summary>
 public sealed class LineFriendStore(LumoTables tables)
 {
+    private const string IndexStart = "~";
+
     public static string Partition(string workspaceId, string accountId) => $"{workspaceId}:{accountId}";
+
+    private static string ProfileClaim(string profileId) => $"~profile:{profileId}";
+
+    private static string ContactIndex(string kind, string value, string userId) => $"~{kind}:{ContactDetails.IndexHash(value)}:{userId}";
+
+    /// <summary>
+    /// Links a friend (created if LINE told us of them before a webhook did) to a Klaviyo profile. Refuses, writing
+    /// nothing, when the friend or the profile is already linked to someone else; linking again to the same
+    /// profile changes nothing.
+    /// </summary>
+    public async Task<LinkWrite> LinkAsync(string workspaceId, string accountId, string userId, string profileId, string how, DateTimeOffset at,
+        string? displayName, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var partition = Partition(workspaceId, accountId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var friend = await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken)
+                         ?? new LineFriend { WorkspaceId = workspaceId, AccountId = accountId, UserId = userId, DisplayName = displayName };
+            if (friend.KlaviyoProfileId == profileId) return new LinkWrite(LinkWriteOutcome.AlreadyLinked, friend);
+            if (friend.KlaviyoProfileId is { } other) return new LinkWrite(LinkWriteOutcome.FriendLinkedElsewhere, friend, other);
+            var claim = await table.GetEntityIfExistsAsync<TableEntity>(partition, ProfileClaim(profileId), cancellationToken: cancellationToken);
+            if (claim.HasValue && claim.Value!.GetString("UserId") != userId)
+                return new LinkWrite(LinkWriteOutcome.ProfileLinkedElsewhere, friend, claim.Value.GetString("UserId"));
+
+            var linked = friend with { KlaviyoProfileId = profileId, LinkedAt = at, LinkedHow = how, DisplayName = friend.DisplayName ?? displayName };
+            var claimRow = new TableEntity(partition, ProfileClaim(profileId)) { ["UserId"] = userId };
+            try
+            {
+                var responses = await table.SubmitTransactionAsync(
+                [
+                    claim.HasValue
+                        ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, claimRow, claim.Value!.ETag)
+                        : new TableTransactionAction(TableTransactionActionType.Add, claimRow),
+                    friend.ETag is null
+                        ? new TableTransactionAction(TableTransactionActionType.Add, ToEntity(linked))
+                        : new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(linked), new ETag(friend.ETag)),
+                ], cancellationToken);
+                return new LinkWrite(LinkWriteOutcome.Linked, linked with { ETag = responses.Value[1].Headers.ETag?.ToString() });
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 409 or 412 && attempt < 10)
+            {
+                // Someone linked or changed the friend or the profile in between: look again.
+            }
+        }
+    }
+
+    /// <summary>Removes the friend's link and frees its profile; null when the friend is unknown.</summary>
+    public async Task<LineFriend?> UnlinkAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var friend = await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken);
+            if (friend?.KlaviyoProfileId is not { } profileId) return friend;
+            var unlinked = friend with { KlaviyoProfileId = null, LinkedAt = null, LinkedHow = null, PropertiesSyncedAt = null, PropertiesSyncError = null };
+            try
+            {
+                var responses = await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(unlinked), new ETag(friend.ETag!)),
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition(workspaceId, accountId), ProfileClaim(profileId)), ETag.All),
+                ], cancellationToken);
+                return unlinked with { ETag = responses.Value[0].Headers.ETag?.ToString() };
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < 10)
+            {
+            }
+        }
+    }
+
+    /// <summary>The LINE user a Klaviyo profile is linked to in this account, if any.</summary>
+    public async Task<string?> FindLinkedUserAsync(string workspaceId, string accountId, string profileId, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var claim = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), ProfileClaim(profileId), cancellationToken: cancellationToken);
+        return claim.HasValue ? claim.Value!.GetString("UserId") : null;
+    }
+
+    /// <summary>Sets a friend's email and/or phone (normalised by the caller) and keeps the hashed contact index in step.</summary>
+    public async Task<LineFriend?> SetContactAsync(string workspaceId, string accountId, string userId, string? email, string? phone, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var partition = Partition(workspaceId, accountId);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is not { } friend) return null;
+            var changed = friend with { Email = email ?? friend.Email, PhoneNumber = phone ?? friend.PhoneNumber };
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, ToEntity(changed), new ETag(friend.ETag!)) };
+            foreach (var (kind, before, after) in new[] { ("email", friend.Email, changed.Email), ("phone", friend.PhoneNumber, changed.PhoneNumber) })
+            {
+                if (before == after) continue;
+                if (before is not null)
+                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, ContactIndex(kind, before, userId)), ETag.All));
+                if (after is not null)
+                    actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, ContactIndex(kind, after, userId))));
+            }
+            try
+            {
+                var responses = await table.SubmitTransactionAsync(actions, cancellationToken);
+                return changed with { ETag = responses.Value[0].Headers.ETag?.ToString() };
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < 10)
+            {
+            }
+        }
+    }
+
+    /// <summary>Friends of the account with this (normalised) email address or phone number.</summary>
+    public async Task<List<string>> FindByContactAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var (kind, value) = email is not null ? ("email", email) : ("phone", phone!);
+        var prefix = $"~{kind}:{ContactDetails.IndexHash(value)}:";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(workspaceId, accountId)} and RowKey gt {prefix} and RowKey lt {prefix + "~"}");
+        var users = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            users.Add(row.RowKey[prefix.Length..]);
+        return users;
+    }
 
     public async Task<LineFriend?> GetIfExistsAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)
     {
@@ -30,7 +163,10 @@ public sealed class LineFriendStore(LumoTables tables)
         return friend with { ETag = response.Headers.ETag?.ToString() };
     }
 
-    /// <summary>Reads, changes and saves a friend, retrying when a concurrent writer changed it in between.</summary>
+    /// <summary>
+    /// Reads, changes and saves a friend, retrying when a concurrent writer changed it in between. Not for the link
+    /// or the contact details, which have index rows to keep in step (<see cref="LinkAsync"/>, <see cref="SetContactAsync"/>).
+    /// </summary>
     public async Task<LineFriend> UpdateAsync(string workspaceId, string accountId, string userId, Func<LineFriend, LineFriend> change, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -51,7 +187,9 @@ public sealed class LineFriendStore(LumoTables tables)
     {
         var table = await Table(cancellationToken);
         var partition = Partition(workspaceId, accountId);
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
+        // Friend rows only: the index rows sort after them.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {IndexStart}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             var friend = ToFriend(row);
             if (linked is null || friend.IsLinked == linked) yield return friend;

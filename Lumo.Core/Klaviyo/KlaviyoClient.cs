@@ -55,6 +55,31 @@ public sealed class KlaviyoClient(HttpClient http)
     }
 
     /// <summary>
+    /// One page (≤ 100) of a segment's members with their properties (https://developers.klaviyo.com/en/reference/get_profiles_for_segment);
+    /// pass the previous page's <see cref="KlaviyoPage{T}.Next"/> link for the following page.
+    /// </summary>
+    public async Task<KlaviyoPage<KlaviyoProfile>> GetSegmentProfilesPageAsync(string workspaceId, string segmentId, string? next, CancellationToken cancellationToken)
+    {
+        var document = await SendAsync(workspaceId, HttpMethod.Get, next ?? $"api/segments/{Uri.EscapeDataString(segmentId)}/profiles?page[size]=100", null, cancellationToken);
+        return new KlaviyoPage<KlaviyoProfile>((document?["data"]?.AsArray() ?? []).Select(item => ToProfile(item!)).ToList(),
+            document?["links"]?["next"]?.GetValue<string>());
+    }
+
+    /// <summary>The account's sign-up forms (https://developers.klaviyo.com/en/reference/get_forms).</summary>
+    public async Task<List<KlaviyoForm>> GetFormsAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var forms = new List<KlaviyoForm>();
+        for (string? url = "api/forms"; url is not null;)
+        {
+            var document = await SendAsync(workspaceId, HttpMethod.Get, url, null, cancellationToken);
+            forms.AddRange((document?["data"]?.AsArray() ?? []).Select(item => new KlaviyoForm(item!["id"]!.GetValue<string>(),
+                item["attributes"]?["name"]?.GetValue<string>() ?? "", item["attributes"]?["status"]?.GetValue<string>() ?? "")));
+            url = document?["links"]?["next"]?.GetValue<string>();
+        }
+        return forms;
+    }
+
+    /// <summary>
     /// Sends up to 1,000 events (≤ 5 MB) as one Bulk Create Events job (https://developers.klaviyo.com/en/reference/bulk_create_events),
     /// grouped by profile. Not retried inside: the exporter owns retries, rate limiting and parking.
     /// </summary>

@@ -3,8 +3,20 @@ namespace Lumo.Core.Klaviyo;
 /// <summary>The connected Klaviyo account (GET /api/accounts).</summary>
 public sealed record KlaviyoAccount(string Id, string? OrganizationName);
 
-/// <summary>A Klaviyo profile as far as Lumo reads it.</summary>
-public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties);
+/// <summary>A Klaviyo profile as far as Lumo reads it; property values are kept as JSON text.</summary>
+public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties)
+{
+    /// <summary>A custom property's value when it is a string, else null.</summary>
+    public string? TextProperty(string name) =>
+        Properties.TryGetValue(name, out var json) && json is string text && System.Text.Json.Nodes.JsonNode.Parse(text) is System.Text.Json.Nodes.JsonValue value
+        && value.TryGetValue<string>(out var s) ? s : null;
+}
+
+/// <summary>One page of a Klaviyo collection and the link to the next, if any.</summary>
+public sealed record KlaviyoPage<T>(IReadOnlyList<T> Items, string? Next);
+
+/// <summary>A sign-up form; <see cref="Status"/> is "live" for published ones.</summary>
+public sealed record KlaviyoForm(string Id, string Name, string Status);
 
 /// <summary>
 /// A profile upsert through POST /api/profile-import: identified by id, email or phone, writing only the given

@@ -4,7 +4,8 @@ using System.Threading.RateLimiting;
 namespace Lumo.Core.KlaviyoEvents;
 
 /// <summary>
-/// Client-side pacing of Bulk Create Events per Klaviyo account: burst 10/s and steady 150/min, as published
+/// Client-side pacing per Klaviyo account of the endpoints Lumo calls in volume: Bulk Create Events (burst 10/s,
+/// steady 150/min) and segment members (75/s, 750/min), as published
 /// (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling). Sliding windows, so that no window of
 /// Klaviyo's, wherever it starts, sees more than the limit; the server's 429 and Retry-After remain the authority.
 /// </summary>
@@ -12,13 +13,23 @@ public sealed class KlaviyoRateLimits
 {
     public const int BulkEventsPerSecond = 10;
     public const int BulkEventsPerMinute = 150;
+    public const int SegmentProfilesPerSecond = 75;
+    public const int SegmentProfilesPerMinute = 750;
     private readonly ConcurrentDictionary<string, (RateLimiter Burst, RateLimiter Steady)> _bulkEvents = new();
+    private readonly ConcurrentDictionary<string, (RateLimiter Burst, RateLimiter Steady)> _segmentProfiles = new();
 
-    public async Task WaitForBulkEventsAsync(string workspaceId, CancellationToken cancellationToken)
+    public Task WaitForBulkEventsAsync(string workspaceId, CancellationToken cancellationToken) =>
+        WaitAsync(_bulkEvents, workspaceId, BulkEventsPerSecond, BulkEventsPerMinute, cancellationToken);
+
+    public Task WaitForSegmentProfilesAsync(string workspaceId, CancellationToken cancellationToken) =>
+        WaitAsync(_segmentProfiles, workspaceId, SegmentProfilesPerSecond, SegmentProfilesPerMinute, cancellationToken);
+
+    private static async Task WaitAsync(ConcurrentDictionary<string, (RateLimiter Burst, RateLimiter Steady)> limiters, string workspaceId,
+        int perSecond, int perMinute, CancellationToken cancellationToken)
     {
-        var (burst, steady) = _bulkEvents.GetOrAdd(workspaceId, _ => (
-            Sliding(BulkEventsPerSecond, TimeSpan.FromSeconds(1), 10),
-            Sliding(BulkEventsPerMinute, TimeSpan.FromMinutes(1), 60)));
+        var (burst, steady) = limiters.GetOrAdd(workspaceId, _ => (
+            Sliding(perSecond, TimeSpan.FromSeconds(1), 10),
+            Sliding(perMinute, TimeSpan.FromMinutes(1), 60)));
         using var minute = await steady.AcquireAsync(1, cancellationToken);
         using var second = await burst.AcquireAsync(1, cancellationToken);
     }

@@ -9,5 +9,6 @@ public static class SecretNames
     public static string KlaviyoApiKey(string workspaceId) => $"lumo-{workspaceId}-klaviyo-api-key";
     public static string FlowKey(string workspaceId) => $"lumo-{workspaceId}-flow-key";
     public static string ChannelSecret(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-secret";
+    public static string LoginChannelSecret(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-login-channel-secret";
     public static string ChannelAccessToken(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-access-token";
 }

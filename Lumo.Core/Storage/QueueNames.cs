@@ -11,6 +11,7 @@ public static class QueueNames
     public const string KlaviyoEventExport = "klaviyo-event-export";
     public const string KlaviyoProfileSync = "klaviyo-profile-sync";
     public const string LineSends = "line-sends";
+    public const string LineUserIdImports = "line-user-id-imports";
 
     /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

@@ -14,4 +14,9 @@ public static class TableNames
     public const string Leases = "Leases";
     public const string LineSends = "LineSends";
     public const string AutoSendMessages = "AutoSendMessages";
+    public const string IdLinkageSettings = "IdLinkageSettings";
+    public const string LinkQrCodes = "LinkQrCodes";
+    public const string LinkSessions = "LinkSessions";
+    public const string FormLinkArms = "FormLinkArms";
+    public const string LinkImportRuns = "LinkImportRuns";
 }

@@ -31,6 +31,7 @@ public static class ManageApi
         group.MapFlowSettingsEndpoints();
         group.MapAutoSendMessageEndpoints();
         group.MapDiagnosisEndpoints();
+        group.MapIdLinkageEndpoints();
         return routes;
     }
 }

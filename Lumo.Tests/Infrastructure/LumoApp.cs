@@ -45,6 +45,8 @@ public sealed class LumoApp : WebApplicationFactory<Program>
         builder.UseSetting("Lumo:Storage:NamePrefix", Prefix);
         builder.UseSetting("Lumo:Line:ApiBaseUrl", _sandbox.ToString());
         builder.UseSetting("Lumo:Klaviyo:ApiBaseUrl", _sandbox.ToString());
+        builder.UseSetting("Lumo:Line:LoginAuthorizeUrl", new Uri(_sandbox, "/oauth2/v2.1/authorize").ToString());
+        builder.UseSetting("Lumo:IdLinkage:PublicBaseUrl", "http://localhost");
         builder.UseSetting("Lumo:Admin:Key", AdminKey);
         builder.UseSetting("Lumo:KeyVault:VaultUri", "");
         builder.UseSetting("Lumo:Standalone:HostJsonPath", TestEnvironment.FastHostJson.Value);

@@ -21,6 +21,8 @@ public static class FunctionApp
             ["Lumo__Storage__NamePrefix"] = prefix,
             ["Lumo__Line__ApiBaseUrl"] = sandbox.ToString(),
             ["Lumo__Klaviyo__ApiBaseUrl"] = sandbox.ToString(),
+            ["Lumo__Line__LoginAuthorizeUrl"] = new Uri(sandbox, "/oauth2/v2.1/authorize").ToString(),
+            ["Lumo__IdLinkage__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
             ["Lumo__Admin__Key"] = AdminKey,
             ["Lumo__Standalone__Urls"] = $"http://127.0.0.1:{port}",
             ["Lumo__Standalone__RunTriggers"] = runTriggers.ToString(),

@@ -1,0 +1,46 @@
+using Azure.Data.Tables;
+using Lumo.Core.Friends;
+using Lumo.Core.Storage;
+
+namespace Lumo.Core.IdLinkage;
+
+/// <summary>
+/// Flow-controlled Form ID linkage: a Klaviyo Flow (Submitted Form, or Subscribed to List after double opt-in)
+/// arms linking for one profile; until then a form submission with that email or phone does not link. Keys are
+/// hashes of the normalised email/phone, never the raw values.
+/// </summary>
+public sealed class FormLinkArms(LumoTables tables, TimeProvider clock)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(7);
+
+    private static string Partition(string workspaceId, string accountId) => $"{workspaceId}:{accountId}";
+
+    public async Task ArmAsync(string workspaceId, string accountId, string profileId, string? email, string? phone, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
+        var expiresAt = clock.GetUtcNow() + Lifetime;
+        var rows = new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null)
+            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(Partition(workspaceId, accountId), $"{s.Item1}:{ContactDetails.IndexHash(s.Item2!)}")
+            {
+                ["ProfileId"] = profileId, ["ExpiresAt"] = expiresAt,
+            }));
+        await table.SubmitTransactionAsync(rows, cancellationToken);
+    }
+
+    /// <summary>
+    /// The profile armed for this submission, or null. With both email and phone, both must have been armed for the
+    /// same profile.
+    /// </summary>
+    public async Task<string?> FindArmedProfileAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
+        var now = clock.GetUtcNow();
+        var profiles = new List<string?>();
+        foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null))
+        {
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), $"{kind}:{ContactDetails.IndexHash(value!)}", cancellationToken: cancellationToken);
+            profiles.Add(row.HasValue && row.Value!.GetDateTimeOffset("ExpiresAt") > now ? row.Value.GetString("ProfileId") : null);
+        }
+        return profiles.Count > 0 && profiles.All(p => p is not null && p == profiles[0]) ? profiles[0] : null;
+    }
+}

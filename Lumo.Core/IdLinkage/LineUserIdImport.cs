@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Lumo.Core.Friends;
+using Lumo.Core.Klaviyo;
+using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.Line;
+using Lumo.Core.Storage;
+using Lumo.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Core.IdLinkage;
+
+/// <summary>Queue message: import (or go on importing, from <see cref="Next"/>) an account's existing LINE user IDs.</summary>
+public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountId, string? RunId = null, string? Next = null);
+
+/// <summary>
+/// Existing-ID import: pages the account's source segment within Klaviyo's segment-members limits (the next page
+/// is fetched while the current one is worked on), and links every profile whose LINE user ID property names a
+/// friend of this account. Profiles already carrying this account's <c>LINE User ID</c> with the same value are
+/// done and cost no storage work, so the run every 15 minutes is cheap once the segment is imported. New links
+/// record <c>Linked LINE Identity</c> and have their properties written in bulk import jobs. Memory holds one page
+/// and the pending property writes (at most one import job's worth). Runs hand over to a fresh invocation after
+/// <see cref="RunBudget"/>; one run per account at a time (a lease).
+/// </summary>
+public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStore, WorkspaceStore workspaces, LineFriendStore friends,
+    LineMessagingClient line, KlaviyoClient klaviyo, KlaviyoRateLimits limits, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history,
+    LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<LineUserIdImport> logger)
+{
+    private const string LeaseScope = "line-user-id-import";
+    private const int Parallelism = 16;
+    private readonly string _owner = Guid.NewGuid().ToString("N");
+
+    public TimeSpan RunBudget { get; init; } = TimeSpan.FromMinutes(8);
+
+    /// <summary>Imports (part of) the segment; returns the run as it stands, or null when there was nothing to do.</summary>
+    public async Task<LinkImportRun?> RunAsync(LineUserIdImportRequest request, CancellationToken cancellationToken)
+    {
+        var settings = await settingsStore.GetIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
+        var account = await workspaces.GetAccountIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
+        var leaseKey = $"{request.WorkspaceId}:{request.AccountId}";
+        if (account is null || !await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken)) return null;
+        try
+        {
+            var started = clock.GetUtcNow();
+            var run = request.RunId is { } runId ? await history.GetIfExistsAsync(request.WorkspaceId, request.AccountId, runId, cancellationToken) : null;
+            if (settings is not { ImportConfigured: true })
+            {
+                // The source segment was removed: the import stops, and a run that was under way says so.
+                if (run is not null) await history.SaveAsync(run = run with { Status = "stopped", FinishedAt = started, Problem = "The source segment was removed from the settings." }, cancellationToken);
+                return run;
+            }
+            run ??= new LinkImportRun { Id = LinkImportHistory.NewRunId(started), WorkspaceId = account.WorkspaceId, AccountId = account.Id, SegmentId = settings.ImportSegmentId!, StartedAt = started };
+            await history.SaveAsync(run, cancellationToken);
+            return await ImportPagesAsync(account, settings, run, request.Next, started, cancellationToken);
+        }
+        finally
+        {
+            await leases.ReleaseAsync(LeaseScope, leaseKey, _owner, CancellationToken.None);
+        }
+    }
+
+    private async Task<LinkImportRun> ImportPagesAsync(LineAccount account, IdLinkageSettings settings, LinkImportRun run, string? next, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var toWrite = new ConcurrentQueue<LineFriend>();
+        var page = FetchAsync(account.WorkspaceId, settings.ImportSegmentId!, next, cancellationToken);
+        while (true)
+        {
+            KlaviyoPage<KlaviyoProfile> current;
+            try
+            {
+                current = await page;
+            }
+            catch (KlaviyoApiException e) when (e.Status == 404)
+            {
+                await WritePropertiesAsync(account, toWrite, cancellationToken);
+                logger.LogWarning("Source segment {SegmentId} of account {AccountId} no longer exists; import stopped", settings.ImportSegmentId, account.Id);
+                run = run with { Status = "stopped", FinishedAt = clock.GetUtcNow(), Problem = $"The source segment {settings.ImportSegmentId} no longer exists in Klaviyo." };
+                await history.SaveAsync(run, cancellationToken);
+                return run;
+            }
+            if (current.Next is not null) page = FetchAsync(account.WorkspaceId, settings.ImportSegmentId!, current.Next, cancellationToken);
+            run = await ImportPageAsync(account, settings, run, current.Items, toWrite, cancellationToken);
+            if (toWrite.Count >= FriendBulkSync.MaxProfilesPerJob) await WritePropertiesAsync(account, toWrite, cancellationToken);
+
+            if (current.Next is null)
+            {
+                await WritePropertiesAsync(account, toWrite, cancellationToken);
+                run = run with { Status = "completed", FinishedAt = clock.GetUtcNow() };
+                await history.SaveAsync(run, cancellationToken);
+                logger.LogInformation("Imported LINE user IDs of account {AccountId}: {Profiles} profiles, {Linked} linked, {Conflicts} conflicts",
+                    account.Id, run.Profiles, run.Linked, run.Conflicts);
+                return run;
+            }
+            if (clock.GetUtcNow() - started > RunBudget)
+            {
+                // Hand over to a fresh invocation before the function timeout; it goes on from the next page.
+                await WritePropertiesAsync(account, toWrite, cancellationToken);
+                await history.SaveAsync(run, cancellationToken);
+                await queues.EnqueueAsync(QueueNames.LineUserIdImports, new LineUserIdImportRequest(account.WorkspaceId, account.Id, run.Id, current.Next), cancellationToken);
+                return run;
+            }
+        }
+    }
+
+    private async Task<KlaviyoPage<KlaviyoProfile>> FetchAsync(string workspaceId, string segmentId, string? next, CancellationToken cancellationToken)
+    {
+        await limits.WaitForSegmentProfilesAsync(workspaceId, cancellationToken);
+        return await klaviyo.GetSegmentProfilesPageAsync(workspaceId, segmentId, next, cancellationToken);
+    }
+
+    private async Task<LinkImportRun> ImportPageAsync(LineAccount account, IdLinkageSettings settings, LinkImportRun run, IReadOnlyList<KlaviyoProfile> profiles,
+        ConcurrentQueue<LineFriend> toWrite, CancellationToken cancellationToken)
+    {
+        var names = account.PropertyNames;
+        int linked = 0, already = 0, notFriends = 0, withoutId = 0, conflicts = 0;
+        await Parallel.ForEachAsync(profiles, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
+        {
+            var userId = profile.TextProperty(settings.ImportUserIdProperty!)?.Trim();
+            if (userId is null || !LineUserId().IsMatch(userId))
+            {
+                Interlocked.Increment(ref withoutId);
+                return;
+            }
+            if (profile.TextProperty(names.UserId) == userId && profile.Properties.ContainsKey(names.FollowStatus))
+            {
+                Interlocked.Increment(ref already); // linked and written by an earlier run
+                return;
+            }
+            var friend = await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, ct);
+            if (friend is null && await line.GetProfileIfExistsAsync(new LineAccountRef(account.WorkspaceId, account.Id), userId, ct) is { } lineProfile)
+                // A friend from before Lumo was connected: LINE's profile API answers only for friends.
+                friend = await friends.UpdateAsync(account.WorkspaceId, account.Id, userId,
+                    f => f with { DisplayName = lineProfile.DisplayName, FollowStatus = f.FollowStatus == FollowStatus.Unknown ? FollowStatus.Friend : f.FollowStatus }, ct);
+            if (friend is null || friend.FollowStatus == FollowStatus.Blocked)
+            {
+                Interlocked.Increment(ref notFriends);
+                return;
+            }
+            var result = await linking.LinkAsync(account, userId, profile.Id, LinkMethods.Import, friend.DisplayName, ct, pushProperties: false);
+            if (!result.IsLinked)
+            {
+                Interlocked.Increment(ref conflicts);
+                return;
+            }
+            Interlocked.Increment(ref result.Outcome == LinkWriteOutcome.Linked ? ref linked : ref already);
+            toWrite.Enqueue(result.Friend);
+        });
+        run = run with
+        {
+            Profiles = run.Profiles + profiles.Count, Linked = run.Linked + linked, AlreadyLinked = run.AlreadyLinked + already,
+            NotFriends = run.NotFriends + notFriends, WithoutUserId = run.WithoutUserId + withoutId, Conflicts = run.Conflicts + conflicts,
+        };
+        return run;
+    }
+
+    private async Task WritePropertiesAsync(LineAccount account, ConcurrentQueue<LineFriend> toWrite, CancellationToken cancellationToken)
+    {
+        var batch = new List<LineFriend>();
+        while (toWrite.TryDequeue(out var friend)) batch.Add(friend);
+        if (batch.Count > 0) await bulkSync.StartJobsAsync(account, batch.ToAsyncEnumerable(), cancellationToken);
+    }
+
+    // LINE user IDs: "U" and 32 lower-case hex digits (https://developers.line.biz/en/docs/messaging-api/getting-user-ids/).
+    [GeneratedRegex("^U[0-9a-f]{32}$")]
+    private static partial Regex LineUserId();
+}

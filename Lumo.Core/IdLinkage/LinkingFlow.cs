@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Lumo.Core.Friends;
+using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.LineLogin;
+using Lumo.Core.Secrets;
+using Lumo.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Core.IdLinkage;
+
+/// <summary>Where a linking URL came from, and the signals it carried (raw, as the browser sent them).</summary>
+public sealed record LinkStart(string WorkspaceId, string AccountId, string Method, string? QrCodeId, string? Email, string? Phone);
+
+/// <summary>What the customer sees: a redirect to LINE Login, or a result page (Status 200 on success).</summary>
+public sealed record LinkOutcomePage(int Status, string Title, string Message, Uri? RedirectTo = null, string? AddFriendUrl = null)
+{
+    public static LinkOutcomePage Redirect(Uri to) => new(302, "", "", to);
+}
+
+/// <summary>
+/// The LINE Login linking flow shared by QR codes and forms. The landing resolves the Klaviyo profile from the
+/// signals, stores a short-lived session and sends the browser to LINE Login (state, nonce, PKCE,
+/// bot_prompt=aggressive); the callback takes the session once, exchanges the code, has LINE verify the ID token
+/// for our channel and nonce, and links its <c>sub</c> to the session's profile. Every refusal is a page that says
+/// what happened, and links nothing.
+/// </summary>
+public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, LinkQrCodeStore qrCodes, LinkSessionStore sessions,
+    FormLinkArms arms, KlaviyoProfileResolver resolver, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
+    TimeProvider clock, ILogger<LinkingFlow> logger)
+{
+    public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(10);
+
+    public async Task<LinkOutcomePage> StartAsync(LinkStart start, Uri callbackUri, CancellationToken cancellationToken)
+    {
+        var account = await workspaces.GetAccountIfExistsAsync(start.WorkspaceId, start.AccountId, cancellationToken);
+        var settings = account is null ? null : await settingsStore.GetIfExistsAsync(start.WorkspaceId, start.AccountId, cancellationToken);
+        if (account is null) return Problem(404, "Link not found", "This link does not belong to any LINE account.");
+        if (settings?.LoginChannelId is null) return Problem(404, "Linking is not available", "This shop has not finished setting up LINE linking yet.");
+
+        LinkQrCode? code = null;
+        if (start.QrCodeId is not null && (code = await qrCodes.GetIfExistsAsync(start.WorkspaceId, start.AccountId, start.QrCodeId, cancellationToken)) is null)
+            return Problem(404, "QR code not found", "This QR code is no longer in use.");
+        if (start.Method != LinkMethods.QrCode && settings.FormId is null)
+            return Problem(404, "Linking is not available", "This shop does not link LINE from its sign-up form.");
+
+        var email = string.IsNullOrWhiteSpace(start.Email) ? null : ContactDetails.NormaliseEmail(start.Email, out _);
+        // An unencoded "+" in a query string arrives as a space: "+81..." reads " 81...".
+        var rawPhone = start.Phone is [' ', >= '1' and <= '9', ..] ? "+" + start.Phone[1..] : start.Phone;
+        var phone = string.IsNullOrWhiteSpace(rawPhone) ? null : ContactDetails.NormalisePhone(rawPhone, out _);
+        var needsEmail = code?.UsesEmail ?? false;
+        var needsPhone = code?.UsesPhone ?? false;
+        if ((needsEmail && email is null) || (needsPhone && phone is null) || (email is null && phone is null)
+            || (!string.IsNullOrWhiteSpace(start.Email) && email is null) || (!string.IsNullOrWhiteSpace(start.Phone) && phone is null))
+            return Problem(400, "This link is incomplete", "Open the link from the message or form you received, without changing it.");
+        // A QR code uses exactly the signals it was made with.
+        if (code is not null) (email, phone) = (code.UsesEmail ? email : null, code.UsesPhone ? phone : null);
+
+        var method = start.Method == LinkMethods.Form && settings.FormFlowControlled ? LinkMethods.FlowControlledForm : start.Method;
+        string? profileId;
+        if (method == LinkMethods.FlowControlledForm)
+        {
+            profileId = await arms.FindArmedProfileAsync(start.WorkspaceId, start.AccountId, email, phone, cancellationToken);
+            if (profileId is null)
+                return Problem(403, "Please confirm your sign-up first", "Linking opens once your subscription is confirmed. Check your email or messages, then try again.");
+        }
+        else
+        {
+            var match = await resolver.ResolveAsync(start.WorkspaceId, email, phone, cancellationToken);
+            if (match.ProfileId is null) return Problem(404, "We could not find you", match.Problem!);
+            profileId = match.ProfileId;
+        }
+
+        var session = new LinkSession
+        {
+            Id = LinkSession.NewSecret(), WorkspaceId = start.WorkspaceId, AccountId = start.AccountId, Method = method, ProfileId = profileId,
+            QrCodeId = code?.Id, Nonce = LinkSession.NewSecret(), CodeVerifier = LinkSession.NewSecret(), ExpiresAt = clock.GetUtcNow() + SessionLifetime,
+        };
+        await sessions.SaveAsync(session, cancellationToken);
+        if (code is not null)
+            await events.RecordAsync(new KlaviyoEvent(start.WorkspaceId, profileId, KlaviyoMetrics.ScannedLineQrCode, $"qr-scan:{session.Id}", clock.GetUtcNow(),
+                new JsonObject { ["QR Code"] = code.Name, ["QR Code ID"] = code.Id, ["LINE Account"] = account.Name, ["LINE Account Number"] = account.Ordinal }), cancellationToken);
+        return LinkOutcomePage.Redirect(lineLogin.AuthorizeUrl(settings.LoginChannelId, callbackUri, session.Id, session.Nonce, session.CodeVerifier));
+    }
+
+    public async Task<LinkOutcomePage> CompleteAsync(string? state, string? code, string? error, Uri callbackUri, CancellationToken cancellationToken)
+    {
+        var session = string.IsNullOrEmpty(state) ? null : await sessions.TakeAsync(state, cancellationToken);
+        if (session is null || session.ExpiresAt < clock.GetUtcNow())
+            return Problem(400, "This link has expired", "Linking links work once and for 10 minutes. Scan the code or open the link again.");
+        if (error is not null || string.IsNullOrEmpty(code))
+            return Problem(400, "LINE login was cancelled", "Nothing was linked. Scan the code or open the link again to try once more.");
+        var account = await workspaces.GetAccountIfExistsAsync(session.WorkspaceId, session.AccountId, cancellationToken);
+        var settings = await settingsStore.GetIfExistsAsync(session.WorkspaceId, session.AccountId, cancellationToken);
+        var secret = await secrets.GetIfExistsAsync(SecretNames.LoginChannelSecret(session.WorkspaceId, session.AccountId), cancellationToken);
+        if (account is null || settings?.LoginChannelId is null || secret is null)
+            return Problem(404, "Linking is not available", "This shop has not finished setting up LINE linking yet.");
+
+        LineIdToken token;
+        try
+        {
+            var idToken = await lineLogin.ExchangeCodeAsync(settings.LoginChannelId, secret, code, callbackUri, session.CodeVerifier, cancellationToken);
+            token = await lineLogin.VerifyIdTokenAsync(idToken, settings.LoginChannelId, session.Nonce, cancellationToken);
+        }
+        catch (LineLoginException e) when (!e.IsTransient)
+        {
+            logger.LogWarning("LINE Login refused a linking callback for account {AccountId}: {Status} {Code} {Message}", session.AccountId, e.Status, e.Code, e.Message);
+            return Problem(400, "LINE could not confirm who you are", "Nothing was linked. Scan the code or open the link again.");
+        }
+        catch (LineLoginException e)
+        {
+            logger.LogError("LINE Login did not answer a linking callback for account {AccountId}: {Status} {Message}", session.AccountId, e.Status, e.Message);
+            return Problem(503, "LINE is not answering", "Nothing was linked. Please try again in a few minutes.");
+        }
+
+        var result = await linking.LinkAsync(account, token.UserId, session.ProfileId, session.Method, token.DisplayName, cancellationToken);
+        var addFriend = account.BasicId is { } basicId ? $"https://line.me/R/ti/p/{Uri.EscapeDataString(basicId)}" : null;
+        return result.IsLinked
+            ? new LinkOutcomePage(200, "You're connected", $"Your LINE account is now connected with {account.BotDisplayName ?? account.Name}. You can close this page.", AddFriendUrl: addFriend)
+            : Problem(409, "Already connected to someone else", "This LINE account or this sign-up is already connected to another person. Please contact the shop.");
+    }
+
+    private static LinkOutcomePage Problem(int status, string title, string message) => new(status, title, message);
+}

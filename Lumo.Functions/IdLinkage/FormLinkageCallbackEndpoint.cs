@@ -1,0 +1,65 @@
+using Lumo.Core.FlowSends;
+using Lumo.Core.Friends;
+using Lumo.Core.IdLinkage;
+using Lumo.Core.Workspaces;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Lumo.Functions.IdLinkage;
+
+/// <summary>
+/// Function FormLinkageCallback: <c>POST /api/flow/{workspaceId}/form-linkage</c>, the Flow-controlled variant of
+/// Form ID linkage. A Klaviyo Flow (trigger Submitted Form, or Subscribed to List for double opt-in) posts the
+/// Linking URL and the submission's profile, email and phone; linking for that profile opens only then. The
+/// workspace's Flow key authenticates (as for Flow sends); repeating the call (Klaviyo retries) changes nothing.
+/// </summary>
+public static class FormLinkageCallbackEndpoint
+{
+    public sealed record ArmRequest(string? LinkingUrl, string? ProfileId, string? Email, string? PhoneNumber);
+    public sealed record ArmAnswer(string AccountId, string ProfileId, DateTimeOffset OpenUntil);
+
+    public static IEndpointRouteBuilder MapFormLinkageCallback(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/api/flow/{workspaceId}/form-linkage", Receive).WithTags("Klaviyo Flow").ExcludeFromDescription();
+        return routes;
+    }
+
+    public static async Task<Results<Ok<ArmAnswer>, ValidationProblem, ProblemHttpResult>> Receive(string workspaceId, [FromHeader(Name = FlowKeys.HeaderName)] string? key,
+        ArmRequest request, FlowKeys keys, WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, FormLinkArms arms, IOptions<IdLinkageOptions> options,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null)
+            return TypedResults.Problem(statusCode: 404, title: "Unknown workspace", detail: $"There is no workspace '{workspaceId}'.");
+        if (!await keys.IsValidAsync(workspaceId, key, ct))
+            return TypedResults.Problem(statusCode: 401, title: "Wrong Flow key", detail: $"Send the workspace's current key in the {FlowKeys.HeaderName} header (see Flow Message Settings).");
+
+        var errors = new Dictionary<string, string[]>();
+        var accountId = AccountOf(request.LinkingUrl, workspaceId, options.Value);
+        if (accountId is null) errors["linkingUrl"] = ["Give the Success Screen Button URL of this workspace's Form ID linkage."];
+        if (string.IsNullOrWhiteSpace(request.ProfileId) || request.ProfileId.Length > 64) errors["profileId"] = ["Give the profile id: {{ person.KlaviyoID }}."];
+        string? email = null, phone = null;
+        if (!string.IsNullOrWhiteSpace(request.Email) && (email = ContactDetails.NormaliseEmail(request.Email, out var emailError)) is null) errors["email"] = [emailError!];
+        if (!string.IsNullOrWhiteSpace(request.PhoneNumber) && (phone = ContactDetails.NormalisePhone(request.PhoneNumber, out var phoneError)) is null) errors["phoneNumber"] = [phoneError!];
+        if (string.IsNullOrWhiteSpace(request.Email) && string.IsNullOrWhiteSpace(request.PhoneNumber)) errors["email"] = ["Give the submitted email address, phone number, or both."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var settings = await settingsStore.GetIfExistsAsync(workspaceId, accountId!, ct);
+        if (settings is not { FormFlowControlled: true, FormId: not null })
+            return TypedResults.Problem(statusCode: 409, title: "Form linkage is not Flow-controlled",
+                detail: "Turn on the Flow-controlled variant of Form ID linkage for this LINE account first.");
+        await arms.ArmAsync(workspaceId, accountId!, request.ProfileId!.Trim(), email, phone, ct);
+        return TypedResults.Ok(new ArmAnswer(accountId!, request.ProfileId.Trim(), clock.GetUtcNow() + FormLinkArms.Lifetime));
+    }
+
+    // The Linking URL is {PublicBaseUrl}/api/link/{workspaceId}/{accountId}/form[?...]; it names the LINE account.
+    private static string? AccountOf(string? linkingUrl, string workspaceId, IdLinkageOptions options)
+    {
+        if (!Uri.TryCreate(linkingUrl, UriKind.Absolute, out var url)) return null;
+        var prefix = options.Url($"/api/link/{workspaceId}/").AbsolutePath;
+        var path = url.AbsolutePath;
+        if (!path.StartsWith(prefix, StringComparison.Ordinal) || !path.EndsWith("/form", StringComparison.Ordinal)) return null;
+        var accountId = path[prefix.Length..^"/form".Length];
+        return accountId.Length is > 0 and <= 64 && !accountId.Contains('/') ? accountId : null;
+    }
+}
