@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Lumo.Sandbox.Line;
+using Lumo.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Lumo.Tests.IdLinkage;
+
+/// <summary>
+/// ID linkage set up on a scenario's account (a LINE Login channel in the sandbox, registered through the admin
+/// API), and a customer's browser going through a linking URL: our landing, LINE Login (the sandbox, logging in
+/// as a chosen LINE user), our callback.
+/// </summary>
+public sealed class LinkingCustomer
+{
+    private readonly WorkspaceScenario _scenario;
+    private readonly HttpClient _browser;
+    private readonly HttpClient _lineLogin = new(new HttpClientHandler { AllowAutoRedirect = false });
+
+    private LinkingCustomer(WorkspaceScenario scenario)
+    {
+        _scenario = scenario;
+        _browser = scenario.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    }
+
+    public string LoginChannelId { get; } = RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString();
+
+    public static async Task<LinkingCustomer> SetUpAsync(WorkspaceScenario scenario, object? form = null, object? import = null)
+    {
+        var customer = new LinkingCustomer(scenario);
+        var secret = SandboxTenant.Hex(16);
+        scenario.Tenant.Sandbox.Line.LoginChannels[customer.LoginChannelId] = new LoginChannel(customer.LoginChannelId, secret);
+        var response = await scenario.Admin.PutAsJsonAsync($"{scenario.AccountPath()}/id-linkage",
+            new { loginChannelId = customer.LoginChannelId, loginChannelSecret = secret, form, import });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return customer;
+    }
+
+    /// <summary>Opens a linking URL of ours; the answer is our redirect to LINE Login, or a page.</summary>
+    public Task<HttpResponseMessage> OpenAsync(string url) => _browser.GetAsync(new Uri(url).PathAndQuery);
+
+    /// <summary>Logs in to LINE (sandbox) as the user at the authorize URL our landing redirected to; returns our callback URL.</summary>
+    public async Task<string> LogInToLineAsync(HttpResponseMessage landing, LineUser user)
+    {
+        Assert.Equal(HttpStatusCode.Redirect, landing.StatusCode);
+        var authorize = QueryHelpers.AddQueryString(landing.Headers.Location!.ToString(), "sandbox_user", user.UserId);
+        using var answer = await _lineLogin.GetAsync(authorize);
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        return answer.Headers.Location!.ToString();
+    }
+
+    public Task<HttpResponseMessage> ReturnFromLineAsync(string callbackUrl) => OpenAsync(callbackUrl);
+
+    /// <summary>The whole way: landing, LINE Login as the user, callback; returns the result page.</summary>
+    public async Task<HttpResponseMessage> LinkAsync(string url, LineUser user) =>
+        await ReturnFromLineAsync(await LogInToLineAsync(await OpenAsync(url), user));
+
+    public async Task<JsonObject> CreateQrCodeAsync(params string[] signals)
+    {
+        var response = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/qr-codes", new { name = "Store counter", signals });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    /// <summary>A linking URL as Klaviyo renders it for one recipient: the merge variables filled in, URL-encoded.</summary>
+    public static string Rendered(string template, string? email = null, string? phone = null) => template
+        .Replace("{{ email|urlencode }}", Uri.EscapeDataString(email ?? ""))
+        .Replace("{{ phone_number|urlencode }}", Uri.EscapeDataString(phone ?? ""));
+}
