@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Lumo.Core.FlowSends;
+using Lumo.Tests.Infrastructure;
+
+namespace Lumo.Tests.IdLinkage;
+
+/// <summary>
+/// Form ID linkage: the embed script for the target form, the success-screen button URL that links the submitted
+/// profile, and the Flow-controlled variant where linking opens only once a Flow has called back.
+/// </summary>
+public sealed class FormLinkingTests : IAsyncLifetime
+{
+    private WorkspaceScenario _scenario = null!;
+    private const string FormId = "XyZ123";
+
+    public async Task InitializeAsync()
+    {
+        _scenario = await WorkspaceScenario.StartAsync(settings: new() { ["Lumo:IdLinkage:RequestsPerClientPerMinute"] = "12" });
+        _scenario.Tenant.Klaviyo.Forms[FormId] = ("Newsletter pop-up", "live");
+        _scenario.Tenant.Klaviyo.Forms["Draft01"] = ("Draft form", "draft");
+    }
+
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+
+    private async Task<JsonObject> SettingsAsync() => (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/id-linkage"))!;
+
+    [Fact]
+    public async Task TheSuccessScreenButtonLinksTheSubmittedProfile()
+    {
+        var customer = await LinkingCustomer.SetUpAsync(_scenario, form: new { formId = FormId, ctaLabel = "LINEで受け取る" });
+        var form = (await SettingsAsync())["form"]!;
+        var script = await _scenario.Client.GetStringAsync(new Uri(form["landingPageEmbedCode"]!.GetValue<string>().Split('"')[1]).PathAndQuery);
+        Assert.Contains(FormId, script);
+        Assert.Contains("klaviyoForms", script);
+        Assert.Contains(System.Text.Json.JsonSerializer.Serialize("LINEで受け取る"), script); // as a JS string literal
+        var profile = _scenario.NewKlaviyoProfile($"form-{SandboxTenant.Hex(3)}@example.com");
+        var user = _scenario.Tenant.AddFriend("Form");
+
+        var buttonUrl = form["successScreenButtonUrl"]!.GetValue<string>();
+        var page = await customer.LinkAsync($"{buttonUrl}?email={Uri.EscapeDataString(profile.Email!)}", user);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var friend = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{user.UserId}"))!;
+        Assert.Equal(profile.Id, friend["klaviyo"]!["profileId"]!.GetValue<string>());
+        Assert.Equal("form", friend["klaviyo"]!["linkedHow"]!.GetValue<string>());
+        // Opened without the script's signals (e.g. straight from the form editor): a page, not a link.
+        Assert.Equal(HttpStatusCode.BadRequest, (await customer.OpenAsync(buttonUrl)).StatusCode);
+    }
+
+    [Fact]
+    public async Task FlowControlledLinkingOpensOnlyAfterTheFlowCallsBack()
+    {
+        var customer = await LinkingCustomer.SetUpAsync(_scenario, form: new { formId = FormId, ctaLabel = "Connect LINE", flowControlled = true });
+        var form = (await SettingsAsync())["form"]!;
+        var buttonUrl = form["successScreenButtonUrl"]!.GetValue<string>();
+        var callbackPath = new Uri(form["formLinkageCallbackUrl"]!.GetValue<string>()).PathAndQuery;
+        var profile = _scenario.NewKlaviyoProfile($"optin-{SandboxTenant.Hex(3)}@example.com");
+        var user = _scenario.Tenant.AddFriend("OptIn");
+        var link = $"{buttonUrl}?email={Uri.EscapeDataString(profile.Email!)}";
+
+        var early = await customer.OpenAsync(link);
+        Assert.Equal(HttpStatusCode.Forbidden, early.StatusCode);
+
+        var body = new { linkingUrl = buttonUrl, profileId = profile.Id, email = profile.Email, phoneNumber = "" };
+        var wrongKey = new HttpRequestMessage(HttpMethod.Post, callbackPath) { Content = JsonContent.Create(body) };
+        wrongKey.Headers.Add(FlowKeys.HeaderName, "not-the-key");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _scenario.Client.SendAsync(wrongKey)).StatusCode);
+        var key = await _scenario.FlowKeyAsync();
+        for (var attempt = 0; attempt < 2; attempt++) // Klaviyo may deliver the webhook twice
+        {
+            var armed = new HttpRequestMessage(HttpMethod.Post, callbackPath) { Content = JsonContent.Create(body) };
+            armed.Headers.Add(FlowKeys.HeaderName, key);
+            Assert.Equal(HttpStatusCode.OK, (await _scenario.Client.SendAsync(armed)).StatusCode);
+        }
+
+        var page = await customer.LinkAsync(link, user);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var friend = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{user.UserId}"))!;
+        Assert.Equal(profile.Id, friend["klaviyo"]!["profileId"]!.GetValue<string>());
+        Assert.Equal("flow-controlled-form", friend["klaviyo"]!["linkedHow"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task SettingsNameALiveFormAndAnExistingSegmentOrNothingIsSaved()
+    {
+        await LinkingCustomer.SetUpAsync(_scenario);
+        var before = await SettingsAsync();
+
+        var draft = await _scenario.Admin.PutAsJsonAsync($"{_scenario.AccountPath()}/id-linkage",
+            new { loginChannelId = before["loginChannelId"]!.GetValue<string>(), form = new { formId = "Draft01", ctaLabel = "Go" } });
+        var segment = await _scenario.Admin.PutAsJsonAsync($"{_scenario.AccountPath()}/id-linkage",
+            new { loginChannelId = before["loginChannelId"]!.GetValue<string>(), import = new { segmentId = "NOSUCH", lineUserIdProperty = "line_id" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, draft.StatusCode);
+        Assert.Contains("formId", (await draft.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(HttpStatusCode.BadRequest, segment.StatusCode);
+        Assert.Contains("importSegmentId", (await segment.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().Select(e => e.Key));
+        var after = await SettingsAsync();
+        Assert.Null(after["form"]);
+        Assert.Null(after["import"]);
+    }
+
+    [Fact]
+    public async Task LinkingEndpointsAreRateLimitedPerClient()
+    {
+        var customer = await LinkingCustomer.SetUpAsync(_scenario);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 14; i++)
+            statuses.Add((await customer.OpenAsync($"http://localhost/api/link/callback?state=guess-{i}&code=x")).StatusCode);
+
+        Assert.Equal(12, statuses.Count(s => s == HttpStatusCode.BadRequest));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        var limited = await customer.OpenAsync("http://localhost/api/link/callback?state=again&code=x");
+        Assert.True(limited.Headers.RetryAfter is not null);
+    }
+}
