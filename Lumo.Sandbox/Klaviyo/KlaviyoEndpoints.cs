@@ -233,9 +233,10 @@ public static class KlaviyoEndpoints
         var account = Account(context, state);
         if (!groups.TryGetValue(id, out var group)) return vendor.Error(404, $"No segment or list with id {id}.");
         if (PageSize(context, 100, 20) is not { } size) return vendor.Error(400, "page[size] must be between 1 and 100.");
-        // Only the requested page is rendered: segments run to hundreds of thousands of profiles.
+        // Only the requested page is rendered, and the member list is not copied: segments run to hundreds of
+        // thousands of profiles. (A member whose profile was deleted is left out of its page.)
         lock (account.Gate)
-            return Page(context, vendor, group.ProfileIds.Where(account.Profiles.ContainsKey).ToList(), size, id => KlaviyoResources.GroupMember(account.Profiles[id]));
+            return Page(context, vendor, group.ProfileIds, size, id => account.Profiles.TryGetValue(id, out var p) ? KlaviyoResources.GroupMember(p) : null);
     }
 
     private static IResult GetForms(HttpContext context, KlaviyoState state, KlaviyoVendor vendor)
@@ -260,7 +261,7 @@ public static class KlaviyoEndpoints
     // Cursor pagination; the cursor is an offset here, opaque to the client as in Klaviyo.
     private static IResult Page(HttpContext context, KlaviyoVendor vendor, List<JsonObject> items, int size) => Page(context, vendor, items, size, item => item);
 
-    private static IResult Page<T>(HttpContext context, KlaviyoVendor vendor, List<T> items, int size, Func<T, JsonObject> render)
+    private static IResult Page<T>(HttpContext context, KlaviyoVendor vendor, List<T> items, int size, Func<T, JsonObject?> render)
     {
         var offset = int.TryParse(context.Request.Query["page[cursor]"], out var c) ? c : 0;
         var request = context.Request;
@@ -273,6 +274,6 @@ public static class KlaviyoEndpoints
             next = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{request.Scheme}://{request.Host}{request.Path}",
                 query.SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v))));
         }
-        return vendor.Ok(KlaviyoResources.Collection(items.Skip(offset).Take(size).Select(render).ToList(), self, next));
+        return vendor.Ok(KlaviyoResources.Collection(items.Skip(offset).Take(size).Select(render).OfType<JsonObject>().ToList(), self, next));
     }
 }

@@ -5,13 +5,14 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--only 2|3|4]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--only 2|3|4|5]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
 var backlog = ArgValue("--backlog", 100_000);
 var flowSends = ArgValue("--flow-sends", 2000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3 or 4)
+var segmentSize = ArgValue("--segment", 100_000);
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3, 4 or 5)
 bool Runs(int section) => only == 0 || only == section;
 
 Console.WriteLine($"Lumo bench — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores");
@@ -72,6 +73,24 @@ var stormPushes = e2eSetup.Channel.Pushes.Count - before;
 Console.WriteLine($"   retry storm: {stormSends} sends × {retries} webhook posts ({storm.Count} posts, shuffled, concurrent) → {stormPushes} pushes " +
                   $"(expected {stormSends}; duplicates {Math.Max(0, stormPushes - stormSends)}, missing {Math.Max(0, stormSends - stormPushes)})");
 
+}
+
+if (Runs(5))
+{
+Console.WriteLine();
+Console.WriteLine($"5. Existing-ID import (runs before 4, whose backlog weighs on Azurite): source segments of {segmentSize / 10:N0} and {segmentSize:N0} profiles, 2 % of them new friends to link");
+var (importApp, importPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
+foreach (var size in new[] { segmentSize / 10, segmentSize })
+{
+    var import = await ExistingIdImport.RunAsync(azurite.ConnectionString, sandbox, importApp, importPrefix, size, 0.02);
+    var perSecond = import.Profiles / import.Elapsed.TotalSeconds;
+    var steady = KlaviyoRateLimits.SegmentProfilesPerMinute / 60.0 * 100;
+    var allowedPages = Math.Min(KlaviyoRateLimits.SegmentProfilesPerSecond * import.Elapsed.TotalSeconds, KlaviyoRateLimits.SegmentProfilesPerMinute * Math.Ceiling(import.Elapsed.TotalSeconds / 60));
+    Console.WriteLine($"   {size:N0} profiles in {import.Elapsed.TotalSeconds:N1} s = {perSecond:N0} profiles/s over {import.Requests} page requests ({import.Throttled} throttled by the sandbox); " +
+                      $"linked {import.Run.Linked}, already linked {import.Run.AlreadyLinked}, conflicts {import.Run.Conflicts}");
+    Console.WriteLine($"   = {perSecond / steady:P0} of the steady ceiling ({steady:N0} profiles/s = 750 pages/min × 100), {import.Requests / allowedPages:P0} of the pages the limits allowed in that time; " +
+                      $"live managed memory added at peak: {import.PeakExtraBytes / 1_048_576.0:N1} MiB");
+}
 }
 
 if (Runs(4))

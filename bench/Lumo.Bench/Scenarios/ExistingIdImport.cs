@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Lumo.Core;
+using Lumo.Core.IdLinkage;
+using Lumo.Sandbox;
+using Lumo.Sandbox.Klaviyo;
+using Lumo.Sandbox.Line;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Bench.Scenarios;
+
+/// <summary>
+/// Existing-ID import of a large source segment, as the quarter-hour run meets it: most profiles were linked by
+/// earlier runs (their LINE properties are on the profile), a few are new friends Lumo has never seen. Measures
+/// profiles/s against the segment-members limits the sandbox enforces, and the live managed memory the run adds (sampled after full collections each second; the sandbox shares the process).
+/// </summary>
+public static class ExistingIdImport
+{
+    public sealed record Result(int Profiles, int NewLinks, TimeSpan Elapsed, long Requests, long Throttled, long PeakExtraBytes, LinkImportRun Run);
+
+    public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int profiles, double newShare)
+    {
+        var tag = Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+        var channel = sandbox.Line.AddChannel(new LineChannel(RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString(),
+            Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "bench-import-" + tag, "U" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "@imp" + tag, "Import bench"));
+        var klaviyoKey = "pk_bench_import_" + tag;
+        var klaviyo = sandbox.Klaviyo.AddAccount("BenchImport" + tag, klaviyoKey, "Import bench");
+        var segment = new ProfileGroup("SEGBENCH" + tag, "Has LINE ID", []);
+        var newLinks = (int)(profiles * newShare);
+        for (var i = 0; i < profiles; i++)
+        {
+            var userId = "U" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+            var profile = new SimulatedProfile(klaviyo.NewId());
+            profile.Properties["legacy_line_id"] = userId;
+            if (i >= newLinks)
+            {
+                // Linked by an earlier run: the LINE properties are already on the profile.
+                profile.Properties["LINE User ID"] = userId;
+                profile.Properties["LINE Follow Status"] = "friend";
+            }
+            else
+            {
+                sandbox.Line.Users[userId] = new LineUser(userId, $"New friend {i}");
+                channel.Friends[userId] = new Friendship(userId, false);
+            }
+            lock (klaviyo.Gate) klaviyo.Profiles[profile.Id] = profile;
+            segment.ProfileIds.Add(profile.Id);
+        }
+        klaviyo.Segments[segment.Id] = segment;
+
+        using var admin = new HttpClient { BaseAddress = app };
+        admin.DefaultRequestHeaders.Add("x-functions-key", FunctionApp.AdminKey);
+        var workspaceId = (await (await admin.PostAsJsonAsync("api/manage/workspaces", new { name = "Import bench", klaviyo = new { privateApiKey = klaviyoKey } })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var accountId = (await (await admin.PostAsJsonAsync($"api/manage/workspaces/{workspaceId}/accounts",
+            new { name = "Import bench", channelId = channel.ChannelId, channelSecret = channel.ChannelSecret, channelAccessToken = channel.AccessToken })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        (await admin.PutAsJsonAsync($"api/manage/workspaces/{workspaceId}/accounts/{accountId}/id-linkage",
+            new { import = new { segmentId = segment.Id, lineUserIdProperty = "legacy_line_id" } })).EnsureSuccessStatusCode();
+
+        await using var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
+                ["Lumo:Klaviyo:ApiBaseUrl"] = sandbox.BaseUrl.ToString(), ["Lumo:Line:ApiBaseUrl"] = sandbox.BaseUrl.ToString(),
+            }).Build()).AddLumoCore().BuildServiceProvider();
+        var import = services.GetRequiredService<LineUserIdImport>();
+
+        var requestsBefore = sandbox.Requests.CountOf(klaviyo.Id, "GET", "/api/segments/{id}/profiles");
+        var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments");
+        GC.Collect();
+        var baseline = GC.GetTotalMemory(true);
+        var peak = baseline;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                // Live memory (after a full collection): what the run holds, not the garbage it has made so far.
+                peak = Math.Max(peak, GC.GetTotalMemory(true));
+                await Task.Delay(1000);
+            }
+        });
+        var clock = Stopwatch.StartNew();
+        var run = await import.RunAsync(new LineUserIdImportRequest(workspaceId, accountId), default);
+        clock.Stop();
+        await sampling.CancelAsync();
+        await sampler;
+        return new Result(profiles, newLinks, clock.Elapsed, sandbox.Requests.CountOf(klaviyo.Id, "GET", "/api/segments/{id}/profiles") - requestsBefore,
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, peak - baseline, run!);
+    }
+}
