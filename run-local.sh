@@ -60,8 +60,14 @@ if ! curl -s -H "x-functions-key: $ADMIN_KEY" "$APP_URL/api/manage/workspaces" |
   log "Seeding the demo workspace"
   ws=$(curl -sf -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces" \
        -d '{"name":"Demo store","klaviyo":{"privateApiKey":"pk_demo_0123456789abcdef0123456789"}}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
-  curl -sf -o /dev/null -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts" \
-       -d '{"name":"Lumo Demo Store (Japan)","channelId":"2000000001","channelSecret":"0123456789abcdef0123456789abcdef","channelAccessToken":"demo-channel-access-token"}'
+  acct=$(curl -sf -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts" \
+       -d '{"name":"Lumo Demo Store (Japan)","channelId":"2000000001","channelSecret":"0123456789abcdef0123456789abcdef","channelAccessToken":"demo-channel-access-token"}' \
+       | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
+  # ID linkage through the sandbox's LINE Login channel, and one QR code to try it with.
+  curl -sf -o /dev/null -X PUT -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts/$acct/id-linkage" \
+       -d '{"loginChannelId":"2000000002","loginChannelSecret":"fedcba9876543210fedcba9876543210"}'
+  curl -sf -o /dev/null -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts/$acct/qr-codes" \
+       -d '{"name":"Demo email QR code","signals":["email"]}'
 fi
 
 cat <<MSG
