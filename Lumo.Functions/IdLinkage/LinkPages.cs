@@ -19,7 +19,7 @@ public static class LinkPages
     public static IResult Render(HttpContext context, LinkOutcomePage page)
     {
         NoReferrer(context.Response);
-        if (page.RedirectTo is { } to) return Results.Redirect(to.ToString());
+        if (page.RedirectTo is { } to) return Results.Redirect(to.AbsoluteUri); // escaped: Uri.ToString() would unescape the query
         context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'";
         var friendButton = page.AddFriendUrl is { } url
             ? $"<p><a class=button href=\"{WebUtility.HtmlEncode(url)}\">Open the LINE account</a></p>" : "";

@@ -51,7 +51,8 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
 
         var landing = await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email!.ToUpperInvariant()));
         Assert.Equal("no-referrer", landing.Headers.GetValues("Referrer-Policy").Single());
-        var login = landing.Headers.Location!.ToString();
+        var login = landing.Headers.Location!.OriginalString;
+        Assert.DoesNotContain(' ', login); // a well-formed URL: scope=openid%20profile
         Assert.DoesNotContain("example.com", login); // the email stays behind at the landing
         foreach (var parameter in new[] { "state=", "nonce=", "code_challenge=", "code_challenge_method=S256", "bot_prompt=aggressive", $"client_id={_customer.LoginChannelId}" })
             Assert.Contains(parameter, login);
