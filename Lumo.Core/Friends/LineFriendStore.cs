@@ -7,7 +7,18 @@ namespace Lumo.Core.Friends;
 /// <summary>What a link attempt found.</summary>
 public enum LinkWriteOutcome { Linked, AlreadyLinked, FriendLinkedElsewhere, ProfileLinkedElsewhere }
 
-public sealed record LinkWrite(LinkWriteOutcome Outcome, LineFriend Friend, string? OtherParty = null);
+/// <summary>The outcome of a link attempt, the friend as it now stands, and who holds the link when refused.</summary>
+public sealed record LinkWrite(LinkWriteOutcome Outcome, LineFriend Friend, string? OtherParty = null)
+{
+    public bool IsLinked => Outcome is LinkWriteOutcome.Linked or LinkWriteOutcome.AlreadyLinked;
+
+    public string ConflictMessage => Outcome switch
+    {
+        LinkWriteOutcome.FriendLinkedElsewhere => $"LINE user {Friend.UserId} is already linked to Klaviyo profile {OtherParty}. Unlink it first.",
+        LinkWriteOutcome.ProfileLinkedElsewhere => $"The Klaviyo profile is already linked to LINE user {OtherParty}. Unlink it first.",
+        _ => "",
+    };
+}
 
 /// <summary>
 /// Friends of each LINE account: one partition per account, one row per LINE user. Beside the friend rows (row
@@ -19,8 +30,6 @@ public sealed record LinkWrite(LinkWriteOutcome Outcome, LineFriend Friend, stri
 public sealed class LineFriendStore(LumoTables tables)
 {
     private const string IndexStart = "~";
-
-    public static string Partition(string workspaceId, string accountId) => $"{workspaceId}:{accountId}";
 
     private static string ProfileClaim(string profileId) => $"~profile:{profileId}";
 
@@ -35,8 +44,8 @@ public sealed class LineFriendStore(LumoTables tables)
         string? displayName, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        var partition = Partition(workspaceId, accountId);
-        for (var attempt = 1; ; attempt++)
+        var partition = AccountPartition.Of(workspaceId, accountId);
+        return await RetryOnConflictAsync(async () =>
         {
             var friend = await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken)
                          ?? new LineFriend { WorkspaceId = workspaceId, AccountId = accountId, UserId = userId, DisplayName = displayName };
@@ -48,55 +57,42 @@ public sealed class LineFriendStore(LumoTables tables)
 
             var linked = friend with { KlaviyoProfileId = profileId, LinkedAt = at, LinkedHow = how, DisplayName = friend.DisplayName ?? displayName };
             var claimRow = new TableEntity(partition, ProfileClaim(profileId)) { ["UserId"] = userId };
-            try
-            {
-                var responses = await table.SubmitTransactionAsync(
-                [
-                    claim.HasValue
-                        ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, claimRow, claim.Value!.ETag)
-                        : new TableTransactionAction(TableTransactionActionType.Add, claimRow),
-                    friend.ETag is null
-                        ? new TableTransactionAction(TableTransactionActionType.Add, ToEntity(linked))
-                        : new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(linked), new ETag(friend.ETag)),
-                ], cancellationToken);
-                return new LinkWrite(LinkWriteOutcome.Linked, linked with { ETag = responses.Value[1].Headers.ETag?.ToString() });
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 409 or 412 && attempt < 10)
-            {
-                // Someone linked or changed the friend or the profile in between: look again.
-            }
-        }
+            var responses = await table.SubmitTransactionAsync(
+            [
+                claim.HasValue
+                    ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, claimRow, claim.Value!.ETag)
+                    : new TableTransactionAction(TableTransactionActionType.Add, claimRow),
+                friend.ETag is null
+                    ? new TableTransactionAction(TableTransactionActionType.Add, ToEntity(linked))
+                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(linked), new ETag(friend.ETag)),
+            ], cancellationToken);
+            return new LinkWrite(LinkWriteOutcome.Linked, linked with { ETag = responses.Value[1].Headers.ETag?.ToString() });
+        });
     }
 
     /// <summary>Removes the friend's link and frees its profile; null when the friend is unknown.</summary>
     public async Task<LineFriend?> UnlinkAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        for (var attempt = 1; ; attempt++)
+        return await RetryOnConflictAsync(async () =>
         {
             var friend = await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken);
             if (friend?.KlaviyoProfileId is not { } profileId) return friend;
             var unlinked = friend with { KlaviyoProfileId = null, LinkedAt = null, LinkedHow = null, PropertiesSyncedAt = null, PropertiesSyncError = null };
-            try
-            {
-                var responses = await table.SubmitTransactionAsync(
-                [
-                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(unlinked), new ETag(friend.ETag!)),
-                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition(workspaceId, accountId), ProfileClaim(profileId)), ETag.All),
-                ], cancellationToken);
-                return unlinked with { ETag = responses.Value[0].Headers.ETag?.ToString() };
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < 10)
-            {
-            }
-        }
+            var responses = await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(unlinked), new ETag(friend.ETag!)),
+                new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(AccountPartition.Of(workspaceId, accountId), ProfileClaim(profileId)), ETag.All),
+            ], cancellationToken);
+            return unlinked with { ETag = responses.Value[0].Headers.ETag?.ToString() };
+        });
     }
 
     /// <summary>The LINE user a Klaviyo profile is linked to in this account, if any.</summary>
     public async Task<string?> FindLinkedUserAsync(string workspaceId, string accountId, string profileId, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        var claim = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), ProfileClaim(profileId), cancellationToken: cancellationToken);
+        var claim = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), ProfileClaim(profileId), cancellationToken: cancellationToken);
         return claim.HasValue ? claim.Value!.GetString("UserId") : null;
     }
 
@@ -104,8 +100,8 @@ public sealed class LineFriendStore(LumoTables tables)
     public async Task<LineFriend?> SetContactAsync(string workspaceId, string accountId, string userId, string? email, string? phone, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        var partition = Partition(workspaceId, accountId);
-        for (var attempt = 1; ; attempt++)
+        var partition = AccountPartition.Of(workspaceId, accountId);
+        return await RetryOnConflictAsync(async () =>
         {
             if (await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is not { } friend) return null;
             var changed = friend with { Email = email ?? friend.Email, PhoneNumber = phone ?? friend.PhoneNumber };
@@ -118,15 +114,9 @@ public sealed class LineFriendStore(LumoTables tables)
                 if (after is not null)
                     actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, ContactIndex(kind, after, userId))));
             }
-            try
-            {
-                var responses = await table.SubmitTransactionAsync(actions, cancellationToken);
-                return changed with { ETag = responses.Value[0].Headers.ETag?.ToString() };
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < 10)
-            {
-            }
-        }
+            var responses = await table.SubmitTransactionAsync(actions, cancellationToken);
+            return (LineFriend?)(changed with { ETag = responses.Value[0].Headers.ETag?.ToString() });
+        });
     }
 
     /// <summary>Friends of the account with this (normalised) email address or phone number.</summary>
@@ -135,7 +125,7 @@ public sealed class LineFriendStore(LumoTables tables)
         var table = await Table(cancellationToken);
         var (kind, value) = email is not null ? ("email", email) : ("phone", phone!);
         var prefix = $"~{kind}:{ContactDetails.IndexHash(value)}:";
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(workspaceId, accountId)} and RowKey gt {prefix} and RowKey lt {prefix + "~"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition.Of(workspaceId, accountId)} and RowKey gt {prefix} and RowKey lt {prefix + "~"}");
         var users = new List<string>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
             users.Add(row.RowKey[prefix.Length..]);
@@ -145,7 +135,7 @@ public sealed class LineFriendStore(LumoTables tables)
     public async Task<LineFriend?> GetIfExistsAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), userId, cancellationToken: cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), userId, cancellationToken: cancellationToken);
         return row.HasValue ? ToFriend(row.Value!) : null;
     }
 
@@ -167,17 +157,21 @@ public sealed class LineFriendStore(LumoTables tables)
     /// Reads, changes and saves a friend, retrying when a concurrent writer changed it in between. Not for the link
     /// or the contact details, which have index rows to keep in step (<see cref="LinkAsync"/>, <see cref="SetContactAsync"/>).
     /// </summary>
-    public async Task<LineFriend> UpdateAsync(string workspaceId, string accountId, string userId, Func<LineFriend, LineFriend> change, CancellationToken cancellationToken)
+    public Task<LineFriend> UpdateAsync(string workspaceId, string accountId, string userId, Func<LineFriend, LineFriend> change, CancellationToken cancellationToken) =>
+        RetryOnConflictAsync(async () => await SaveAsync(change(await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken)
+                                                              ?? new LineFriend { WorkspaceId = workspaceId, AccountId = accountId, UserId = userId }), cancellationToken));
+
+    // Optimistic concurrency: each attempt reads, decides and writes under ETags. When another writer got in between
+    // (409 conflict, 412 changed, 404 gone meanwhile), decide again on fresh rows.
+    private static async Task<T> RetryOnConflictAsync<T>(Func<Task<T>> attempt)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var n = 1; ; n++)
         {
-            var current = await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken)
-                          ?? new LineFriend { WorkspaceId = workspaceId, AccountId = accountId, UserId = userId };
             try
             {
-                return await SaveAsync(change(current), cancellationToken);
+                return await attempt();
             }
-            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 10)
+            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412 && n < 10)
             {
             }
         }
@@ -186,7 +180,7 @@ public sealed class LineFriendStore(LumoTables tables)
     public async IAsyncEnumerable<LineFriend> ListAsync(string workspaceId, string accountId, bool? linked, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        var partition = Partition(workspaceId, accountId);
+        var partition = AccountPartition.Of(workspaceId, accountId);
         // Friend rows only: the index rows sort after them.
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {IndexStart}");
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
@@ -198,7 +192,7 @@ public sealed class LineFriendStore(LumoTables tables)
 
     private Task<TableClient> Table(CancellationToken cancellationToken) => tables.GetAsync(TableNames.LineFriends, cancellationToken);
 
-    private static TableEntity ToEntity(LineFriend f) => new(Partition(f.WorkspaceId, f.AccountId), f.UserId)
+    private static TableEntity ToEntity(LineFriend f) => new(AccountPartition.Of(f.WorkspaceId, f.AccountId), f.UserId)
     {
         ["DisplayName"] = f.DisplayName,
         ["FollowStatus"] = f.FollowStatus.ToString(),
@@ -217,11 +211,11 @@ public sealed class LineFriendStore(LumoTables tables)
 
     private static LineFriend ToFriend(TableEntity e)
     {
-        var partition = e.PartitionKey.Split(':', 2);
+        var (workspaceId, accountId) = AccountPartition.Parse(e.PartitionKey);
         return new LineFriend
         {
-            WorkspaceId = partition[0],
-            AccountId = partition[1],
+            WorkspaceId = workspaceId,
+            AccountId = accountId,
             UserId = e.RowKey,
             DisplayName = e.GetString("DisplayName"),
             FollowStatus = Enum.TryParse<FollowStatus>(e.GetString("FollowStatus"), out var follow) ? follow : FollowStatus.Unknown,

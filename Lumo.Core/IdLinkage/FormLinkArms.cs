@@ -13,14 +13,13 @@ public sealed class FormLinkArms(LumoTables tables, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(7);
 
-    private static string Partition(string workspaceId, string accountId) => $"{workspaceId}:{accountId}";
 
     public async Task ArmAsync(string workspaceId, string accountId, string profileId, string? email, string? phone, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
         var expiresAt = clock.GetUtcNow() + Lifetime;
         var rows = new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null)
-            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(Partition(workspaceId, accountId), $"{s.Item1}:{ContactDetails.IndexHash(s.Item2!)}")
+            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(AccountPartition.Of(workspaceId, accountId), $"{s.Item1}:{ContactDetails.IndexHash(s.Item2!)}")
             {
                 ["ProfileId"] = profileId, ["ExpiresAt"] = expiresAt,
             }));
@@ -38,7 +37,7 @@ public sealed class FormLinkArms(LumoTables tables, TimeProvider clock)
         var profiles = new List<string?>();
         foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null))
         {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), $"{kind}:{ContactDetails.IndexHash(value!)}", cancellationToken: cancellationToken);
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), $"{kind}:{ContactDetails.IndexHash(value!)}", cancellationToken: cancellationToken);
             profiles.Add(row.HasValue && row.Value!.GetDateTimeOffset("ExpiresAt") > now ? row.Value.GetString("ProfileId") : null);
         }
         return profiles.Count > 0 && profiles.All(p => p is not null && p == profiles[0]) ? profiles[0] : null;

@@ -19,18 +19,6 @@ public static class LinkMethods
     public const string AutoEmailAndPhone = "auto-email-and-phone";
 }
 
-public sealed record LinkResult(LinkWriteOutcome Outcome, LineFriend Friend, string? OtherParty)
-{
-    public bool IsLinked => Outcome is LinkWriteOutcome.Linked or LinkWriteOutcome.AlreadyLinked;
-
-    public string ConflictMessage => Outcome switch
-    {
-        LinkWriteOutcome.FriendLinkedElsewhere => $"LINE user {Friend.UserId} is already linked to Klaviyo profile {OtherParty}. Unlink it first.",
-        LinkWriteOutcome.ProfileLinkedElsewhere => $"The Klaviyo profile is already linked to LINE user {OtherParty}. Unlink it first.",
-        _ => "",
-    };
-}
-
 /// <summary>
 /// ID linkage: ties a LINE friend of one account to one Klaviyo profile (never overwriting another link), then
 /// writes the LINE properties to the profile and records <c>Linked LINE Identity</c>. The event's unique_id comes
@@ -40,15 +28,14 @@ public sealed record LinkResult(LinkWriteOutcome Outcome, LineFriend Friend, str
 public sealed class IdLinking(LineFriendStore friends, FriendPropertySync propertySync, KlaviyoEventRecorder events, TimeProvider clock, ILogger<IdLinking> logger)
 {
     /// <summary>Links and follows up; pushProperties is false when the caller writes the properties of many links in bulk import jobs.</summary>
-    public async Task<LinkResult> LinkAsync(LineAccount account, string userId, string profileId, string how, string? displayName,
+    public async Task<LinkWrite> LinkAsync(LineAccount account, string userId, string profileId, string how, string? displayName,
         CancellationToken cancellationToken, bool pushProperties = true)
     {
         var write = await friends.LinkAsync(account.WorkspaceId, account.Id, userId, profileId, how, clock.GetUtcNow(), displayName, cancellationToken);
-        var result = new LinkResult(write.Outcome, write.Friend, write.OtherParty);
-        if (!result.IsLinked)
+        if (!write.IsLinked)
         {
             logger.LogWarning("Refused to link LINE user {UserId} of account {AccountId} by {How}: {Outcome}", userId, account.Id, how, write.Outcome);
-            return result;
+            return write;
         }
         var friend = write.Friend;
         if (write.Outcome == LinkWriteOutcome.Linked)
@@ -58,6 +45,6 @@ public sealed class IdLinking(LineFriendStore friends, FriendPropertySync proper
             new JsonObject { ["Method"] = friend.LinkedHow, ["LINE Account"] = account.Name, ["LINE Account Number"] = account.Ordinal }), cancellationToken);
         if (pushProperties && (write.Outcome == LinkWriteOutcome.Linked || friend.PropertiesSyncedAt is null))
             friend = await propertySync.PushAsync(friend, account, cancellationToken);
-        return result with { Friend = friend };
+        return write with { Friend = friend };
     }
 }

@@ -25,7 +25,6 @@ public sealed record LinkImportRun
 
 public sealed class LinkImportHistory(LumoTables tables)
 {
-    private static string Partition(string workspaceId, string accountId) => $"{workspaceId}:{accountId}";
 
     /// <summary>Run ids sort newest first: inverted ticks of the start.</summary>
     public static string NewRunId(DateTimeOffset startedAt) => (DateTimeOffset.MaxValue.Ticks - startedAt.UtcTicks).ToString("D19");
@@ -33,7 +32,7 @@ public sealed class LinkImportHistory(LumoTables tables)
     public async Task SaveAsync(LinkImportRun run, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LinkImportRuns, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(Partition(run.WorkspaceId, run.AccountId), run.Id)
+        await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(run.WorkspaceId, run.AccountId), run.Id)
         {
             ["SegmentId"] = run.SegmentId, ["StartedAt"] = run.StartedAt, ["FinishedAt"] = run.FinishedAt, ["Status"] = run.Status,
             ["Profiles"] = run.Profiles, ["Linked"] = run.Linked, ["AlreadyLinked"] = run.AlreadyLinked, ["NotFriends"] = run.NotFriends,
@@ -44,7 +43,7 @@ public sealed class LinkImportHistory(LumoTables tables)
     public async Task<LinkImportRun?> GetIfExistsAsync(string workspaceId, string accountId, string runId, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LinkImportRuns, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), runId, cancellationToken: cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), runId, cancellationToken: cancellationToken);
         return row.HasValue ? FromRow(row.Value!) : null;
     }
 
@@ -52,7 +51,7 @@ public sealed class LinkImportHistory(LumoTables tables)
     public async Task<List<LinkImportRun>> ListAsync(string workspaceId, string accountId, int max, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LinkImportRuns, cancellationToken);
-        var partition = Partition(workspaceId, accountId);
+        var partition = AccountPartition.Of(workspaceId, accountId);
         var result = new List<LinkImportRun>();
         await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, maxPerPage: max, cancellationToken: cancellationToken))
         {
@@ -64,10 +63,10 @@ public sealed class LinkImportHistory(LumoTables tables)
 
     private static LinkImportRun FromRow(TableEntity row)
     {
-        var partition = row.PartitionKey.Split(':', 2);
+        var (workspaceId, accountId) = AccountPartition.Parse(row.PartitionKey);
         return new LinkImportRun
         {
-            Id = row.RowKey, WorkspaceId = partition[0], AccountId = partition[1], SegmentId = row.GetString("SegmentId") ?? "",
+            Id = row.RowKey, WorkspaceId = workspaceId, AccountId = accountId, SegmentId = row.GetString("SegmentId") ?? "",
             StartedAt = row.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue, FinishedAt = row.GetDateTimeOffset("FinishedAt"),
             Status = row.GetString("Status") ?? "running", Profiles = row.GetInt32("Profiles") ?? 0, Linked = row.GetInt32("Linked") ?? 0,
             AlreadyLinked = row.GetInt32("AlreadyLinked") ?? 0, NotFriends = row.GetInt32("NotFriends") ?? 0,

@@ -22,12 +22,11 @@ public sealed record LinkQrCode
 
 public sealed class LinkQrCodeStore(LumoTables tables)
 {
-    private static string Partition(string workspaceId, string accountId) => $"{workspaceId}:{accountId}";
 
     public async Task<LinkQrCode> AddAsync(LinkQrCode code, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LinkQrCodes, cancellationToken);
-        await table.AddEntityAsync(new TableEntity(Partition(code.WorkspaceId, code.AccountId), code.Id)
+        await table.AddEntityAsync(new TableEntity(AccountPartition.Of(code.WorkspaceId, code.AccountId), code.Id)
         {
             ["Name"] = code.Name, ["UsesEmail"] = code.UsesEmail, ["UsesPhone"] = code.UsesPhone, ["CreatedAt"] = code.CreatedAt,
         }, cancellationToken);
@@ -37,14 +36,14 @@ public sealed class LinkQrCodeStore(LumoTables tables)
     public async Task<LinkQrCode?> GetIfExistsAsync(string workspaceId, string accountId, string id, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LinkQrCodes, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition(workspaceId, accountId), id, cancellationToken: cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), id, cancellationToken: cancellationToken);
         return row.HasValue ? FromRow(row.Value!) : null;
     }
 
     public async Task<List<LinkQrCode>> ListAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LinkQrCodes, cancellationToken);
-        var partition = Partition(workspaceId, accountId);
+        var partition = AccountPartition.Of(workspaceId, accountId);
         var result = new List<LinkQrCode>();
         await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
             result.Add(FromRow(row));
@@ -57,7 +56,7 @@ public sealed class LinkQrCodeStore(LumoTables tables)
         var table = await tables.GetAsync(TableNames.LinkQrCodes, cancellationToken);
         try
         {
-            await table.DeleteEntityAsync(Partition(workspaceId, accountId), id, ETag.All, cancellationToken);
+            await table.DeleteEntityAsync(AccountPartition.Of(workspaceId, accountId), id, ETag.All, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -68,10 +67,10 @@ public sealed class LinkQrCodeStore(LumoTables tables)
 
     private static LinkQrCode FromRow(TableEntity row)
     {
-        var partition = row.PartitionKey.Split(':', 2);
+        var (workspaceId, accountId) = AccountPartition.Parse(row.PartitionKey);
         return new LinkQrCode
         {
-            Id = row.RowKey, WorkspaceId = partition[0], AccountId = partition[1], Name = row.GetString("Name") ?? "",
+            Id = row.RowKey, WorkspaceId = workspaceId, AccountId = accountId, Name = row.GetString("Name") ?? "",
             UsesEmail = row.GetBoolean("UsesEmail") ?? false, UsesPhone = row.GetBoolean("UsesPhone") ?? false,
             CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         };

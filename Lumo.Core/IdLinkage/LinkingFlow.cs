@@ -43,14 +43,14 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         if (start.Method != LinkMethods.QrCode && settings.FormId is null)
             return Problem(404, "Linking is not available", "This shop does not link LINE from its sign-up form.");
 
-        var email = string.IsNullOrWhiteSpace(start.Email) ? null : ContactDetails.NormaliseEmail(start.Email, out _);
         // An unencoded "+" in a query string arrives as a space: "+81..." reads " 81...".
         var rawPhone = start.Phone is [' ', >= '1' and <= '9', ..] ? "+" + start.Phone[1..] : start.Phone;
-        var phone = string.IsNullOrWhiteSpace(rawPhone) ? null : ContactDetails.NormalisePhone(rawPhone, out _);
-        var needsEmail = code?.UsesEmail ?? false;
-        var needsPhone = code?.UsesPhone ?? false;
-        if ((needsEmail && email is null) || (needsPhone && phone is null) || (email is null && phone is null)
-            || (!string.IsNullOrWhiteSpace(start.Email) && email is null) || (!string.IsNullOrWhiteSpace(start.Phone) && phone is null))
+        var (emailGiven, phoneGiven) = (!string.IsNullOrWhiteSpace(start.Email), !string.IsNullOrWhiteSpace(rawPhone));
+        var email = emailGiven ? ContactDetails.NormaliseEmail(start.Email, out _) : null;
+        var phone = phoneGiven ? ContactDetails.NormalisePhone(rawPhone, out _) : null;
+        var unreadable = (emailGiven && email is null) || (phoneGiven && phone is null);
+        var missing = code is null ? email is null && phone is null : (code.UsesEmail && email is null) || (code.UsesPhone && phone is null);
+        if (unreadable || missing)
             return Problem(400, "This link is incomplete", "Open the link from the message or form you received, without changing it.");
         // A QR code uses exactly the signals it was made with.
         if (code is not null) (email, phone) = (code.UsesEmail ? email : null, code.UsesPhone ? phone : null);

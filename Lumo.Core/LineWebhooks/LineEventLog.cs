@@ -12,13 +12,13 @@ public sealed class LineEventLog(LumoTables tables)
     public async Task<bool> WasAppliedAsync(string workspaceId, string accountId, string webhookEventId, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineEventLog, cancellationToken);
-        return (await table.GetEntityIfExistsAsync<TableEntity>($"{workspaceId}:{accountId}", webhookEventId, select: ["PartitionKey"], cancellationToken: cancellationToken)).HasValue;
+        return (await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), webhookEventId, select: ["PartitionKey"], cancellationToken: cancellationToken)).HasValue;
     }
 
     public async Task MarkAppliedAsync(string workspaceId, string accountId, LineWebhookEvent e, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineEventLog, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity($"{workspaceId}:{accountId}", e.WebhookEventId)
+        await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(workspaceId, accountId), e.WebhookEventId)
         {
             ["Type"] = e.Type,
             ["EventAt"] = e.Timestamp,

@@ -36,9 +36,9 @@ public static class DiagnosisEndpoints
         var result = new List<AccountDiagnosis>();
         foreach (var account in await workspaces.ListAccountsAsync(workspaceId, ct))
         {
-            var friend = lineUserId is not null
-                ? await friends.GetIfExistsAsync(workspaceId, account.Id, lineUserId, ct)
-                : await friends.ListAsync(workspaceId, account.Id, linked: true, ct).FirstOrDefaultAsync(f => f.KlaviyoProfileId == profileId, ct);
+            // By profile: the link's claim row names the LINE user (a point read, not a scan of the account's friends).
+            var friendId = lineUserId ?? await friends.FindLinkedUserAsync(workspaceId, account.Id, profileId!, ct);
+            var friend = friendId is null ? null : await friends.GetIfExistsAsync(workspaceId, account.Id, friendId, ct);
             var userId = friend?.UserId ?? lineUserId;
             if (userId is not null && !sendsOf.ContainsKey(userId))
                 sendsOf[userId] = await sends.ListAsync(workspaceId, userId, null, 500, ct);

@@ -30,9 +30,8 @@ public static class FlowSendEndpoint
             FlowSendOutcome.Queued => TypedResults.Accepted((string?)null, answer),
             FlowSendOutcome.AlreadyDone or FlowSendOutcome.Skipped => TypedResults.Ok(answer),
             FlowSendOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
-            FlowSendOutcome.UnknownWorkspace => TypedResults.Problem(statusCode: 404, title: "Unknown workspace", detail: $"There is no workspace '{workspaceId}'."),
-            _ => TypedResults.Problem(statusCode: 401, title: "Wrong Flow key",
-                detail: $"Send the workspace's current key in the {FlowKeys.HeaderName} header (see Flow Message Settings)."),
+            FlowSendOutcome.UnknownWorkspace => FlowWebhookProblems.UnknownWorkspace(workspaceId),
+            _ => FlowWebhookProblems.WrongKey(),
         };
     }
 }

@@ -2,6 +2,7 @@ using Lumo.Core.FlowSends;
 using Lumo.Core.Friends;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.Workspaces;
+using Lumo.Functions.FlowSends;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -29,10 +30,9 @@ public static class FormLinkageCallbackEndpoint
         ArmRequest request, FlowKeys keys, WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, FormLinkArms arms, IOptions<IdLinkageOptions> options,
         TimeProvider clock, CancellationToken ct)
     {
-        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null)
-            return TypedResults.Problem(statusCode: 404, title: "Unknown workspace", detail: $"There is no workspace '{workspaceId}'.");
+        // The key first (as for Flow sends): the workspace is looked up only to word a refusal.
         if (!await keys.IsValidAsync(workspaceId, key, ct))
-            return TypedResults.Problem(statusCode: 401, title: "Wrong Flow key", detail: $"Send the workspace's current key in the {FlowKeys.HeaderName} header (see Flow Message Settings).");
+            return await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null ? FlowWebhookProblems.UnknownWorkspace(workspaceId) : FlowWebhookProblems.WrongKey();
 
         var errors = new Dictionary<string, string[]>();
         var accountId = AccountOf(request.LinkingUrl, workspaceId, options.Value);

@@ -24,12 +24,9 @@ public static class ExistingIdImport
 
     public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int profiles, double newShare)
     {
-        var tag = Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
-        var channel = sandbox.Line.AddChannel(new LineChannel(RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString(),
-            Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "bench-import-" + tag, "U" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "@imp" + tag, "Import bench"));
-        var klaviyoKey = "pk_bench_import_" + tag;
-        var klaviyo = sandbox.Klaviyo.AddAccount("BenchImport" + tag, klaviyoKey, "Import bench");
-        var segment = new ProfileGroup("SEGBENCH" + tag, "Has LINE ID", []);
+        using var bench = await BenchWorkspace.CreateAsync(app, sandbox, "Import bench", "imp" + BenchWorkspace.Hex(3));
+        var (channel, klaviyo, workspaceId, accountId, admin) = bench;
+        var segment = new ProfileGroup("SEGBENCH" + workspaceId, "Has LINE ID", []);
         var newLinks = (int)(profiles * newShare);
         for (var i = 0; i < profiles; i++)
         {
@@ -52,11 +49,6 @@ public static class ExistingIdImport
         }
         klaviyo.Segments[segment.Id] = segment;
 
-        using var admin = new HttpClient { BaseAddress = app };
-        admin.DefaultRequestHeaders.Add("x-functions-key", FunctionApp.AdminKey);
-        var workspaceId = (await (await admin.PostAsJsonAsync("api/manage/workspaces", new { name = "Import bench", klaviyo = new { privateApiKey = klaviyoKey } })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        var accountId = (await (await admin.PostAsJsonAsync($"api/manage/workspaces/{workspaceId}/accounts",
-            new { name = "Import bench", channelId = channel.ChannelId, channelSecret = channel.ChannelSecret, channelAccessToken = channel.AccessToken })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         (await admin.PutAsJsonAsync($"api/manage/workspaces/{workspaceId}/accounts/{accountId}/id-linkage",
             new { import = new { segmentId = segment.Id, lineUserIdProperty = "legacy_line_id" } })).EnsureSuccessStatusCode();
 

@@ -23,15 +23,8 @@ public static class FlowSendLoad
     /// <summary>A workspace with one LINE account and <paramref name="friends"/> linked friends, seeded in the app's storage.</summary>
     public static async Task<Setup> PrepareAsync(Uri app, string prefix, string storage, SandboxHost sandbox, int friends, string tag)
     {
-        var channel = sandbox.Line.AddChannel(new LineChannel(RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString(),
-            Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "bench-flow-" + tag, "U" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "@flow" + tag, "Flow bench"));
-        var klaviyoKey = "pk_bench_flow_" + tag;
-        var klaviyo = sandbox.Klaviyo.AddAccount("BenchFlow" + tag, klaviyoKey, "Flow bench");
-        using var admin = new HttpClient { BaseAddress = app };
-        admin.DefaultRequestHeaders.Add("x-functions-key", FunctionApp.AdminKey);
-        var workspaceId = (await (await admin.PostAsJsonAsync("api/manage/workspaces", new { name = "Flow bench", klaviyo = new { privateApiKey = klaviyoKey } })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        var accountId = (await (await admin.PostAsJsonAsync($"api/manage/workspaces/{workspaceId}/accounts",
-            new { name = "Flow bench", channelId = channel.ChannelId, channelSecret = channel.ChannelSecret, channelAccessToken = channel.AccessToken })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        using var bench = await BenchWorkspace.CreateAsync(app, sandbox, "Flow bench", "flow" + tag);
+        var (channel, klaviyo, workspaceId, accountId, admin) = bench;
         var flowKey = (await admin.GetFromJsonAsync<JsonObject>($"api/manage/workspaces/{workspaceId}/flow-settings"))!["headerValue"]!.GetValue<string>();
 
         // Friends are seeded straight into storage: what a long-running account would have accumulated.
