@@ -55,6 +55,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<FriendPropertySync>();
         services.AddTransient<FriendAdministration>();
         services.AddTransient<FriendBulkSync>();
+        services.AddTransient<LineFriendLookup>();
 
         services.AddSingleton<LineEventLog>();
         services.AddSingleton<LineWebhookIntake>();

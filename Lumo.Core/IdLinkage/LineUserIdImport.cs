@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using Lumo.Core.Friends;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.KlaviyoEvents;
-using Lumo.Core.Line;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -22,8 +21,8 @@ public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountI
 /// and the pending property writes (at most one import job's worth). Runs hand over to a fresh invocation after
 /// <see cref="RunBudget"/>; one run per account at a time (a lease).
 /// </summary>
-public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStore, WorkspaceStore workspaces, LineFriendStore friends,
-    LineMessagingClient line, KlaviyoClient klaviyo, KlaviyoRateLimits limits, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history,
+public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStore, WorkspaceStore workspaces, LineFriendLookup friendLookup,
+    KlaviyoClient klaviyo, KlaviyoRateLimits limits, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history,
     LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<LineUserIdImport> logger)
 {
     private const string LeaseScope = "line-user-id-import";
@@ -126,12 +125,8 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
                 Interlocked.Increment(ref already); // linked and written by an earlier run
                 return;
             }
-            var friend = await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, ct);
-            if (friend is null && await line.GetProfileIfExistsAsync(new LineAccountRef(account.WorkspaceId, account.Id), userId, ct) is { } lineProfile)
-                // A friend from before Lumo was connected: LINE's profile API answers only for friends.
-                friend = await friends.UpdateAsync(account.WorkspaceId, account.Id, userId,
-                    f => f with { DisplayName = lineProfile.DisplayName, FollowStatus = f.FollowStatus == FollowStatus.Unknown ? FollowStatus.Friend : f.FollowStatus }, ct);
-            if (friend is null || friend.FollowStatus == FollowStatus.Blocked)
+            var friend = await friendLookup.FindAsync(account, userId, ct);
+            if (friend?.FollowStatus != FollowStatus.Friend)
             {
                 Interlocked.Increment(ref notFriends);
                 return;

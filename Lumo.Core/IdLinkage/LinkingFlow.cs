@@ -25,7 +25,7 @@ public sealed record LinkOutcomePage(int Status, string Title, string Message, U
 /// what happened, and links nothing.
 /// </summary>
 public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, LinkQrCodeStore qrCodes, LinkSessionStore sessions,
-    FormLinkArms arms, KlaviyoProfileResolver resolver, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
+    FormLinkArms arms, KlaviyoProfileResolver resolver, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
     TimeProvider clock, ILogger<LinkingFlow> logger)
 {
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(10);
@@ -112,6 +112,9 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
             return Problem(503, "LINE is not answering", "Nothing was linked. Please try again in a few minutes.");
         }
 
+        // Often a friend already (or just now, through bot_prompt), before any follow webhook reached us: ask LINE, so
+        // the profile gets a real LINE Follow Status.
+        await friendLookup.FindAsync(account, token.UserId, cancellationToken);
         var result = await linking.LinkAsync(account, token.UserId, session.ProfileId, session.Method, token.DisplayName, cancellationToken);
         var addFriend = account.BasicId is { } basicId ? $"https://line.me/R/ti/p/{Uri.EscapeDataString(basicId)}" : null;
         return result.IsLinked

@@ -89,7 +89,11 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         var page = await _customer.LinkAsync(LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), phone: "+81 90-1234-5678"), user);
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Equal(profile.Id, (await FriendAsync(user.UserId))["klaviyo"]!["profileId"]!.GetValue<string>());
+        var friend = await FriendAsync(user.UserId);
+        Assert.Equal(profile.Id, friend["klaviyo"]!["profileId"]!.GetValue<string>());
+        // Ben is a friend in LINE, but no follow webhook ever reached Lumo: LINE's profile API tells.
+        Assert.Equal("friend", friend["followStatus"]!.GetValue<string>());
+        Assert.Equal("friend", profile.Properties["LINE Follow Status"]!.GetValue<string>());
     }
 
     [Fact]
