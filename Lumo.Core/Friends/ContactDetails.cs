@@ -38,6 +38,19 @@ public static partial class ContactDetails
     }
 
     /// <summary>
+    /// Both details at once, as the APIs take them: the normalised values of the given ones (null stays null), or
+    /// the problem per field (<c>email</c>, <c>phoneNumber</c>).
+    /// </summary>
+    public static (string? Email, string? Phone, Dictionary<string, string[]> Errors) Normalise(string? email, string? phone)
+    {
+        var errors = new Dictionary<string, string[]>();
+        string? normalisedEmail = null, normalisedPhone = null;
+        if (email is not null && (normalisedEmail = NormaliseEmail(email, out var emailError)) is null) errors["email"] = [emailError!];
+        if (phone is not null && (normalisedPhone = NormalisePhone(phone, out var phoneError)) is null) errors["phoneNumber"] = [phoneError!];
+        return (normalisedEmail, normalisedPhone, errors);
+    }
+
+    /// <summary>
     /// The key under which a normalised email or phone is indexed: a SHA-256, so that raw contact details never
     /// appear in table keys (keys show up in logs, metrics and storage tooling).
     /// </summary>

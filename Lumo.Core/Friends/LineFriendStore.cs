@@ -119,17 +119,27 @@ public sealed class LineFriendStore(LumoTables tables)
         });
     }
 
-    /// <summary>Friends of the account with this (normalised) email address or phone number.</summary>
-    public async Task<List<string>> FindByContactAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
+    /// <summary>
+    /// Friends of the account with this normalised email address and/or phone number (both given: both must match),
+    /// found through the hashed contact index.
+    /// </summary>
+    public async Task<List<LineFriend>> FindByContactAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
-        var (kind, value) = email is not null ? ("email", email) : ("phone", phone!);
-        var prefix = $"~{kind}:{ContactDetails.IndexHash(value)}:";
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition.Of(workspaceId, accountId)} and RowKey gt {prefix} and RowKey lt {prefix + "~"}");
-        var users = new List<string>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
-            users.Add(row.RowKey[prefix.Length..]);
-        return users;
+        HashSet<string>? users = null;
+        foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(c => c.Item2 is not null))
+        {
+            var prefix = $"~{kind}:{ContactDetails.IndexHash(value!)}:";
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition.Of(workspaceId, accountId)} and RowKey gt {prefix} and RowKey lt {prefix + "~"}");
+            var matching = new HashSet<string>();
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+                matching.Add(row.RowKey[prefix.Length..]);
+            users = users is null ? matching : [.. users.Intersect(matching)];
+        }
+        var found = new List<LineFriend>();
+        foreach (var userId in users ?? [])
+            if (await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is { } friend) found.Add(friend);
+        return found;
     }
 
     public async Task<LineFriend?> GetIfExistsAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)

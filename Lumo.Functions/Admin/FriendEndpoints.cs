@@ -39,9 +39,20 @@ public static class FriendEndpoints
         return manage;
     }
 
-    /// <summary>Friends of the account (at most 500); <c>?linked=true|false</c> filters by Klaviyo ID linkage.</summary>
-    public static async Task<Ok<List<FriendView>>> ListFriends(string workspaceId, string accountId, bool? linked, LineFriendStore friends, CancellationToken ct) =>
-        TypedResults.Ok(await friends.ListAsync(workspaceId, accountId, linked, ct).Take(ListLimit).Select(View).ToListAsync(ct));
+    /// <summary>
+    /// Friends of the account (at most 500); <c>?linked=true|false</c> filters by Klaviyo ID linkage, <c>?email=</c>
+    /// and <c>?phoneNumber=</c> find friends by contact details (through hashed index keys).
+    /// </summary>
+    public static async Task<Results<Ok<List<FriendView>>, ValidationProblem>> ListFriends(string workspaceId, string accountId, bool? linked, string? email,
+        string? phoneNumber, LineFriendStore friends, CancellationToken ct)
+    {
+        if (email is null && phoneNumber is null)
+            return TypedResults.Ok(await friends.ListAsync(workspaceId, accountId, linked, ct).Take(ListLimit).Select(View).ToListAsync(ct));
+        var (normalisedEmail, normalisedPhone, errors) = ContactDetails.Normalise(email, phoneNumber);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var found = await friends.FindByContactAsync(workspaceId, accountId, normalisedEmail, normalisedPhone, ct);
+        return TypedResults.Ok(found.Where(f => linked is null || f.IsLinked == linked).Select(View).ToList());
+    }
 
     public static async Task<Results<Ok<FriendView>, ProblemHttpResult>> GetFriend(string workspaceId, string accountId, string userId, LineFriendStore friends, CancellationToken ct) =>
         await friends.GetIfExistsAsync(workspaceId, accountId, userId, ct) is { } friend ? TypedResults.Ok(View(friend)) : FriendNotFound(userId);
@@ -49,10 +60,7 @@ public static class FriendEndpoints
     public static async Task<Results<Ok<FriendView>, ValidationProblem, ProblemHttpResult>> SetContact(
         string workspaceId, string accountId, string userId, ContactDraft draft, FriendAdministration admin, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        string? email = null, phone = null;
-        if (draft.Email is not null && (email = ContactDetails.NormaliseEmail(draft.Email, out var emailError)) is null) errors["email"] = [emailError!];
-        if (draft.PhoneNumber is not null && (phone = ContactDetails.NormalisePhone(draft.PhoneNumber, out var phoneError)) is null) errors["phoneNumber"] = [phoneError!];
+        var (email, phone, errors) = ContactDetails.Normalise(draft.Email, draft.PhoneNumber);
         if (draft.Email is null && draft.PhoneNumber is null) errors["email"] = ["Give an email address, a phone number, or both."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return await admin.SetContactAsync(workspaceId, accountId, userId, email, phone, ct) is { } friend ? TypedResults.Ok(View(friend)) : FriendNotFound(userId);

@@ -34,13 +34,12 @@ public static class FormLinkageCallbackEndpoint
         if (!await keys.IsValidAsync(workspaceId, key, ct))
             return await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null ? FlowWebhookProblems.UnknownWorkspace(workspaceId) : FlowWebhookProblems.WrongKey();
 
-        var errors = new Dictionary<string, string[]>();
+        // Klaviyo renders a missing profile value as an empty string: that is "not given", not "invalid".
+        var (email, phone, errors) = ContactDetails.Normalise(string.IsNullOrWhiteSpace(request.Email) ? null : request.Email,
+            string.IsNullOrWhiteSpace(request.PhoneNumber) ? null : request.PhoneNumber);
         var accountId = AccountOf(request.LinkingUrl, workspaceId, options.Value);
         if (accountId is null) errors["linkingUrl"] = ["Give the Success Screen Button URL of this workspace's Form ID linkage."];
         if (string.IsNullOrWhiteSpace(request.ProfileId) || request.ProfileId.Length > 64) errors["profileId"] = ["Give the profile id: {{ person.KlaviyoID }}."];
-        string? email = null, phone = null;
-        if (!string.IsNullOrWhiteSpace(request.Email) && (email = ContactDetails.NormaliseEmail(request.Email, out var emailError)) is null) errors["email"] = [emailError!];
-        if (!string.IsNullOrWhiteSpace(request.PhoneNumber) && (phone = ContactDetails.NormalisePhone(request.PhoneNumber, out var phoneError)) is null) errors["phoneNumber"] = [phoneError!];
         if (string.IsNullOrWhiteSpace(request.Email) && string.IsNullOrWhiteSpace(request.PhoneNumber)) errors["email"] = ["Give the submitted email address, phone number, or both."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 

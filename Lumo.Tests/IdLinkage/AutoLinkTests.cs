@@ -69,4 +69,30 @@ public sealed class AutoLinkTests : IAsyncLifetime
 
         Assert.Equal(second.UserId, profile.Properties["LINE User ID"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task FriendsAreFoundByEmailOrPhoneThroughHashedKeys()
+    {
+        var ivy = _scenario.Tenant.AddFriend("Ivy");
+        var jun = _scenario.Tenant.AddFriend("Jun");
+        await _scenario.FollowAsync(ivy);
+        await _scenario.FollowAsync(jun);
+        await SetContactAsync(ivy.UserId, new { email = "ivy@example.com", phoneNumber = "+81 90 7777 0001" });
+        await SetContactAsync(jun.UserId, new { email = "jun@example.com" });
+
+        async Task<List<string>> FindAsync(string query) =>
+            (await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/friends?{query}"))!.Select(f => f!["userId"]!.GetValue<string>()).ToList();
+
+        Assert.Equal([ivy.UserId], await FindAsync("email=IVY%40example.com"));
+        Assert.Equal([ivy.UserId], await FindAsync("phoneNumber=%2B819077770001&email=ivy%40example.com"));
+        Assert.Empty(await FindAsync("phoneNumber=%2B819077770001&email=jun%40example.com"));
+        await SetContactAsync(ivy.UserId, new { email = "ivy.new@example.com" });
+        Assert.Empty(await FindAsync("email=ivy%40example.com"));
+        Assert.Equal([ivy.UserId], await FindAsync("email=ivy.new%40example.com"));
+        Assert.Equal(HttpStatusCode.BadRequest, (await _scenario.Admin.GetAsync($"{_scenario.AccountPath()}/friends?email=not-an-email")).StatusCode);
+
+        var table = await _scenario.App.Service<Lumo.Core.Storage.LumoTables>().GetAsync(Lumo.Core.Storage.TableNames.LineFriends, default);
+        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(select: ["RowKey"]))
+            Assert.DoesNotContain("@", row.RowKey);
+    }
 }
