@@ -20,6 +20,7 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
         var errors = new Dictionary<string, string[]>();
         if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken) is null) return (null, errors);
         var current = await store.GetIfExistsAsync(workspaceId, accountId, cancellationToken);
+        EditConflictException.ThrowIfStale(current?.ETag, ifMatch); // before the secret is written
         var secretStored = await secrets.GetIfExistsAsync(SecretNames.LoginChannelSecret(workspaceId, accountId), cancellationToken) is not null;
 
         if (draft.LoginChannelId is { } channelId && (channelId.Length is 0 or > 20 || !channelId.All(char.IsAsciiDigit)))
@@ -59,12 +60,20 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
 
         if (draft.LoginChannelSecret is not null)
             await secrets.SetAsync(SecretNames.LoginChannelSecret(workspaceId, accountId), draft.LoginChannelSecret, cancellationToken);
-        var saved = await store.SaveAsync(new IdLinkageSettings
+        IdLinkageSettings saved;
+        try
         {
-            WorkspaceId = workspaceId, AccountId = accountId, LoginChannelId = draft.LoginChannelId, FormId = draft.FormId,
-            FormCtaLabel = draft.FormCtaLabel, FormFlowControlled = draft.FormFlowControlled, ImportSegmentId = draft.ImportSegmentId,
-            ImportUserIdProperty = draft.ImportUserIdProperty, UpdatedAt = clock.GetUtcNow(), ETag = ifMatch,
-        }, cancellationToken);
+            saved = await store.SaveAsync(new IdLinkageSettings
+            {
+                WorkspaceId = workspaceId, AccountId = accountId, LoginChannelId = draft.LoginChannelId, FormId = draft.FormId,
+                FormCtaLabel = draft.FormCtaLabel, FormFlowControlled = draft.FormFlowControlled, ImportSegmentId = draft.ImportSegmentId,
+                ImportUserIdProperty = draft.ImportUserIdProperty, UpdatedAt = clock.GetUtcNow(), ETag = ifMatch is "*" ? null : ifMatch,
+            }, cancellationToken);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 412)
+        {
+            throw new EditConflictException("The settings were changed by another request at the same time. Read them again and repeat the change.");
+        }
         return (saved, errors);
     }
 }

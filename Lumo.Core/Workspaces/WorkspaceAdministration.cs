@@ -30,7 +30,7 @@ public sealed class WorkspaceAdministration(
     {
         var workspace = await store.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken);
         if (workspace is null) return null;
-        EnsureMatches(workspace.ETag, ifMatch);
+        EditConflictException.ThrowIfStale(workspace.ETag, ifMatch);
 
         var credentialsChanged = draft.Klaviyo is not null;
         if (credentialsChanged)
@@ -111,7 +111,7 @@ public sealed class WorkspaceAdministration(
     {
         var account = await store.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
         if (account is null) return null;
-        EnsureMatches(account.ETag, ifMatch);
+        EditConflictException.ThrowIfStale(account.ETag, ifMatch);
 
         if (draft.ChannelSecret is not null)
             await secrets.SetAsync(SecretNames.ChannelSecret(workspaceId, accountId), draft.ChannelSecret, cancellationToken);
@@ -149,12 +149,6 @@ public sealed class WorkspaceAdministration(
     {
         await secrets.DeleteAsync(SecretNames.ChannelSecret(account.WorkspaceId, account.Id), cancellationToken);
         await secrets.DeleteAsync(SecretNames.ChannelAccessToken(account.WorkspaceId, account.Id), cancellationToken);
-    }
-
-    private static void EnsureMatches(string? current, string? ifMatch)
-    {
-        if (ifMatch is not null && ifMatch != "*" && ifMatch != current)
-            throw new EditConflictException("The resource was changed since you read it. Read it again and repeat the change.");
     }
 
     private static async Task<T> Conflicting<T>(Func<Task<T>> write)

@@ -1,4 +1,3 @@
-using Azure;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
@@ -67,9 +66,9 @@ public static class IdLinkageEndpoints
             response.Headers.ETag = settings.ETag;
             return TypedResults.Ok(View(settings, settings.LoginChannelId is not null, options.Value));
         }
-        catch (RequestFailedException e) when (e.Status == 412)
+        catch (EditConflictException e)
         {
-            return TypedResults.Problem(statusCode: 412, title: "Changed meanwhile", detail: "The settings changed since you read them. Read them again and retry.");
+            return AdminProblems.PreconditionFailed(e);
         }
     }
 

@@ -68,7 +68,7 @@ public static class WorkspaceEndpoints
         }
         catch (EditConflictException e)
         {
-            return PreconditionFailed(e);
+            return AdminProblems.PreconditionFailed(e);
         }
     }
 
@@ -119,7 +119,7 @@ public static class WorkspaceEndpoints
         }
         catch (EditConflictException e)
         {
-            return PreconditionFailed(e);
+            return AdminProblems.PreconditionFailed(e);
         }
     }
 
@@ -131,7 +131,4 @@ public static class WorkspaceEndpoints
     {
         if (etag is not null) http.Response.Headers.ETag = etag;
     }
-
-    private static ProblemHttpResult PreconditionFailed(EditConflictException e) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Changed meanwhile", detail: e.Message);
 }

@@ -104,6 +104,25 @@ public sealed class FormLinkingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChangeAgainstAStaleReadIsRefusedBeforeTheSecretIsWritten()
+    {
+        var customer = await LinkingCustomer.SetUpAsync(_scenario);
+        var stale = new HttpRequestMessage(HttpMethod.Put, $"{_scenario.AccountPath()}/id-linkage")
+        {
+            Content = JsonContent.Create(new { loginChannelId = "1234567890", loginChannelSecret = "0000000000000000ffffffffffffffff" }),
+        };
+        stale.Headers.TryAddWithoutValidation("If-Match", "W/\"datetime'2020-01-01T00%3A00%3A00.0000000Z'\"");
+
+        var response = await _scenario.Admin.SendAsync(stale);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        Assert.Equal(customer.LoginChannelId, (await SettingsAsync())["loginChannelId"]!.GetValue<string>());
+        var secret = await _scenario.App.Service<Lumo.Core.Secrets.ISecretStore>()
+            .GetIfExistsAsync(Lumo.Core.Secrets.SecretNames.LoginChannelSecret(_scenario.WorkspaceId, _scenario.AccountId));
+        Assert.Equal(customer.LoginChannelSecret, secret);
+    }
+
+    [Fact]
     public async Task LinkingEndpointsAreRateLimitedPerClient()
     {
         var customer = await LinkingCustomer.SetUpAsync(_scenario);

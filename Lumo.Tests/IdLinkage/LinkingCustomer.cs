@@ -27,14 +27,14 @@ public sealed class LinkingCustomer
     }
 
     public string LoginChannelId { get; } = RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString();
+    public string LoginChannelSecret { get; } = SandboxTenant.Hex(16);
 
     public static async Task<LinkingCustomer> SetUpAsync(WorkspaceScenario scenario, object? form = null, object? import = null)
     {
         var customer = new LinkingCustomer(scenario);
-        var secret = SandboxTenant.Hex(16);
-        scenario.Tenant.Sandbox.Line.LoginChannels[customer.LoginChannelId] = new LoginChannel(customer.LoginChannelId, secret);
+        scenario.Tenant.Sandbox.Line.LoginChannels[customer.LoginChannelId] = new LoginChannel(customer.LoginChannelId, customer.LoginChannelSecret);
         var response = await scenario.Admin.PutAsJsonAsync($"{scenario.AccountPath()}/id-linkage",
-            new { loginChannelId = customer.LoginChannelId, loginChannelSecret = secret, form, import });
+            new { loginChannelId = customer.LoginChannelId, loginChannelSecret = customer.LoginChannelSecret, form, import });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return customer;
     }
