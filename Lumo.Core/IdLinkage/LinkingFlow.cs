@@ -77,8 +77,14 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         };
         await sessions.SaveAsync(session, cancellationToken);
         if (code is not null)
-            await events.RecordAsync(new KlaviyoEvent(start.WorkspaceId, profileId, KlaviyoMetrics.ScannedLineQrCode, $"qr-scan:{session.Id}", clock.GetUtcNow(),
+        {
+            // One scan per code, profile and 10-minute window: a reload, a second tap or a mail scanner's prefetch of
+            // the same link is the same scan (Klaviyo keeps the first event with this unique_id).
+            var now = clock.GetUtcNow();
+            var window = now.ToUnixTimeSeconds() / (long)SessionLifetime.TotalSeconds;
+            await events.RecordAsync(new KlaviyoEvent(start.WorkspaceId, profileId, KlaviyoMetrics.ScannedLineQrCode, $"qr-scan:{code.Id}:{window}", now,
                 new JsonObject { ["QR Code"] = code.Name, ["QR Code ID"] = code.Id, ["LINE Account"] = account.Name, ["LINE Account Number"] = account.Ordinal }), cancellationToken);
+        }
         return LinkOutcomePage.Redirect(lineLogin.AuthorizeUrl(settings.LoginChannelId, callbackUri, session.Id, session.Nonce, session.CodeVerifier));
     }
 

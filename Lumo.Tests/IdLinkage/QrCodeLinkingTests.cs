@@ -49,6 +49,7 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         Assert.Contains("{{ email|urlencode }}", template);
         Assert.DoesNotContain("phone", template);
 
+        await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email)); // a mail scanner's prefetch, or a first tap
         var landing = await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email!.ToUpperInvariant()));
         Assert.Equal("no-referrer", landing.Headers.GetValues("Referrer-Policy").Single());
         var login = landing.Headers.Location!.OriginalString;
