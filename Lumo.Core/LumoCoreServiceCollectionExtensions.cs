@@ -81,6 +81,9 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<IdLinkageAdministration>();
         services.AddTransient<LineUserIdImport>();
 
+        services.AddOptions<FlowSendOptions>().BindConfiguration(FlowSendOptions.Section)
+            .Validate(o => FlowSendOptions.Problem(o) is null, "Lumo__FlowSends__DuplicateWindow must be more than zero and at most 7 days (default 1.01:00:00, 25 hours).")
+            .ValidateOnStart();
         services.AddSingleton<AutoSendMessageStore>();
         services.AddSingleton<FlowKeys>();
         services.AddSingleton<LineSendStore>();

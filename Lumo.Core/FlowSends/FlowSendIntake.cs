@@ -4,6 +4,7 @@ using Lumo.Core.Friends;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Lumo.Core.FlowSends;
 
@@ -17,10 +18,11 @@ public sealed record FlowSendResult(FlowSendOutcome Outcome, LineSend? Send = nu
 /// <summary>
 /// Takes a Flow webhook call: checks the key, validates the body, resolves the recipient to a linked friend of the
 /// account, records the send (or why it was skipped) and queues it. Every retry of the same request maps to the same
-/// send record and the same LINE retry key, so Klaviyo's retries can never send twice.
+/// send record and the same LINE retry key, so Klaviyo's retries can never send twice: by its explicit idempotency
+/// key for good, or by its content within <see cref="FlowSendOptions.DuplicateWindow"/>. A skip never blocks a later request.
 /// </summary>
 public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, AutoSendMessageStore autoSendMessages,
-    LumoQueues queues, TimeProvider clock, ILogger<FlowSendIntake> logger)
+    LumoQueues queues, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
 {
     public async Task<FlowSendResult> AcceptAsync(string workspaceId, string? presentedKey, FlowSendRequest request, CancellationToken cancellationToken)
     {
@@ -45,16 +47,23 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
 
         var recipient = request.To!.Trim();
         var explicitKey = !string.IsNullOrWhiteSpace(request.IdempotencyKey);
-        var sendId = LineSend.IdOf(workspaceId, account!.Id, recipient, explicitKey ? "key:" + request.IdempotencyKey!.Trim() : "content:" + messages!.ToJsonString());
-        var existing = await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken);
-        if (existing is not null)
+        var now = clock.GetUtcNow();
+        // An explicit key names one send for good. Content alone names a send only within the duplicate window
+        // (Klaviyo's retry horizon): the same text to the same person next month is a new send with a new retry key.
+        var contentKey = explicitKey ? null : LineSend.IdOf(workspaceId, account!.Id, recipient, "content:" + messages!.ToJsonString());
+        var claim = contentKey is null ? null : await sends.GetContentClaimIfExistsAsync(workspaceId, contentKey, cancellationToken);
+        // With a key, the content is part of the id too: one event may trigger several flow steps, each its own send.
+        var sendId = explicitKey ? LineSend.IdOf(workspaceId, account!.Id, recipient, "key:" + request.IdempotencyKey!.Trim(), messages!.ToJsonString())
+            : claim is not null && now - claim.Since < options.Value.DuplicateWindow ? claim.SendId : null;
+        var existing = sendId is null ? null : await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken);
+        if (existing is { Status: not SendStatus.Skipped })
         {
             if (existing.Status == SendStatus.Queued)
                 await EnqueueAsync(existing, cancellationToken); // the first attempt may have died before queueing
-            return new(existing.Status == SendStatus.Queued ? FlowSendOutcome.Queued : existing.Status == SendStatus.Skipped ? FlowSendOutcome.Skipped : FlowSendOutcome.AlreadyDone, existing);
+            return new(existing.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, existing);
         }
 
-        var friend = await friends.GetIfExistsAsync(workspaceId, account.Id, recipient, cancellationToken);
+        var friend = await friends.GetIfExistsAsync(workspaceId, account!.Id, recipient, cancellationToken);
         var skipReason = friend switch
         {
             null => "not a friend of this LINE Official Account",
@@ -62,11 +71,10 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             { IsLinked: false } => "not ID-linked to a Klaviyo profile",
             _ => null,
         };
-        var now = clock.GetUtcNow();
         var send = new LineSend
         {
             WorkspaceId = workspaceId,
-            Id = sendId,
+            Id = sendId ?? "",
             AccountId = account.Id,
             Recipient = recipient,
             ProfileId = friend?.KlaviyoProfileId,
@@ -79,14 +87,36 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var (stored, _) = await sends.AddOrGetAsync(send, cancellationToken);
-        if (stored.Status == SendStatus.Skipped)
+        if (skipReason is not null)
         {
-            logger.LogInformation("Skipped Flow send {SendId} of workspace {WorkspaceId}: recipient {Reason}", sendId, workspaceId, stored.Reason);
-            return new(FlowSendOutcome.Skipped, stored);
+            // Klaviyo does not retry a 200, so a later identical request is a new trigger: the skip is logged under
+            // an id of its own and claims nothing, and the next request is evaluated afresh.
+            send = send with { Id = LineSend.IdOf(sendId ?? contentKey!, "skipped", Guid.NewGuid().ToString("N")) };
+            await sends.SaveAsync(send, cancellationToken);
+            logger.LogInformation("Skipped Flow send of workspace {WorkspaceId}: recipient {Reason}", workspaceId, skipReason);
+            return new(FlowSendOutcome.Skipped, send);
         }
+        send = send with { Id = sendId ?? await ClaimContentAsync(workspaceId, contentKey!, claim, now, cancellationToken) };
+        var (stored, created) = await sends.AddOrGetAsync(send, cancellationToken);
+        if (!created && stored.Status == SendStatus.Skipped)
+            await sends.SaveAsync(stored = send, cancellationToken); // logged as skipped by an older version, under the send's own id
         if (stored.Status == SendStatus.Queued) await EnqueueAsync(stored, cancellationToken);
         return new(stored.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, stored);
+    }
+
+    // A new send for this content: its id (and so its LINE retry key) comes from the moment its window starts.
+    // Concurrent identical requests race on the claim; the losers take the winner's send.
+    private async Task<string> ClaimContentAsync(string workspaceId, string contentKey, ContentClaim? expired, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var sendId = LineSend.IdOf(contentKey, "since:" + now.UtcTicks);
+            if (await sends.TryClaimContentAsync(workspaceId, contentKey, sendId, now, expired, cancellationToken)) return sendId;
+            var current = await sends.GetContentClaimIfExistsAsync(workspaceId, contentKey, cancellationToken);
+            if (current is not null && now - current.Since < options.Value.DuplicateWindow || attempt >= 5)
+                return current?.SendId ?? sendId;
+            expired = current;
+        }
     }
 
     /// <summary>The LINE messages to send: the direct text, or the Auto Send Message with its variables filled in.</summary>

@@ -18,6 +18,14 @@ public sealed partial record FlowSendRequest(
 {
     public const int MaxTextLength = 5_000;
 
+    /// <summary>
+    /// The idempotency key Flow Message Settings and Get JSON recommend: the triggering event's <c>$event_id</c>, which
+    /// Klaviyo's own and its integrations' events carry and which stays the same on all of Klaviyo's retries of that
+    /// trigger. A flow without a triggering event (list or segment trigger) renders it empty, and the send falls back
+    /// to content de-duplication within the duplicate window.
+    /// </summary>
+    public const string RecommendedIdempotencyKey = "{{ event|lookup:'$event_id'|default:'' }}";
+
     public Dictionary<string, string[]> Validate()
     {
         var errors = new Dictionary<string, string[]>();
@@ -35,6 +43,8 @@ public sealed partial record FlowSendRequest(
             errors["text"] = [$"LINE text messages have at most {MaxTextLength} characters; this one has {Text.Length}."];
         if (IdempotencyKey is { Length: > 200 })
             errors["idempotencyKey"] = ["The idempotency key has at most 200 characters."];
+        else if (IdempotencyKey is not null && (IdempotencyKey.Contains("{{") || IdempotencyKey.Contains("{%")))
+            errors["idempotencyKey"] = ["The idempotency key is an unrendered merge variable; Klaviyo fills it in a Flow webhook action."];
         return errors;
     }
 

@@ -5,9 +5,48 @@ using Lumo.Core.Storage;
 
 namespace Lumo.Core.FlowSends;
 
-/// <summary>The send log: one row per send, partitioned by workspace.</summary>
+/// <summary>Which send a content-derived key currently stands for, and since when (its duplicate window starts then).</summary>
+public sealed record ContentClaim(string SendId, DateTimeOffset Since, string ETag);
+
+/// <summary>
+/// The send log: one row per send, partitioned by workspace, row key = send id (hex). Beside them, after "~",
+/// <c>~content:{key}</c> rows map a content-derived key (recipient + messages) to the send it currently stands for,
+/// so that a repeat within the duplicate window finds that send and a repeat after it starts a new one.
+/// </summary>
 public sealed class LineSendStore(LumoTables tables)
 {
+    private const string IndexStart = "~";
+
+    private static string ContentRow(string contentKey) => $"~content:{contentKey}";
+
+    public async Task<ContentClaim?> GetContentClaimIfExistsAsync(string workspaceId, string contentKey, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, ContentRow(contentKey), cancellationToken: cancellationToken);
+        return row.HasValue ? new ContentClaim(row.Value!.GetString("SendId"), row.Value.GetDateTimeOffset("Since") ?? default, row.Value.ETag.ToString()) : null;
+    }
+
+    /// <summary>
+    /// Points a content key at a new send: added when there was no claim, replaced only if the claim still has
+    /// <paramref name="replacing"/>'s ETag. False when a concurrent request claimed it first (read it again).
+    /// </summary>
+    public async Task<bool> TryClaimContentAsync(string workspaceId, string contentKey, string sendId, DateTimeOffset since, ContentClaim? replacing,
+        CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        var row = new TableEntity(workspaceId, ContentRow(contentKey)) { ["SendId"] = sendId, ["Since"] = since };
+        try
+        {
+            if (replacing is null) await table.AddEntityAsync(row, cancellationToken);
+            else await table.UpdateEntityAsync(row, new ETag(replacing.ETag), TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
     public async Task<LineSend?> GetIfExistsAsync(string workspaceId, string sendId, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
@@ -41,7 +80,8 @@ public sealed class LineSendStore(LumoTables tables)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
         var result = new List<LineSend>();
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == workspaceId, cancellationToken: cancellationToken))
+        var sendRows = TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and RowKey lt {IndexStart}");
+        await foreach (var row in table.QueryAsync<TableEntity>(sendRows, cancellationToken: cancellationToken))
         {
             var send = ToSend(row);
             if ((recipient is null || send.Recipient == recipient) && (status is null || send.Status == status)) result.Add(send);

@@ -71,10 +71,11 @@ public static class AutoSendMessageEndpoints
             return AdminProblems.NotFound("LINE account not found", "Choose a LINE account of this workspace with ?account=<id>.");
         var body = new JsonObject
         {
-            ["to"] = "{{ person|lookup:'LINE User ID' }}",
+            ["to"] = $"{{{{ person|lookup:'{chosen.PropertyNames.UserId}' }}}}",
             ["account"] = chosen.Id,
             ["message"] = message.Id,
             ["variables"] = new JsonObject(message.Variables.Select(v => KeyValuePair.Create(v, (JsonNode?)$"{{{{ person|lookup:'{v}'|default:'' }}}}"))),
+            ["idempotencyKey"] = FlowSendRequest.RecommendedIdempotencyKey,
         };
         var text = body.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         return TypedResults.Ok(new FlowJsonView($"{request.Scheme}://{request.Host}/api/flow/{workspaceId}/send", "POST", FlowKeys.HeaderName, text));

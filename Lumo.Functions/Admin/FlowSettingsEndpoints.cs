@@ -56,7 +56,7 @@ public static class FlowSettingsEndpoints
             ["to"] = "{{ person|lookup:'LINE User ID' }}",
             ["account"] = accounts.FirstOrDefault()?.Id ?? "<LINE account id>",
             ["text"] = "Hello {{ person.first_name|default:'there' }}, your cart is waiting for you.",
-            ["idempotencyKey"] = "<optional: a value unique to this flow step and profile>",
+            ["idempotencyKey"] = FlowSendRequest.RecommendedIdempotencyKey,
         });
 
     // Who reissued: a fingerprint of the admin key used (never the key itself), or the host when it checked the key.
