@@ -49,6 +49,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<WorkspaceAdministration>();
         // Use cases that call vendors are transient: typed HttpClients must not be captured by singletons.
         services.AddTransient<ConnectionVerifier>();
+        services.AddSingleton<KlaviyoConnectionHealth>();
         services.AddSingleton<LeaseStore>();
 
         services.AddSingleton<LineFriendStore>();
@@ -61,6 +62,9 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<LineWebhookIntake>();
         services.AddTransient<LineEventProcessor>();
 
+        services.AddOptions<KlaviyoExportOptions>().BindConfiguration(KlaviyoExportOptions.Section)
+            .Validate(o => KlaviyoExportOptions.Problem(o) is null, "Lumo:KlaviyoEvents: RunBudget, MaxRetryAge and MaxBackoff must be positive and LeaseDuration at least one second.")
+            .ValidateOnStart();
         services.AddSingleton<KlaviyoEventOutbox>();
         services.AddSingleton<KlaviyoRateLimits>();
         services.AddSingleton<KlaviyoEventRecorder>();

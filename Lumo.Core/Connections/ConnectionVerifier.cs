@@ -1,4 +1,7 @@
+using Lumo.Core.Friends;
 using Lumo.Core.Klaviyo;
+using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.Storage;
 using Lumo.Core.Line;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -11,7 +14,8 @@ namespace Lumo.Core.Connections;
 /// the queue retries the check and finally parks it.
 /// </summary>
 public sealed class ConnectionVerifier(
-    WorkspaceStore store, KlaviyoClient klaviyo, LineMessagingClient line, TimeProvider clock, ILogger<ConnectionVerifier> logger)
+    WorkspaceStore store, KlaviyoClient klaviyo, LineMessagingClient line, KlaviyoConnectionHealth health, KlaviyoEventRecorder events, LumoQueues queues,
+    TimeProvider clock, ILogger<ConnectionVerifier> logger)
 {
     public async Task VerifyAsync(VerifyConnectionsRequest request, CancellationToken cancellationToken)
     {
@@ -41,9 +45,24 @@ public sealed class ConnectionVerifier(
         catch (KlaviyoApiException e) when (!e.IsTransient)
         {
             logger.LogWarning("Klaviyo refused the API key of workspace {WorkspaceId}: {Status} {Code}", workspace.Id, e.Status, e.Code);
-            state = new(ConnectionStatus.Failed, clock.GetUtcNow(), $"Klaviyo answered {e.Status} {e.Code}: {e.Message}");
+            // A paused connection stays paused (its work waits for a working key); a new key that never worked failed.
+            var status = workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect ? ConnectionStatus.NeedsReconnect : ConnectionStatus.Failed;
+            state = new(status, clock.GetUtcNow(), $"verification: Klaviyo answered {e.Status} {e.Code}: {e.Message}");
         }
         await IgnoreDeletedAsync(() => store.RecordKlaviyoConnectionAsync(workspace.Id, state, klaviyoAccountId, cancellationToken));
+        health.Forget(workspace.Id);
+        if (state.Status == ConnectionStatus.Verified && workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect)
+            await ResumeAsync(workspace, cancellationToken);
+    }
+
+    // What waited while the connection was paused: the events in the outbox, and LINE properties that could not be
+    // written (rewritten for every linked friend in bulk import jobs, which change nothing where they were current).
+    private async Task ResumeAsync(Workspace workspace, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Klaviyo connection of workspace {WorkspaceId} works again: resuming its Klaviyo work", workspace.Id);
+        await events.RequestExportAsync(workspace.Id, cancellationToken);
+        foreach (var account in await store.ListAccountsAsync(workspace.Id, cancellationToken))
+            await queues.EnqueueAsync(QueueNames.KlaviyoProfileSync, new ProfileSyncRequest(workspace.Id, account.Id), cancellationToken);
     }
 
     private async Task VerifyLineAsync(LineAccount account, CancellationToken cancellationToken)

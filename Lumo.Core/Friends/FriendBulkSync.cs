@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using Lumo.Core.Connections;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
@@ -15,17 +16,30 @@ public sealed record ProfileSyncRequest(string WorkspaceId, string AccountId, st
 /// (≤ 10,000 profiles and ≤ 5 MB each), follows each job to completion and records per-profile import errors in
 /// the job's row, where the admin API shows them. For many changes at once; single changes go out directly.
 /// </summary>
-public sealed class FriendBulkSync(WorkspaceStore workspaces, LineFriendStore friends, KlaviyoClient klaviyo, LumoTables tables, LumoQueues queues,
-    TimeProvider clock, ILogger<FriendBulkSync> logger)
+public sealed class FriendBulkSync(WorkspaceStore workspaces, LineFriendStore friends, KlaviyoClient klaviyo, KlaviyoConnectionHealth health, LumoTables tables,
+    LumoQueues queues, TimeProvider clock, ILogger<FriendBulkSync> logger)
 {
     public const int MaxProfilesPerJob = 10_000;
     public const int MaxBytesPerJob = 4_500_000;
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Writes every linked friend's properties; returns how many jobs were started. Nothing while the Klaviyo
+    /// connection is paused (resuming it starts this again), and a refused key pauses it instead of failing.
+    /// </summary>
     public async Task<int> StartAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
     {
         var account = await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
-        return account is null ? 0 : await StartJobsAsync(account, friends.ListAsync(workspaceId, accountId, linked: true, cancellationToken), cancellationToken);
+        if (account is null || await health.IsPausedAsync(workspaceId, cancellationToken)) return 0;
+        try
+        {
+            return await StartJobsAsync(account, friends.ListAsync(workspaceId, accountId, linked: true, cancellationToken), cancellationToken);
+        }
+        catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
+        {
+            await health.PauseIfRefusedAsync(workspaceId, "bulk LINE property write", e, cancellationToken);
+            return 0;
+        }
     }
 
     /// <summary>Writes the LINE properties of these linked friends in as few import jobs as the limits allow; returns how many jobs.</summary>
@@ -69,7 +83,17 @@ public sealed class FriendBulkSync(WorkspaceStore workspaces, LineFriendStore fr
     /// <summary>True when the job has finished (and its outcome is recorded); false to check again later.</summary>
     public async Task<bool> CheckAsync(ProfileSyncRequest request, CancellationToken cancellationToken)
     {
-        var job = await klaviyo.GetProfileImportJobAsync(request.WorkspaceId, request.JobId!, cancellationToken);
+        if (await health.IsPausedAsync(request.WorkspaceId, cancellationToken)) return false; // look again once it works
+        KlaviyoImportJob job;
+        try
+        {
+            job = await klaviyo.GetProfileImportJobAsync(request.WorkspaceId, request.JobId!, cancellationToken);
+        }
+        catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
+        {
+            await health.PauseIfRefusedAsync(request.WorkspaceId, "bulk import job check", e, cancellationToken);
+            return false;
+        }
         var table = await tables.GetAsync(TableNames.KlaviyoImportJobs, cancellationToken);
         var row = new TableEntity(request.WorkspaceId, job.Id) { ["Status"] = job.Status, ["Completed"] = job.Completed, ["Failed"] = job.Failed };
         if (job.IsFinished)

@@ -1,3 +1,4 @@
+using Lumo.Core.Connections;
 using Lumo.Core.Friends;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Workspaces;
@@ -10,7 +11,7 @@ namespace Lumo.Core.IdLinkage;
 /// or phone is linked (with both on the friend, both must match the same profile). Nothing happens when no profile
 /// matches, or when the friend is already linked.
 /// </summary>
-public sealed class AutoLinking(KlaviyoProfileResolver resolver, IdLinking linking, ILogger<AutoLinking> logger)
+public sealed class AutoLinking(KlaviyoProfileResolver resolver, IdLinking linking, KlaviyoConnectionHealth health, ILogger<AutoLinking> logger)
 {
     public async Task<LineFriend> TryLinkAsync(LineAccount account, LineFriend friend, CancellationToken cancellationToken)
     {
@@ -22,6 +23,7 @@ public sealed class AutoLinking(KlaviyoProfileResolver resolver, IdLinking linki
         }
         catch (KlaviyoApiException e)
         {
+            await health.PauseIfRefusedAsync(account.WorkspaceId, "auto-link look-up", e, cancellationToken);
             // The contact details are saved either way; the next change (or an administrator) can link later.
             logger.LogWarning("Could not look up Klaviyo profiles to auto-link LINE user {UserId}: {Status} {Message}", friend.UserId, e.Status, e.Message);
             return friend;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using Lumo.Core.Connections;
 using Lumo.Core.Friends;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.KlaviyoEvents;
@@ -9,8 +10,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Lumo.Core.IdLinkage;
 
-/// <summary>Queue message: import (or go on importing, from <see cref="Next"/>) an account's existing LINE user IDs.</summary>
-public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountId, string? RunId = null, string? Next = null);
+/// <summary>
+/// Queue message: import (or go on importing, from <see cref="Next"/>) an account's existing LINE user IDs. A
+/// continuation names the run that queued it (<see cref="HandoverFrom"/>), which still holds the lease at that moment.
+/// </summary>
+public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountId, string? RunId = null, string? Next = null, string? HandoverFrom = null);
 
 /// <summary>
 /// Existing-ID import: pages the account's source segment within Klaviyo's segment-members limits (the next page
@@ -22,7 +26,7 @@ public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountI
 /// <see cref="RunBudget"/>; one run per account at a time (a lease).
 /// </summary>
 public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStore, WorkspaceStore workspaces, LineFriendLookup friendLookup,
-    KlaviyoClient klaviyo, KlaviyoRateLimits limits, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history,
+    KlaviyoClient klaviyo, KlaviyoRateLimits limits, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history, KlaviyoConnectionHealth health,
     LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<LineUserIdImport> logger)
 {
     private const string LeaseScope = "line-user-id-import";
@@ -37,7 +41,9 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
         var settings = await settingsStore.GetIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
         var account = await workspaces.GetAccountIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
         var leaseKey = $"{request.WorkspaceId}:{request.AccountId}";
-        if (account is null || !await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken)) return null;
+        if (account is null || await health.IsPausedAsync(account.WorkspaceId, cancellationToken)
+            || !await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken, takingOverFrom: request.HandoverFrom))
+            return null;
         try
         {
             var started = clock.GetUtcNow();
@@ -50,7 +56,17 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
             }
             run ??= new LinkImportRun { Id = LinkImportHistory.NewRunId(started), WorkspaceId = account.WorkspaceId, AccountId = account.Id, SegmentId = settings.ImportSegmentId!, StartedAt = started };
             await history.SaveAsync(run, cancellationToken);
-            return await ImportPagesAsync(account, settings, run, request.Next, started, cancellationToken);
+            try
+            {
+                return await ImportPagesAsync(account, settings, run, request.Next, started, cancellationToken);
+            }
+            catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
+            {
+                // Paused, not failed: the next scheduled run after reconnecting imports the segment again.
+                await health.PauseIfRefusedAsync(account.WorkspaceId, "existing-ID import", e, cancellationToken);
+                await history.SaveAsync(run = run with { Status = "paused", FinishedAt = clock.GetUtcNow(), Problem = "The Klaviyo connection needs reconnecting." }, cancellationToken);
+                return run;
+            }
         }
         finally
         {
@@ -95,7 +111,7 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
                 // Hand over to a fresh invocation before the function timeout; it goes on from the next page.
                 await WritePropertiesAsync(account, toWrite, cancellationToken);
                 await history.SaveAsync(run, cancellationToken);
-                await queues.EnqueueAsync(QueueNames.LineUserIdImports, new LineUserIdImportRequest(account.WorkspaceId, account.Id, run.Id, current.Next), cancellationToken);
+                await queues.EnqueueAsync(QueueNames.LineUserIdImports, new LineUserIdImportRequest(account.WorkspaceId, account.Id, run.Id, current.Next, HandoverFrom: _owner), cancellationToken);
                 return run;
             }
         }

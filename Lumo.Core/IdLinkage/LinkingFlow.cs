@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Lumo.Core.Connections;
 using Lumo.Core.Friends;
+using Lumo.Core.Klaviyo;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.LineLogin;
 using Lumo.Core.Secrets;
@@ -25,7 +27,7 @@ public sealed record LinkOutcomePage(int Status, string Title, string Message, U
 /// what happened, and links nothing.
 /// </summary>
 public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, LinkQrCodeStore qrCodes, LinkSessionStore sessions,
-    FormLinkArms arms, KlaviyoProfileResolver resolver, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
+    FormLinkArms arms, KlaviyoProfileResolver resolver, KlaviyoConnectionHealth health, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
     TimeProvider clock, ILogger<LinkingFlow> logger)
 {
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(10);
@@ -65,7 +67,16 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         }
         else
         {
-            var match = await resolver.ResolveAsync(start.WorkspaceId, email, phone, cancellationToken);
+            ProfileMatch match;
+            try
+            {
+                match = await resolver.ResolveAsync(start.WorkspaceId, email, phone, cancellationToken);
+            }
+            catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
+            {
+                await health.PauseIfRefusedAsync(start.WorkspaceId, "linking look-up", e, cancellationToken);
+                return Problem(503, "Linking is paused", "The shop's connection is being renewed. Please try again later.");
+            }
             if (match.ProfileId is null) return Problem(404, "We could not find you", match.Problem!);
             profileId = match.ProfileId;
         }

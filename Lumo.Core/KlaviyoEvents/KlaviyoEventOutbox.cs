@@ -87,27 +87,40 @@ public sealed class KlaviyoEventOutbox
     /// <summary>
     /// Pending events of a workspace, at most <paramref name="maxEvents"/> and <paramref name="maxBytes"/>, taken
     /// shard by shard starting at a different shard each time so that every shard keeps moving. A batch may end in
-    /// the middle of a row; <see cref="RemoveAsync"/> then keeps the rest of that row.
+    /// the middle of a row; <see cref="RemoveAsync"/> then keeps the rest of that row. Rows are read a few at a time,
+    /// sized by the events per row seen so far, so that memory follows the batch, not the backlog (a row holds up
+    /// to <see cref="MaxEventsPerRow"/> events).
     /// </summary>
     public async Task<List<OutboxEntry>> TakeAsync(string workspaceId, int maxEvents, int maxBytes, CancellationToken cancellationToken)
     {
         var table = await _tables.GetAsync(TableNames.KlaviyoEventOutbox, cancellationToken);
         var result = new List<OutboxEntry>();
-        var bytes = 0;
+        var (bytes, rowsRead, eventsRead) = (0, 0, 0);
         var start = Random.Shared.Next(Shards);
         foreach (var partition in ShardsOf(workspaceId).Skip(start).Concat(ShardsOf(workspaceId).Take(start)))
         {
-            // Page by page, so that a full batch never costs a look at the page after it.
-            await foreach (var page in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, maxPerPage: Math.Min(maxEvents - result.Count, 1000), cancellationToken: cancellationToken).AsPages())
+            string? continuation = null;
+            do
             {
-                foreach (var entry in page.Values.SelectMany(FromRow))
+                var eventsPerRow = rowsRead == 0 ? MaxEventsPerRow : Math.Max(1, eventsRead / rowsRead);
+                var rows = Math.Clamp((maxEvents - result.Count + eventsPerRow - 1) / eventsPerRow, 1, 1000);
+                var page = await table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, maxPerPage: rows, cancellationToken: cancellationToken)
+                    .AsPages(continuation, rows).FirstOrDefaultAsync(cancellationToken);
+                if (page is null) break;
+                foreach (var row in page.Values)
                 {
-                    if (result.Count >= maxEvents || bytes + entry.Size > maxBytes) return result;
-                    result.Add(entry);
-                    bytes += entry.Size;
+                    var entries = FromRow(row).ToList();
+                    (rowsRead, eventsRead) = (rowsRead + 1, eventsRead + entries.Count);
+                    foreach (var entry in entries)
+                    {
+                        if (result.Count >= maxEvents || bytes + entry.Size > maxBytes) return result;
+                        result.Add(entry);
+                        bytes += entry.Size;
+                    }
                 }
                 if (result.Count >= maxEvents) return result;
-            }
+                continuation = page.ContinuationToken;
+            } while (continuation is not null);
         }
         return result;
     }
@@ -160,17 +173,24 @@ public sealed class KlaviyoEventOutbox
         return result;
     }
 
-    /// <summary>Puts parked events back into the outbox; returns how many.</summary>
+    /// <summary>Puts parked events back into the outbox, a page at a time; returns how many.</summary>
     public async Task<int> ReplayParkedAsync(string workspaceId, CancellationToken cancellationToken)
     {
+        const int PageSize = 1_000;
         var parked = await _tables.GetAsync(TableNames.KlaviyoEventsParked, cancellationToken);
-        var entries = new List<OutboxEntry>();
-        await foreach (var row in parked.QueryAsync<TableEntity>(e => e.PartitionKey == workspaceId, cancellationToken: cancellationToken))
-            entries.Add(FromParkedRow(row));
-        // Into the outbox first, then out of the parked table: a crash in between leaves a copy, never a loss.
-        await AddManyAsync(entries.Select(e => e.Event), cancellationToken);
-        await InBatchesAsync(parked, entries.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(workspaceId, e.Key), ETag.All)), cancellationToken);
-        return entries.Count;
+        var replayed = 0;
+        while (true)
+        {
+            // Always the first page: the rows of the previous page are gone by now.
+            var page = await parked.QueryAsync<TableEntity>(e => e.PartitionKey == workspaceId, maxPerPage: PageSize, cancellationToken: cancellationToken)
+                .AsPages(null, PageSize).FirstOrDefaultAsync(cancellationToken);
+            var entries = page?.Values.Select(FromParkedRow).ToList() ?? [];
+            if (entries.Count == 0) return replayed;
+            // Into the outbox first, then out of the parked table: a crash in between leaves a copy, never a loss.
+            await AddManyAsync(entries.Select(e => e.Event), cancellationToken);
+            await InBatchesAsync(parked, entries.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(workspaceId, e.Key), ETag.All)), cancellationToken);
+            replayed += entries.Count;
+        }
     }
 
     public static string KeyOf(KlaviyoEvent e) =>

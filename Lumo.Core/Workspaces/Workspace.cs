@@ -38,7 +38,18 @@ public sealed record LineAccount
     public LinePropertyNames PropertyNames => LinePropertyNames.ForOrdinal(Ordinal);
 }
 
-public enum ConnectionStatus { Unverified, Verified, Failed }
+public enum ConnectionStatus
+{
+    Unverified,
+    Verified,
+    Failed,
+    /// <summary>
+    /// A credential that worked was refused (401/403) during work: that workspace's Klaviyo work is paused, nothing is
+    /// parked, and it resumes once the credential is replaced or verified again.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("needs-reconnect")]
+    NeedsReconnect,
+}
 
 /// <summary>What the last credential check of a vendor connection found.</summary>
 public sealed record ConnectionState(ConnectionStatus Status, DateTimeOffset? CheckedAt = null, string? Detail = null)

@@ -38,7 +38,10 @@ public sealed class WorkspaceAdministration(
         workspace = workspace with
         {
             Name = draft.Name?.Trim() ?? workspace.Name,
-            Klaviyo = credentialsChanged ? ConnectionState.Unverified : workspace.Klaviyo,
+            // A paused connection stays paused until the new key is verified; the verification then resumes the work.
+            Klaviyo = !credentialsChanged ? workspace.Klaviyo
+                : workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect ? workspace.Klaviyo with { Detail = "A new key was given; it is being verified." }
+                : ConnectionState.Unverified,
             UpdatedAt = clock.GetUtcNow(),
         };
         workspace = await Conflicting(() => store.UpdateWorkspaceAsync(workspace, cancellationToken));

@@ -9,7 +9,7 @@ public static class OperationsStatus
     internal const string Partition = "status";
     internal const string HeartbeatRow = "heartbeat";
 
-    public sealed record HealthView(string Status, string Mode, DateTimeOffset? LastHeartbeatAt, int? ParkedCount);
+    public sealed record HealthView(string Status, string Mode, DateTimeOffset? LastHeartbeatAt, int? ParkedCount, int? KlaviyoConnectionsNeedingReconnect);
 
     public static IEndpointRouteBuilder MapHealthEndpoint(this IEndpointRouteBuilder routes)
     {
@@ -25,7 +25,8 @@ public static class OperationsStatus
             var heartbeat = await status.GetEntityIfExistsAsync<TableEntity>(Partition, HeartbeatRow, cancellationToken: ct);
             return TypedResults.Ok(new HealthView("healthy", mode.IsStandalone ? "standalone" : "functions-host",
                 heartbeat.HasValue ? heartbeat.Value!.GetDateTimeOffset("LastRunAt") : null,
-                heartbeat.HasValue ? heartbeat.Value!.GetInt32("ParkedCount") : null));
+                heartbeat.HasValue ? heartbeat.Value!.GetInt32("ParkedCount") : null,
+                heartbeat.HasValue ? heartbeat.Value!.GetInt32("KlaviyoNeedsReconnect") : null));
         }
         catch (Azure.RequestFailedException)
         {

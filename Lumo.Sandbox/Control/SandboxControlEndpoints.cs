@@ -20,6 +20,7 @@ public static class SandboxControlEndpoints
     public sealed record LoginChannelSeed(string ChannelId, string ChannelSecret);
     public sealed record WebhookRequest(string Url, JsonArray Events);
     public sealed record AccountSeed(string Id, string ApiKey, string? OrganizationName);
+    public sealed record KeySeed(string ApiKey);
     public sealed record ProfileSeed(string? Email, string? PhoneNumber, JsonObject? Properties);
     public sealed record GroupSeed(string? Id, string Name, List<string> ProfileIds);
     public sealed record FormSeed(string? Id, string Name, string? Status);
@@ -112,6 +113,23 @@ public static class SandboxControlEndpoints
         sandbox.MapDelete("/violations", (ContractViolations violations) => { violations.Clear(); return Results.NoContent(); });
         sandbox.MapGet("/stats", (RateLimiter limiter, FaultInjector faults) =>
             Results.Json(new { accepted = limiter.Accepted, limited = limiter.Limited, faultsInjected = Interlocked.Read(ref faults.Injected) }));
+        // Everything received twice, per channel and account, and the injected faults that explain repeats: exactly-once
+        // tests assert on what arrived, duplicates included, not only on what was kept.
+        sandbox.MapGet("/duplicates", (LineState line, KlaviyoState klaviyo, FaultInjector faults) => Results.Json(new
+        {
+            line = line.ChannelsById.Values.ToDictionary(c => c.ChannelId, c => new { retryKeyRepeats = Interlocked.Read(ref c.RetryKeyRepeats) }),
+            klaviyo = klaviyo.AccountsById.Values.ToDictionary(a => a.Id, a => new
+            {
+                events = Interlocked.Read(ref a.DuplicateEventsIgnored), profileImports = Interlocked.Read(ref a.DuplicateProfileImports),
+            }),
+            failedAfterProcessing = faults.FailedAfterProcessing,
+        }));
+        sandbox.MapPut("/klaviyo/accounts/{id}/api-key", (string id, KeySeed seed, KlaviyoState klaviyo) =>
+        {
+            if (!klaviyo.AccountsById.TryGetValue(id, out var account)) return Results.NotFound();
+            klaviyo.ReplaceKey(account, seed.ApiKey);
+            return Results.NoContent();
+        });
         return routes;
     }
 

@@ -21,6 +21,8 @@ public sealed record FaultRule
     public int FailFirstRequests { get; init; }
     public double LatencyRate { get; init; }
     public int LatencyMilliseconds { get; init; }
+    /// <summary>The rule applies until then (an outage of a known length), and never after.</summary>
+    public DateTimeOffset? ActiveUntil { get; init; }
 }
 
 public enum FaultKind { None, TooManyRequests, ServerError, ServiceUnavailable, DropConnection }
@@ -38,6 +40,8 @@ public sealed class FaultInjector
     private Random _random = new(1234);
     private readonly Dictionary<FaultRule, int> _matched = new(ReferenceEqualityComparer.Instance);
     public long Injected;
+    /// <summary>Requests per caller that took effect and were then answered 500: each one explains one repeat the caller may send.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> FailedAfterProcessing { get; } = new();
 
     public void Set(IEnumerable<FaultRule> rules, int? seed = null)
     {
@@ -65,7 +69,8 @@ public sealed class FaultInjector
         lock (_gate)
         {
             var rule = _rules.FirstOrDefault(r => (r.Vendor == "*" || r.Vendor == vendor) && (r.Caller is null || r.Caller == caller)
-                                                  && (r.PathPrefix is null || path.StartsWith(r.PathPrefix, StringComparison.Ordinal)));
+                                                  && (r.PathPrefix is null || path.StartsWith(r.PathPrefix, StringComparison.Ordinal))
+                                                  && (r.ActiveUntil is null || DateTimeOffset.UtcNow < r.ActiveUntil));
             if (rule is null) return FaultDecision.None;
             if (rule.FailFirstRequests > 0)
             {
@@ -87,6 +92,7 @@ public sealed class FaultInjector
             }
             var failAfter = kind == FaultKind.None && _random.NextDouble() < rule.FailAfterProcessingRate;
             if (kind != FaultKind.None || failAfter) Interlocked.Increment(ref Injected);
+            if (failAfter) FailedAfterProcessing.AddOrUpdate(caller, 1, (_, n) => n + 1);
             return new FaultDecision(kind, latency, failAfter, rule.RetryAfterSeconds);
         }
     }

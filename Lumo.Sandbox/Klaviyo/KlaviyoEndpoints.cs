@@ -116,6 +116,16 @@ public static class KlaviyoEndpoints
         return (profile, created, null);
     }
 
+    // A bulk import of exactly the values the profile already holds: a repeat, counted for exactly-once tests.
+    private static bool IsUnchanged(KlaviyoAccountState account, JsonNode data)
+    {
+        if (data["id"]?.GetValue<string>() is not { } id || !account.Profiles.TryGetValue(id, out var profile)) return false;
+        var attributes = data["attributes"];
+        return (attributes?["email"]?.GetValue<string>() is not { } email || email == profile.Email)
+               && (attributes?["phone_number"]?.GetValue<string>() is not { } phone || phone == profile.PhoneNumber)
+               && (attributes?["properties"] as JsonObject ?? []).All(p => JsonNode.DeepEquals(p.Value, profile.Properties[p.Key]));
+    }
+
     private static IResult GetProfiles(HttpContext context, KlaviyoState state, KlaviyoVendor vendor)
     {
         var account = Account(context, state);
@@ -197,6 +207,7 @@ public static class KlaviyoEndpoints
         {
             for (var i = 0; i < profiles.Count; i++)
             {
+                if (IsUnchanged(account, profiles[i]!)) account.DuplicateProfileImports++;
                 var (_, _, error) = Upsert(account, profiles[i]!);
                 if (error is not null) errors.Add((i, error.Value.Message));
             }

@@ -29,7 +29,7 @@ public sealed class KlaviyoAccountState(string id, string apiKey, string organiz
 {
     private long _sequence;
     public string Id { get; } = id;
-    public string ApiKey { get; } = apiKey;
+    public string ApiKey { get; internal set; } = apiKey;
     public string OrganizationName { get; } = organizationName;
     public object Gate { get; } = new();
     public Dictionary<string, SimulatedProfile> Profiles { get; } = new();
@@ -39,8 +39,10 @@ public sealed class KlaviyoAccountState(string id, string apiKey, string organiz
     public ConcurrentDictionary<string, ProfileGroup> Lists { get; } = new();
     public ConcurrentDictionary<string, (string Name, string Status)> Forms { get; } = new();
     public ConcurrentDictionary<string, ProfileImportJob> ImportJobs { get; } = new();
-    /// <summary>Event-processing attempts that came to nothing because the same unique_id was already recorded.</summary>
+    /// <summary>Events received again: the same unique_id for the same profile and metric (Klaviyo keeps the first).</summary>
     public long DuplicateEventsIgnored;
+    /// <summary>Profiles in bulk import jobs whose values were exactly what the profile already held.</summary>
+    public long DuplicateProfileImports;
 
     /// <summary>Ids shaped like Klaviyo's (26-character ULIDs), increasing so that listing order is stable.</summary>
     public string NewId() => "01K" + Interlocked.Increment(ref _sequence).ToString("D23");
@@ -66,6 +68,14 @@ public sealed class KlaviyoState
         AccountsByKey[apiKey] = account;
         AccountsById[id] = account;
         return account;
+    }
+
+    /// <summary>The account's key is revoked and another one issued (a merchant rotating keys): the old key gets 401.</summary>
+    public void ReplaceKey(KlaviyoAccountState account, string newKey)
+    {
+        AccountsByKey.TryRemove(account.ApiKey, out _);
+        account.ApiKey = newKey;
+        AccountsByKey[newKey] = account;
     }
 
     public void Reset()

@@ -96,6 +96,7 @@ public static partial class LineMessagingEndpoints
                 (_, existing) => now - existing.At > RetryKeyLifetime ? (requestId, now) : existing);
             if (accepted.RequestId != requestId)
             {
+                Interlocked.Increment(ref channel.RetryKeyRepeats);
                 context.Response.Headers["x-line-accepted-request-id"] = accepted.RequestId;
                 context.Response.Headers["x-line-request-id"] = requestId;
                 return vendor.Error(409, "The retry key is already accepted");

@@ -23,6 +23,8 @@ public sealed class LineChannel(string channelId, string channelSecret, string a
     public string DisplayName { get; } = displayName;
     public long MonthlyQuota { get; set; } = 1_000_000;
     public long MessagesThisMonth;
+    /// <summary>Requests that repeated an accepted <c>X-Line-Retry-Key</c> (answered 409, nothing sent).</summary>
+    public long RetryKeyRepeats;
     public ConcurrentDictionary<string, Friendship> Friends { get; } = new();
     public ConcurrentQueue<ReceivedPush> Pushes { get; } = new();
     /// <summary>Accepted <c>X-Line-Retry-Key</c>s with the request id they were accepted under and when.</summary>

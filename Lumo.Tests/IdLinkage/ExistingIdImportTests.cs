@@ -121,4 +121,24 @@ public sealed class ExistingIdImportTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }
+
+    [Fact]
+    public async Task AContinuationTakesOverFromTheRunThatQueuedItWhileThatRunStillHoldsTheLease()
+    {
+        var member = ProfileWithId("Later");
+        _scenario.Tenant.Klaviyo.Segments["SEGHANDOVER"] = new ProfileGroup("SEGHANDOVER", "Handover", [member.Profile.Id]);
+        await LinkingCustomer.SetUpAsync(_scenario, import: new { segmentId = "SEGHANDOVER", lineUserIdProperty = Property });
+        // The previous invocation has queued its continuation and not yet released its lease: exactly the moment of the race.
+        var leases = _scenario.App.Service<Lumo.Core.Storage.LeaseStore>();
+        var leaseKey = $"{_scenario.WorkspaceId}:{_scenario.AccountId}";
+        Assert.True(await leases.TryAcquireAsync("line-user-id-import", leaseKey, "previous-invocation", TimeSpan.FromMinutes(10), default));
+        var import = _scenario.App.Service<Lumo.Core.IdLinkage.LineUserIdImport>();
+
+        var stranger = await import.RunAsync(new(_scenario.WorkspaceId, _scenario.AccountId), default);
+        var continuation = await import.RunAsync(new(_scenario.WorkspaceId, _scenario.AccountId, HandoverFrom: "previous-invocation"), default);
+
+        Assert.Null(stranger); // anyone else still waits for the lease
+        Assert.NotNull(continuation);
+        Assert.Equal(("completed", 1), (continuation.Status, continuation.Linked));
+    }
 }
