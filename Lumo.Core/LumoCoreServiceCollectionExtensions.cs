@@ -33,17 +33,17 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddHttpClient<LineMessagingClient>((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<LineOptions>>().Value.ApiBaseUrl)
             .AddHttpMessageHandler<LineAuthHandler>()
-            .AddLumoResilience();
+            .AddLumoResilience(request => request.Options.TryGetValue(LineAccountRef.OptionKey, out var account) ? AccountPartition.Of(account.WorkspaceId, account.AccountId) : "");
 
         services.AddHttpClient<LineLoginClient>((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<LineOptions>>().Value.ApiBaseUrl)
-            .AddLumoResilience();
+            .AddLumoResilience(request => LineLoginClient.ChannelOf(request));
 
         services.AddTransient<KlaviyoAuthHandler>();
         services.AddHttpClient<KlaviyoClient>((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<KlaviyoOptions>>().Value.ApiBaseUrl)
             .AddHttpMessageHandler<KlaviyoAuthHandler>()
-            .AddLumoResilience();
+            .AddLumoResilience(request => request.Options.TryGetValue(KlaviyoAuthHandler.WorkspaceKey, out var workspaceId) ? workspaceId : "");
 
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<WorkspaceAdministration>();

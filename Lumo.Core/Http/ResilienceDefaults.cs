@@ -14,7 +14,11 @@ internal static class ResilienceDefaults
     /// are the queue's job (the message comes back and is finally parked in the poison queue), so a call never
     /// holds a function invocation for long.
     /// </summary>
-    public static IHttpClientBuilder AddLumoResilience(this IHttpClientBuilder builder)
+    /// <remarks>
+    /// <c>tenantOf</c> names the tenant (LINE channel, Klaviyo account) a request belongs to: each gets its own
+    /// pipeline, so one tenant's throttling or outage opens only its own circuit and never stops the others' calls.
+    /// </remarks>
+    public static IHttpClientBuilder AddLumoResilience(this IHttpClientBuilder builder, Func<HttpRequestMessage, string> tenantOf)
     {
         builder.AddStandardResilienceHandler(options =>
         {
@@ -29,7 +33,7 @@ internal static class ResilienceDefaults
             options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
             options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(40);
             options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(20);
-        });
+        }).SelectPipelineBy(_ => tenantOf);
         return builder;
     }
 }

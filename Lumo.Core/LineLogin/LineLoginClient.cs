@@ -63,12 +63,19 @@ public sealed class LineLoginClient(HttpClient http, IOptions<LineOptions> optio
             claims["name"]?.GetValue<string>());
     }
 
+    private static readonly HttpRequestOptionsKey<string> ChannelKey = new("Lumo.LineLoginChannel");
+
+    /// <summary>The LINE Login channel a request is for (its resilience pipeline is that channel's own).</summary>
+    internal static string ChannelOf(HttpRequestMessage request) => request.Options.TryGetValue(ChannelKey, out var channel) ? channel : "";
+
     private async Task<JsonObject> PostFormAsync(string path, Dictionary<string, string> form, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await http.PostAsync(path, new FormUrlEncodedContent(form), cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+            request.Options.Set(ChannelKey, form["client_id"]);
+            response = await http.SendAsync(request, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or BrokenCircuitException or TimeoutRejectedException
                                    || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
