@@ -57,6 +57,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<FriendAdministration>();
         services.AddTransient<FriendBulkSync>();
         services.AddTransient<LineFriendLookup>();
+        services.AddSingleton<ContactRenormalisation>();
 
         services.AddSingleton<LineEventLog>();
         services.AddSingleton<LineWebhookIntake>();

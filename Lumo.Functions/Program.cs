@@ -16,6 +16,7 @@ builder.AddLumoTelemetry();
 builder.Services.AddLumoCore();
 builder.Services.AddManageApi(HostingMode.From(builder.Configuration));
 builder.Services.AddIdLinkingEndpoints();
+builder.Services.AddContactMaintenance();
 
 var app = builder.Build();
 app.UseExceptionHandler();

@@ -3,12 +3,14 @@ using System.Text.RegularExpressions;
 namespace Lumo.Core.Workspaces;
 
 /// <summary>Input for creating (all fields) or updating (only the given fields) a workspace.</summary>
-public sealed record WorkspaceDraft(string? Name, KlaviyoCredentialsDraft? Klaviyo)
+public sealed record WorkspaceDraft(string? Name, KlaviyoCredentialsDraft? Klaviyo, string? DefaultRegion = null)
 {
     public Dictionary<string, string[]> Validate(bool isUpdate)
     {
         var errors = new FieldErrors();
         errors.CheckName("name", Name, required: !isUpdate);
+        if (DefaultRegion is not null && Friends.ContactDetails.NormaliseRegion(DefaultRegion) is null)
+            errors.Add("defaultRegion", "The default region is a two-letter country code with phone numbering, such as JP, TW or TH.");
         if (Klaviyo is null && !isUpdate)
             errors.Add("klaviyo", "The Klaviyo connection is required.");
         Klaviyo?.Validate(errors, "klaviyo");

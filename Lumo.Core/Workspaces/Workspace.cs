@@ -8,6 +8,8 @@ public sealed record Workspace
     public ConnectionState Klaviyo { get; init; } = ConnectionState.Unverified;
     /// <summary>Klaviyo's own id of the connected account, learnt when the API key is verified.</summary>
     public string? KlaviyoAccountId { get; init; }
+    /// <summary>Where customers' national phone numbers are read (ISO 3166-1 alpha-2; JP when unset).</summary>
+    public string? DefaultRegion { get; init; }
     /// <summary>
     /// The ordinal the next LINE account gets. Ordinals are never reused: merchants' segments are built on
     /// "LINE User ID 2", and a new account must not inherit the data of a removed one.

@@ -1,5 +1,6 @@
 using Azure;
 using Lumo.Core.Connections;
+using Lumo.Core.Friends;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ public sealed class WorkspaceAdministration(
     public async Task<Workspace> CreateWorkspaceAsync(WorkspaceDraft draft, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var workspace = new Workspace { Id = NewId(), Name = draft.Name!.Trim(), CreatedAt = now, UpdatedAt = now };
+        var workspace = new Workspace { Id = NewId(), Name = draft.Name!.Trim(), DefaultRegion = ContactDetails.NormaliseRegion(draft.DefaultRegion), CreatedAt = now, UpdatedAt = now };
         await secrets.SetAsync(SecretNames.KlaviyoApiKey(workspace.Id), draft.Klaviyo!.PrivateApiKey!, cancellationToken);
         workspace = await store.AddWorkspaceAsync(workspace, cancellationToken);
         logger.LogInformation("Created workspace {WorkspaceId}", workspace.Id);
@@ -38,6 +39,7 @@ public sealed class WorkspaceAdministration(
         workspace = workspace with
         {
             Name = draft.Name?.Trim() ?? workspace.Name,
+            DefaultRegion = ContactDetails.NormaliseRegion(draft.DefaultRegion) ?? workspace.DefaultRegion,
             // A paused connection stays paused until the new key is verified; the verification then resumes the work.
             Klaviyo = !credentialsChanged ? workspace.Klaviyo
                 : workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect ? workspace.Klaviyo with { Detail = "A new key was given; it is being verified." }

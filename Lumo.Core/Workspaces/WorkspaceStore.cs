@@ -141,6 +141,7 @@ public sealed class WorkspaceStore(LumoTables tables)
         {
             ["Name"] = w.Name,
             ["KlaviyoAccountId"] = w.KlaviyoAccountId,
+            ["DefaultRegion"] = w.DefaultRegion,
             ["NextAccountOrdinal"] = w.NextAccountOrdinal,
             ["CreatedAt"] = w.CreatedAt,
             ["UpdatedAt"] = w.UpdatedAt,
@@ -154,6 +155,7 @@ public sealed class WorkspaceStore(LumoTables tables)
         Id = e.PartitionKey,
         Name = e.GetString("Name"),
         KlaviyoAccountId = e.GetString("KlaviyoAccountId"),
+        DefaultRegion = e.GetString("DefaultRegion"),
         NextAccountOrdinal = e.GetInt32("NextAccountOrdinal") ?? 1,
         Klaviyo = ReadConnection(e, "Klaviyo"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,

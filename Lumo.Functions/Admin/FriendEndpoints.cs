@@ -1,6 +1,7 @@
 using Lumo.Core.Friends;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Storage;
+using Lumo.Core.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lumo.Functions.Admin;
@@ -43,12 +44,13 @@ public static class FriendEndpoints
     /// Friends of the account (at most 500); <c>?linked=true|false</c> filters by Klaviyo ID linkage, <c>?email=</c>
     /// and <c>?phoneNumber=</c> find friends by contact details (through hashed index keys).
     /// </summary>
-    public static async Task<Results<Ok<List<FriendView>>, ValidationProblem>> ListFriends(string workspaceId, string accountId, bool? linked, string? email,
-        string? phoneNumber, LineFriendStore friends, CancellationToken ct)
+    public static async Task<Results<Ok<List<FriendView>>, ValidationProblem, ProblemHttpResult>> ListFriends(string workspaceId, string accountId, bool? linked, string? email,
+        string? phoneNumber, LineFriendStore friends, WorkspaceStore workspaces, CancellationToken ct)
     {
         if (email is null && phoneNumber is null)
             return TypedResults.Ok(await friends.ListAsync(workspaceId, accountId, linked, ct).Take(ListLimit).Select(View).ToListAsync(ct));
-        var (normalisedEmail, normalisedPhone, errors) = ContactDetails.Normalise(email, phoneNumber);
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is not { } workspace) return AdminProblems.WorkspaceNotFound(workspaceId);
+        var (normalisedEmail, normalisedPhone, errors) = ContactDetails.Normalise(email, phoneNumber, workspace.DefaultRegion);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var found = await friends.FindByContactAsync(workspaceId, accountId, normalisedEmail, normalisedPhone, ct);
         return TypedResults.Ok(found.Where(f => linked is null || f.IsLinked == linked).Select(View).ToList());
@@ -58,9 +60,10 @@ public static class FriendEndpoints
         await friends.GetIfExistsAsync(workspaceId, accountId, userId, ct) is { } friend ? TypedResults.Ok(View(friend)) : FriendNotFound(userId);
 
     public static async Task<Results<Ok<FriendView>, ValidationProblem, ProblemHttpResult>> SetContact(
-        string workspaceId, string accountId, string userId, ContactDraft draft, FriendAdministration admin, CancellationToken ct)
+        string workspaceId, string accountId, string userId, ContactDraft draft, FriendAdministration admin, WorkspaceStore workspaces, CancellationToken ct)
     {
-        var (email, phone, errors) = ContactDetails.Normalise(draft.Email, draft.PhoneNumber);
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is not { } workspace) return AdminProblems.WorkspaceNotFound(workspaceId);
+        var (email, phone, errors) = ContactDetails.Normalise(draft.Email, draft.PhoneNumber, workspace.DefaultRegion);
         if (draft.Email is null && draft.PhoneNumber is null) errors["email"] = ["Give an email address, a phone number, or both."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return await admin.SetContactAsync(workspaceId, accountId, userId, email, phone, ct) is { } friend ? TypedResults.Ok(View(friend)) : FriendNotFound(userId);

@@ -1,3 +1,4 @@
+using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
 
 namespace Lumo.Functions.Admin;
@@ -32,6 +33,7 @@ public static class ManageApi
         group.MapAutoSendMessageEndpoints();
         group.MapDiagnosisEndpoints();
         group.MapIdLinkageEndpoints();
+        group.MapContactMaintenanceEndpoints();
         return routes;
     }
 }

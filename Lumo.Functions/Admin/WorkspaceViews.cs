@@ -3,11 +3,12 @@ using Lumo.Core.Workspaces;
 namespace Lumo.Functions.Admin;
 
 /// <summary>What the admin API shows of a workspace. Credentials are never part of it.</summary>
-public sealed record WorkspaceView(string Id, string Name, KlaviyoConnectionView Klaviyo, IReadOnlyList<LineAccountView> Accounts,
+/// <param name="DefaultRegion">Where customers' national phone numbers are read (JP when not set).</param>
+public sealed record WorkspaceView(string Id, string Name, string DefaultRegion, KlaviyoConnectionView Klaviyo, IReadOnlyList<LineAccountView> Accounts,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static WorkspaceView From(Workspace w, IReadOnlyList<LineAccount> accounts) => new(
-        w.Id, w.Name, new KlaviyoConnectionView(ConnectionView.From(w.Klaviyo), w.KlaviyoAccountId),
+        w.Id, w.Name, w.DefaultRegion ?? Core.Friends.ContactDetails.FallbackRegion, new KlaviyoConnectionView(ConnectionView.From(w.Klaviyo), w.KlaviyoAccountId),
         accounts.Select(LineAccountView.From).ToList(), w.CreatedAt, w.UpdatedAt);
 }
 

@@ -35,8 +35,9 @@ public static class FormLinkageCallbackEndpoint
             return await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null ? FlowWebhookProblems.UnknownWorkspace(workspaceId) : FlowWebhookProblems.WrongKey();
 
         // Klaviyo renders a missing profile value as an empty string: that is "not given", not "invalid".
+        var region = (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct))?.DefaultRegion;
         var (email, phone, errors) = ContactDetails.Normalise(string.IsNullOrWhiteSpace(request.Email) ? null : request.Email,
-            string.IsNullOrWhiteSpace(request.PhoneNumber) ? null : request.PhoneNumber);
+            string.IsNullOrWhiteSpace(request.PhoneNumber) ? null : request.PhoneNumber, region);
         var accountId = AccountOf(request.LinkingUrl, workspaceId, options.Value);
         if (accountId is null) errors["linkingUrl"] = ["Give the Success Screen Button URL of this workspace's Form ID linkage."];
         if (string.IsNullOrWhiteSpace(request.ProfileId) || request.ProfileId.Length > 64) errors["profileId"] = ["Give the profile id: {{ person.KlaviyoID }}."];
