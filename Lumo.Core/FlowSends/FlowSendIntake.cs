@@ -24,6 +24,9 @@ public sealed record FlowSendResult(FlowSendOutcome Outcome, LineSend? Send = nu
 public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, AutoSendMessageStore autoSendMessages,
     LumoQueues queues, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
 {
+    /// <summary>How long a recorded send may wait in the queue before a retry of its request queues it again.</summary>
+    public static readonly TimeSpan RequeueAfter = TimeSpan.FromMinutes(1);
+
     public async Task<FlowSendResult> AcceptAsync(string workspaceId, string? presentedKey, FlowSendRequest request, CancellationToken cancellationToken)
     {
         if (!await keys.IsValidAsync(workspaceId, presentedKey, cancellationToken))
@@ -58,8 +61,11 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         var existing = sendId is null ? null : await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken);
         if (existing is { Status: not SendStatus.Skipped })
         {
-            if (existing.Status == SendStatus.Queued)
-                await EnqueueAsync(existing, cancellationToken); // the first attempt may have died before queueing
+            // The first request may have died between recording and queueing; a retry that finds the send still queued
+            // long after queues it again. Not at once: Klaviyo's retry storms come within seconds, and each extra queue
+            // message would make LINE see the retry key again.
+            if (existing.Status == SendStatus.Queued && now - existing.UpdatedAt > RequeueAfter)
+                await EnqueueAsync(existing, cancellationToken);
             return new(existing.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, existing);
         }
 
@@ -99,8 +105,12 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         send = send with { Id = sendId ?? await ClaimContentAsync(workspaceId, contentKey!, claim, now, cancellationToken) };
         var (stored, created) = await sends.AddOrGetAsync(send, cancellationToken);
         if (!created && stored.Status == SendStatus.Skipped)
-            await sends.SaveAsync(stored = send, cancellationToken); // logged as skipped by an older version, under the send's own id
-        if (stored.Status == SendStatus.Queued) await EnqueueAsync(stored, cancellationToken);
+        {
+            await sends.SaveAsync(send, cancellationToken); // logged as skipped by an older version, under the send's own id
+            (stored, created) = (send, true);
+        }
+        // Only the request that recorded the send queues it: concurrent retries that lost the race must not add messages.
+        if (created) await EnqueueAsync(stored, cancellationToken);
         return new(stored.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, stored);
     }
 

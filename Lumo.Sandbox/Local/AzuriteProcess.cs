@@ -1,19 +1,26 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Lumo.Sandbox.Local;
 
 /// <summary>
 /// Starts Azurite (the npm package pinned in the repository's package.json) on free loopback ports with in-memory
-/// persistence, for tests and benchmarks. Run <c>npm ci</c> at the repository root first.
+/// persistence, for tests and benchmarks. Run <c>npm ci</c> at the repository root first. Azurite never outlives the
+/// process that started it: it is stopped on dispose, on normal exit and on SIGTERM/SIGINT, and a watchdog beside it
+/// stops it within a second when its parent dies without a word (SIGKILL, a crash).
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly List<PosixSignalRegistration> _signals = [];
 
     private AzuriteProcess(Process process, int blobPort, int queuePort, int tablePort)
     {
         _process = process;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT })
+            _signals.Add(PosixSignalRegistration.Create(signal, _ => Stop()));
         ConnectionString =
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
             "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
@@ -28,11 +35,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
     {
         var executable = FindExecutable();
         var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-        var start = new ProcessStartInfo(executable)
+        var arguments = $"--silent --inMemoryPersistence --skipApiVersionCheck --loose --blobHost 127.0.0.1 --blobPort {blob} " +
+                        $"--queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}";
+        // The shell runs Azurite and watches this process: when it is gone, Azurite goes too.
+        var watchdog = $"'{executable}' {arguments} & child=$!; trap 'kill -9 $child 2>/dev/null; exit 0' TERM INT; " +
+                       $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill -9 $child 2>/dev/null";
+        var start = new ProcessStartInfo("/bin/sh")
         {
-            ArgumentList = { "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
-                "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
-                "--tableHost", "127.0.0.1", "--tablePort", table.ToString() },
+            ArgumentList = { "-c", watchdog },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -86,13 +96,23 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    private void Stop()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
+        Stop();
+        await _process.WaitForExitAsync();
+        foreach (var signal in _signals) signal.Dispose();
         _process.Dispose();
     }
 }
