@@ -1,127 +1,162 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
+using NJsonSchema;
+using NJsonSchema.Validation;
+using NJsonSchema.Validation.FormatValidators;
 
 namespace Lumo.Sandbox.Specs;
 
 /// <summary>
-/// Validates JSON against an OpenAPI 3.0 schema: types, nullable, required, properties, additionalProperties,
-/// enum, lengths, item counts, numeric bounds, patterns, allOf/oneOf/anyOf and discriminators. Formats are not
-/// checked. Returns human-readable errors with JSON-pointer-like paths.
+/// Validates JSON against a schema of a vendor's OpenAPI 3.0 document with NJsonSchema, a maintained JSON Schema
+/// validator that also checks formats (date-time, email, uri, uuid…), enums, lengths, patterns and combinators. The
+/// OpenAPI dialect is translated once per schema into plain JSON Schema: the <c>components/schemas</c> it reaches
+/// become <c>definitions</c>, <c>nullable</c> becomes a <c>null</c> alternative, and a <c>discriminator</c>'s mapping
+/// selects the concrete subtype (so a LINE text message is checked as a text message, not as any message).
+/// Returns human-readable errors with JSON-pointer-like paths ("$.messages[0].text: is required").
 /// </summary>
 public static class SchemaValidator
 {
+    private const string ComponentPrefix = "#/components/schemas/";
+    private static readonly ConditionalWeakTable<JsonNode, Lazy<JsonSchema>> Compiled = new();
+    // Formats are checked only by the validators named here: the ones the vendors' documents use, and email.
+    private static readonly JsonSchemaValidator Validator = new(new DateTimeFormatValidator(), new DateFormatValidator(), new TimeFormatValidator(),
+        new UriFormatValidator(), new UuidFormatValidator(), new EmailFormatValidator());
+
     public static List<string> Validate(SpecDocument document, JsonNode? schema, JsonNode? value)
     {
-        var errors = new List<string>();
-        Check(document, schema, value, "$", errors, skipDiscriminator: false, depth: 0);
-        return errors;
+        if (document.Resolve(schema) is not JsonObject) return [];
+        var compiled = Compiled.GetValue(schema!, node => new Lazy<JsonSchema>(() => Compile(document, node))).Value;
+        var errors = Validator.Validate(value?.ToJsonString() ?? "null", compiled);
+        return errors.SelectMany(Describe).Distinct().ToList();
     }
 
-    private static void Check(SpecDocument doc, JsonNode? schemaNode, JsonNode? value, string path, List<string> errors, bool skipDiscriminator, int depth)
+    // Leaves only: the combinators' own errors ("not any of") say less than what failed inside them.
+    private static IEnumerable<string> Describe(ValidationError error) => Leaves(error).Select(Describe1);
+
+    private static IEnumerable<ValidationError> Leaves(ValidationError error)
     {
-        if (depth > 64 || doc.Resolve(schemaNode) is not JsonObject schema) return;
+        if (error is not ChildSchemaValidationError { Errors.Count: > 0 } child) return [error];
+        var alternatives = child.Errors.Values.Select(errors => errors.SelectMany(Leaves).ToList()).ToList();
+        // Of anyOf/oneOf alternatives, the one meant is the one whose tag (enum) matched; then the one closest to passing.
+        return error.Kind is ValidationErrorKind.NotAnyOf or ValidationErrorKind.NotOneOf
+            ? alternatives.OrderBy(a => a.Any(e => e.Kind == ValidationErrorKind.NotInEnumeration)).ThenBy(a => a.Count).First()
+            : alternatives.SelectMany(a => a);
+    }
 
-        if (value is null)
+    private static string Describe1(ValidationError error)
+    {
+        var path = "$" + (error.Path ?? "#").TrimStart('#').Replace('/', '.');
+        return error.Kind switch
         {
-            if (Bool(schema["nullable"]) || schema["type"] is null) return;
-            errors.Add($"{path}: must not be null");
-            return;
-        }
+            ValidationErrorKind.PropertyRequired => $"{path}: is required",
+            ValidationErrorKind.TooManyItems => $"{path}: at most {error.Schema?.MaxItems} items",
+            ValidationErrorKind.TooFewItems => $"{path}: at least {error.Schema?.MinItems} items",
+            ValidationErrorKind.StringTooLong => $"{path}: at most {error.Schema?.MaxLength} characters",
+            ValidationErrorKind.StringTooShort => $"{path}: at least {error.Schema?.MinLength} characters",
+            ValidationErrorKind.NoAdditionalPropertiesAllowed => $"{path}: is not a known property",
+            ValidationErrorKind.NotInEnumeration => $"{path}: is not one of the allowed values",
+            _ when error.Schema?.Format is { } format && (error.Kind == ValidationErrorKind.NoTypeValidates || error.Kind.ToString().EndsWith("Expected", StringComparison.Ordinal))
+                => $"{path}: is not a valid {format}",
+            _ => $"{path}: {error.Kind}",
+        };
+    }
 
-        if (schema["allOf"] is JsonArray allOf)
-            foreach (var part in allOf) Check(doc, part, value, path, errors, skipDiscriminator: true, depth + 1);
-
-        if (!skipDiscriminator && schema["discriminator"] is JsonObject discriminator && value is JsonObject discriminated)
+    private static JsonSchema Compile(SpecDocument document, JsonNode schema)
+    {
+        var names = new HashSet<string>();
+        Collect(document, schema, names);
+        var discriminated = names.Where(n => document.Resolve(Component(n))?["discriminator"]?["mapping"] is JsonObject).ToHashSet();
+        var definitions = new JsonObject();
+        foreach (var name in names.Order(StringComparer.Ordinal))
         {
-            var property = discriminator["propertyName"]!.GetValue<string>();
-            var tag = discriminated[property] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-            var target = tag is null ? null : discriminator["mapping"]?[tag]?.GetValue<string>();
-            if (tag is null)
-                errors.Add($"{path}.{property}: is required");
-            else if (target is null)
-                errors.Add($"{path}.{property}: '{tag}' is not a known type");
-            else
-                Check(doc, new JsonObject { ["$ref"] = target }, value, path, errors, skipDiscriminator: true, depth + 1);
-        }
-
-        foreach (var keyword in new[] { "oneOf", "anyOf" })
-        {
-            if (schema[keyword] is not JsonArray choices || (schema["discriminator"] is not null && !skipDiscriminator)) continue;
-            var best = (List<string>?)null;
-            foreach (var choice in choices)
+            var source = document.Resolve(Component(name))!;
+            if (!discriminated.Contains(name))
             {
-                var attempt = new List<string>();
-                Check(doc, choice, value, path, attempt, skipDiscriminator, depth + 1);
-                if (attempt.Count == 0) { best = null; goto matched; }
-                if (best is null || attempt.Count < best.Count) best = attempt;
+                definitions[Key(name)] = Translate(source, discriminated);
+                continue;
             }
-            errors.Add($"{path}: matches none of the {keyword} alternatives ({string.Join("; ", best ?? [])})");
-            matched:;
+            // The base without its discriminator (what subtypes extend), and a dispatcher on the tag for everyone else.
+            definitions[Key(name) + "__base"] = Translate(source, discriminated);
+            var property = source["discriminator"]!["propertyName"]!.GetValue<string>();
+            definitions[Key(name)] = new JsonObject
+            {
+                ["anyOf"] = new JsonArray(source["discriminator"]!["mapping"]!.AsObject().Select(m => (JsonNode)new JsonObject
+                {
+                    ["allOf"] = new JsonArray(
+                        new JsonObject { ["required"] = new JsonArray(property), ["properties"] = new JsonObject { [property] = new JsonObject { ["enum"] = new JsonArray(m.Key) } } },
+                        new JsonObject { ["$ref"] = "#/definitions/" + Key(m.Value!.GetValue<string>()[ComponentPrefix.Length..]) }),
+                }).ToArray()),
+            };
         }
+        var root = Translate(schema, discriminated).AsObject();
+        root["definitions"] = definitions;
+        return JsonSchema.FromJsonAsync(root.ToJsonString()).GetAwaiter().GetResult();
+    }
 
-        var type = schema["type"]?.GetValue<string>();
-        if (type is not null && !HasType(value, type))
-        {
-            errors.Add($"{path}: must be {type}");
-            return;
-        }
+    private static JsonObject Component(string name) => new() { ["$ref"] = ComponentPrefix + name };
 
-        if (schema["enum"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, value)))
-            errors.Add($"{path}: '{value.ToJsonString()}' is not one of {allowed.ToJsonString()}");
+    // Definition keys must be plain JSON-pointer segments.
+    private static string Key(string name) => name.Replace("~", "_").Replace("/", "_");
 
-        switch (value)
+    private static void Collect(SpecDocument document, JsonNode? node, HashSet<string> names)
+    {
+        switch (node)
         {
             case JsonObject obj:
-                CheckObject(doc, schema, obj, path, errors, depth);
+                if (obj["$ref"]?.GetValue<string>() is { } reference && reference.StartsWith(ComponentPrefix, StringComparison.Ordinal)
+                    && names.Add(reference[ComponentPrefix.Length..]))
+                    Collect(document, document.Resolve(obj), names);
+                if (obj["discriminator"]?["mapping"] is JsonObject mapping)
+                    foreach (var (_, target) in mapping) Collect(document, new JsonObject { ["$ref"] = target!.GetValue<string>() }, names);
+                foreach (var (key, child) in obj)
+                    if (key != "$ref") Collect(document, child, names);
                 break;
             case JsonArray array:
-                if (Int(schema["maxItems"]) is { } maxItems && array.Count > maxItems) errors.Add($"{path}: at most {maxItems} items");
-                if (Int(schema["minItems"]) is { } minItems && array.Count < minItems) errors.Add($"{path}: at least {minItems} items");
-                if (schema["items"] is { } items)
-                    for (var i = 0; i < array.Count; i++) Check(doc, items, array[i], $"{path}[{i}]", errors, false, depth + 1);
-                break;
-            case JsonValue scalar when scalar.TryGetValue<string>(out var text):
-                if (Int(schema["maxLength"]) is { } maxLength && text.Length > maxLength) errors.Add($"{path}: at most {maxLength} characters");
-                if (Int(schema["minLength"]) is { } minLength && text.Length < minLength) errors.Add($"{path}: at least {minLength} characters");
-                if (schema["pattern"]?.GetValue<string>() is { } pattern && !Regex.IsMatch(text, pattern, RegexOptions.None, TimeSpan.FromSeconds(1)))
-                    errors.Add($"{path}: does not match {pattern}");
-                break;
-            case JsonValue number when number.TryGetValue<double>(out var d):
-                if (Double(schema["maximum"]) is { } max && d > max) errors.Add($"{path}: at most {max}");
-                if (Double(schema["minimum"]) is { } min && d < min) errors.Add($"{path}: at least {min}");
+                foreach (var child in array) Collect(document, child, names);
                 break;
         }
     }
 
-    private static void CheckObject(SpecDocument doc, JsonObject schema, JsonObject obj, string path, List<string> errors, int depth)
+    /// <summary>OpenAPI 3.0 schema → JSON Schema (draft 4, what NJsonSchema reads).</summary>
+    private static JsonNode Translate(JsonNode node, ISet<string> discriminated, bool inAllOf = false)
     {
-        var properties = schema["properties"] as JsonObject;
-        if (schema["required"] is JsonArray required)
-            foreach (var name in required.Select(r => r!.GetValue<string>()).Where(n => !obj.ContainsKey(n)))
-                errors.Add($"{path}.{name}: is required");
-        foreach (var (name, child) in obj)
+        if (node is JsonArray array) return new JsonArray(array.Select(item => (JsonNode?)(item is null ? null : Translate(item, discriminated, inAllOf))).ToArray());
+        if (node is not JsonObject source) return node.DeepClone();
+        var result = new JsonObject();
+        foreach (var (key, value) in source)
         {
-            if (properties?[name] is { } propertySchema)
-                Check(doc, propertySchema, child, $"{path}.{name}", errors, false, depth + 1);
-            else if (schema["additionalProperties"] is JsonValue additional && additional.TryGetValue<bool>(out var allowedExtra) && !allowedExtra)
-                errors.Add($"{path}.{name}: is not a known property");
-            else if (schema["additionalProperties"] is JsonObject additionalSchema)
-                Check(doc, additionalSchema, child, $"{path}.{name}", errors, false, depth + 1);
+            switch (key)
+            {
+                case "$ref" when value!.GetValue<string>().StartsWith(ComponentPrefix, StringComparison.Ordinal):
+                    var name = value.GetValue<string>()[ComponentPrefix.Length..];
+                    result["$ref"] = "#/definitions/" + Key(name) + (inAllOf && discriminated.Contains(name) ? "__base" : "");
+                    break;
+                case "discriminator" or "nullable" or "example" or "examples" or "xml" or "externalDocs" or "deprecated" or "readOnly" or "writeOnly":
+                    break;
+                case "allOf":
+                    result[key] = new JsonArray(value!.AsArray().Select(item => (JsonNode?)Translate(item!, discriminated, inAllOf: true)).ToArray());
+                    break;
+                case "properties" or "definitions":
+                    result[key] = new JsonObject(value!.AsObject().Select(p => KeyValuePair.Create(p.Key, (JsonNode?)Translate(p.Value!, discriminated))));
+                    break;
+                default:
+                    result[key] = value is null ? null : Translate(value, discriminated);
+                    break;
+            }
         }
+        if (source["nullable"] is JsonValue nullable && nullable.TryGetValue<bool>(out var isNullable) && isNullable)
+        {
+            if (result["type"] is JsonValue type && type.TryGetValue<string>(out var typeName))
+            {
+                result["type"] = new JsonArray(typeName, "null");
+                if (result["enum"] is JsonArray values) values.Add(null);
+            }
+            else
+            {
+                return new JsonObject { ["anyOf"] = new JsonArray(new JsonObject { ["type"] = "null" }, result) };
+            }
+        }
+        return result;
     }
-
-    private static bool HasType(JsonNode value, string type) => type switch
-    {
-        "object" => value is JsonObject,
-        "array" => value is JsonArray,
-        "string" => value is JsonValue v && v.TryGetValue<string>(out _),
-        "boolean" => value is JsonValue v && v.TryGetValue<bool>(out _),
-        "integer" => value is JsonValue v && v.TryGetValue<double>(out var d) && Math.Abs(d % 1) < double.Epsilon,
-        "number" => value is JsonValue v && v.TryGetValue<double>(out _),
-        _ => true,
-    };
-
-    private static bool Bool(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
-    private static int? Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? (int)d : null;
-    private static double? Double(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
 }

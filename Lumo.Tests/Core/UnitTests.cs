@@ -66,6 +66,24 @@ public sealed class SchemaValidatorTests
     }
 
     [Fact]
+    public void ChecksFormatsEnumsAndNullableFieldsAsTheSpecsDeclareThem()
+    {
+        var spec = SpecLibrary.KlaviyoApi;
+        var schema = spec.FindOperation("POST", "/api/profile-import")!.RequestSchema("application/vnd.api+json");
+        var good = JsonNode.Parse("""{"data":{"type":"profile","attributes":{"email":"aiko@example.com","phone_number":null,"properties":{"LINE User ID":"U1"}}}}""");
+        var badType = JsonNode.Parse("""{"data":{"type":"person","attributes":{"email":"aiko@example.com"}}}""");
+        var events = spec.FindOperation("POST", "/api/events")!.RequestSchema("application/vnd.api+json");
+        var badTime = JsonNode.Parse("""{"data":{"type":"event","attributes":{"properties":{},"time":"yesterday","metric":{"data":{"type":"metric","attributes":{"name":"x"}}},"profile":{"data":{"type":"profile","attributes":{"email":"a@b.co"}}}}}}""");
+
+        Assert.Empty(SchemaValidator.Validate(spec, schema, good));
+        Assert.Contains("$.data.type: is not one of the allowed values", SchemaValidator.Validate(spec, schema, badType));
+        Assert.Contains(SchemaValidator.Validate(spec, events, badTime), e => e == "$.data.attributes.time: is not a valid date-time");
+        var push = SpecLibrary.LineMessagingApi.FindOperation("POST", "/v2/bot/message/push")!.RequestSchema("application/json");
+        var badImage = JsonNode.Parse("""{"to":"U1","messages":[{"type":"image","originalContentUrl":"not a url","previewImageUrl":"https://x/b.jpg"}]}""");
+        Assert.Contains(SchemaValidator.Validate(SpecLibrary.LineMessagingApi, push, badImage), e => e == "$.messages[0].originalContentUrl: is not a valid uri");
+    }
+
+    [Fact]
     public void FindsOperationsByConcretePathPreferringLiteralSegments()
     {
         var spec = SpecLibrary.KlaviyoApi;
