@@ -48,6 +48,19 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
 
     private Task LinkAsync(string userId, string profileId, string? accountId = null) => _scenario.LinkAsync(userId, profileId, accountId);
 
+    /// <summary>
+    /// Posts these events with a marker after them in one webhook body: a follow of a linked friend. Events of one
+    /// body are applied in order, so once the marker's Followed event reaches Klaviyo, everything before it has been
+    /// applied and anything it recorded exported. That is the proof that nothing more happened, not a sleep.
+    /// </summary>
+    private async Task PostWithMarkerAsync(params JsonObject[] events)
+    {
+        var (marker, profile) = await _scenario.LinkedFriendAsync("Marker");
+        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, [.. events, Follow(marker.UserId, DateTimeOffset.UtcNow, unblocked: true)]);
+        await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.FollowedLineAccount)), e => e.Any(x => x.ProfileId == profile.Id),
+            because: "the marker arrives after everything posted before it");
+    }
+
     private async Task<IReadOnlyList<RecordedEvent>> EventsWhen(string metric, int count) =>
         await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Klaviyo.EventsOf(metric)), e => e.Count >= count, because: $"{count} {metric} events");
 
@@ -65,8 +78,8 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         Assert.Equal(followedAt.ToUnixTimeSeconds(), DateTimeOffset.Parse(friend["consentUpdatedAt"]!.GetValue<string>()).ToUnixTimeSeconds());
         Assert.Contains(Tenant.Channel.BasicId, friend["consentSource"]!.GetValue<string>());
         Assert.False(friend["klaviyo"]!["linked"]!.GetValue<bool>());
-        await Task.Delay(500);
-        Assert.Empty(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.FollowedLineAccount));
+        await PostWithMarkerAsync(Follow(aoi.UserId, followedAt.AddSeconds(1), unblocked: true));
+        Assert.Single(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.FollowedLineAccount)); // the marker's only
     }
 
     [Fact]
@@ -116,8 +129,7 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         var before = await Friend(mei.UserId);
         var redelivered = (JsonObject)unfollow.DeepClone();
         redelivered["deliveryContext"]!["isRedelivery"] = true;
-        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, redelivered, redelivered);
-        await Task.Delay(1500);
+        await PostWithMarkerAsync(redelivered, redelivered);
 
         Assert.Single(Tenant.Klaviyo.EventsOf(KlaviyoMetrics.BlockedLineAccount));
         Assert.Equal(0, Tenant.Klaviyo.DuplicateEventsIgnored); // not even sent again: we knew it was applied
@@ -132,8 +144,7 @@ public sealed class LineFriendPipelineTests : IAsyncLifetime
         await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Unfollow(ren.UserId, now));
         await FriendWhen(ren.UserId, f => f["followStatus"]!.GetValue<string>() == "blocked");
 
-        await Caller.PostWebhookAsync(WorkspaceId, AccountId, Tenant.Channel, Follow(ren.UserId, now.AddMinutes(-1)));
-        await Task.Delay(1500);
+        await PostWithMarkerAsync(Follow(ren.UserId, now.AddMinutes(-1)));
 
         Assert.Equal("blocked", (await Friend(ren.UserId))["followStatus"]!.GetValue<string>());
     }

@@ -12,7 +12,8 @@ var webhooks = ArgValue("--webhooks", 400);
 var backlog = ArgValue("--backlog", 100_000);
 var flowSends = ArgValue("--flow-sends", 2000);
 var segmentSize = ArgValue("--segment", 100_000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3, 4 or 5)
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3, 4, 5 or 6)
+var outageSeconds = ArgValue("--outage-seconds", 60); // scenario 6: the 401 outage lasts this long, the 503 one twice as long
 bool Runs(int section) => only == 0 || only == section;
 
 Console.WriteLine($"Lumo bench — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores");
@@ -94,6 +95,20 @@ foreach (var size in new[] { segmentSize / 10, segmentSize })
     Console.WriteLine($"   = {perSecond / steady:P0} of the steady ceiling ({steady:N0} profiles/s = 750 pages/min × 100), {import.Requests / allowedPages:P0} of the pages the limits allowed in that time; " +
                       $"live managed memory added at peak: {import.PeakExtraBytes / 1_048_576.0:N1} MiB");
 }
+}
+
+if (only == 6)
+{
+Console.WriteLine();
+Console.WriteLine($"6. Klaviyo outages against the running app: 401 for {outageSeconds} s then the key replaced, 503 for {2 * outageSeconds} s; 2,000 events recorded during each");
+var (outageApp, outagePrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: true);
+foreach (var outage in new[]
+{
+    await KlaviyoOutages.RevokedKeyAsync(outageApp, outagePrefix, azurite.ConnectionString, sandbox, TimeSpan.FromSeconds(outageSeconds), 2000),
+    await KlaviyoOutages.ServiceUnavailableAsync(outageApp, outagePrefix, azurite.ConnectionString, sandbox, TimeSpan.FromSeconds(2 * outageSeconds), 2000),
+})
+    Console.WriteLine($"   {outage.Name}: {outage.Delivered:N0} of {outage.Recorded:N0} delivered, duplicates received {outage.DuplicatesReceived}, parked {outage.Parked}, " +
+                      $"states {string.Join(" → ", outage.StatesSeen)}, last event {outage.CatchUp.TotalSeconds:N1} s after the outage ended");
 }
 
 if (Runs(4))
