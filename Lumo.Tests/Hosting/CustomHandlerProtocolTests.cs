@@ -102,15 +102,45 @@ public sealed class CustomHandlerProtocolTests : IAsyncLifetime
     {
         var admin = _app.CreateAdminClient();
         var workspace = await admin.CreateWorkspaceAsync(_tenant);
-        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "klaviyo", Caller = _tenant.Klaviyo.Id, ServerErrorRate = 1 });
+        var account = await admin.AddAccountAsync(workspace.Id(), _tenant.Channel);
+        // Applying a follow asks LINE for the profile; LINE failing is a failure worth retrying.
+        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "line", Caller = _tenant.Channel.ChannelId, PathPrefix = "/v2/bot/profile", ServerErrorRate = 1 });
+        try
+        {
+            var batch = new JsonObject
+            {
+                ["workspaceId"] = workspace.Id(), ["accountId"] = account.Id(),
+                ["events"] = new JsonArray(LineWebhookSender.Follow(_tenant.AddFriend("Retry").UserId, DateTimeOffset.UtcNow)),
+            };
+            var envelope = new JsonObject { ["Data"] = new JsonObject { ["batch"] = batch.ToJsonString() } };
+            var response = await _host.PostAsJsonAsync("/ProcessLineEvents", envelope);
+
+            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+            var result = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+            Assert.Contains("ProcessLineEvents failed", result["Logs"]![0]!.GetValue<string>());
+        }
+        finally
+        {
+            _tenant.Sandbox.Faults.Remove(r => r.Caller == _tenant.Channel.ChannelId);
+        }
+    }
+
+    [Fact]
+    public async Task AConnectionCheckDuringAnOutageIsQueuedAgainNotParked()
+    {
+        var admin = _app.CreateAdminClient();
+        var workspace = await admin.CreateWorkspaceAsync(_tenant);
+        var queue = await _app.Service<Lumo.Core.Storage.LumoQueues>().GetAsync(Lumo.Core.Storage.QueueNames.VerifyConnections);
+        await queue.ClearMessagesAsync(); // the check queued by the creation: this test makes the host's delivery itself
+        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "klaviyo", Caller = _tenant.Klaviyo.Id, ServiceUnavailableRate = 1 });
         try
         {
             var envelope = new JsonObject { ["Data"] = new JsonObject { ["request"] = new JsonObject { ["workspaceId"] = workspace.Id() }.ToJsonString() } };
             var response = await _host.PostAsJsonAsync("/VerifyConnections", envelope);
 
-            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-            var result = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-            Assert.Contains("VerifyConnections failed", result["Logs"]![0]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // not a failure: nothing counts towards parking
+            Assert.Equal(1, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount); // checked again in a minute
+            Assert.Equal("unverified", (await admin.GetWorkspaceAsync(workspace.Id()))["klaviyo"]!["connection"]!["status"]!.GetValue<string>());
         }
         finally
         {

@@ -42,25 +42,30 @@ public sealed class StandaloneRunnerTests
         await using var app = await LumoApp.StartAsync(settings: new() { ["Lumo:Standalone:HostJsonPath"] = hostJson });
         var tenant = await SandboxTenant.CreateAsync();
         var admin = app.CreateAdminClient();
-        var failing = new FaultRule { Vendor = "klaviyo", Caller = tenant.Klaviyo.Id, ServerErrorRate = 1 };
+        // Applying a follow asks LINE for the profile: with LINE failing, the queued events fail every attempt.
+        var failing = new FaultRule { Vendor = "line", Caller = tenant.Channel.ChannelId, PathPrefix = "/v2/bot/profile", ServerErrorRate = 1 };
         tenant.Sandbox.Faults.Add(failing);
         try
         {
             var workspace = await admin.CreateWorkspaceAsync(tenant);
+            var account = await admin.AddAccountAsync(workspace.Id(), tenant.Channel);
+            var user = tenant.AddFriend("Parked");
+            await app.CreateClient().PostWebhookAsync(workspace.Id(), account.Id(), tenant.Channel, LineWebhookSender.Follow(user.UserId, DateTimeOffset.UtcNow));
+            var friendPath = $"/api/manage/workspaces/{workspace.Id()}/accounts/{account.Id()}/friends/{user.UserId}";
 
             var parked = await Eventually.MatchesAsync(() => admin.GetFromJsonAsync<JsonArray>("/api/manage/parked"),
-                queues => queues!.Any(q => q!["queue"]!.GetValue<string>() == QueueNames.VerifyConnections && q["parkedCount"]!.GetValue<int>() == 1));
-            var messages = await admin.GetFromJsonAsync<JsonArray>($"/api/manage/parked/{QueueNames.VerifyConnections}");
+                queues => queues!.Any(q => q!["queue"]!.GetValue<string>() == QueueNames.LineEvents && q["parkedCount"]!.GetValue<int>() == 1));
+            var messages = await admin.GetFromJsonAsync<JsonArray>($"/api/manage/parked/{QueueNames.LineEvents}");
             Assert.Equal(workspace.Id(), messages![0]!["body"]!["workspaceId"]!.GetValue<string>());
-            Assert.Equal("unverified", Status((await admin.GetWorkspaceAsync(workspace.Id()))["klaviyo"]!));
-            var queue = await app.Service<LumoQueues>().GetAsync(QueueNames.VerifyConnections);
+            Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync(friendPath)).StatusCode);
+            var queue = await app.Service<LumoQueues>().GetAsync(QueueNames.LineEvents);
             Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
 
             tenant.Sandbox.Faults.Remove(r => r == failing);
-            var replay = await admin.PostAsync($"/api/manage/parked/{QueueNames.VerifyConnections}/replay", null);
+            var replay = await admin.PostAsync($"/api/manage/parked/{QueueNames.LineEvents}/replay", null);
 
             Assert.Equal(1, (await replay.Content.ReadFromJsonAsync<JsonObject>())!["replayed"]!.GetValue<int>());
-            await Eventually.MatchesAsync(() => admin.GetWorkspaceAsync(workspace.Id()), w => Status(w["klaviyo"]!) == "verified");
+            await Eventually.MatchesAsync(() => admin.GetAsync(friendPath), r => r.IsSuccessStatusCode);
         }
         finally
         {

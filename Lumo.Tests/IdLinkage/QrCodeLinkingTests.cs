@@ -145,7 +145,7 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         var unknownCode = await _customer.OpenAsync(url.Replace(code["id"]!.GetValue<string>(), "000000000000"));
         Assert.Equal(HttpStatusCode.NotFound, unknownCode.StatusCode);
-        var unknownAccount = await _customer.OpenAsync(url.Replace(_scenario.AccountId, "a0a0a0a0a0a0"));
+        var unknownAccount = await _customer.OpenAsync(url.Replace(_scenario.AccountId, "a0a0a0a0a0a0a0a0"));
         Assert.Equal(HttpStatusCode.NotFound, unknownAccount.StatusCode);
 
         // A code LINE issued for one attempt, brought back with another attempt's state: the nonce does not match.

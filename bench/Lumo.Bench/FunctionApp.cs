@@ -1,4 +1,8 @@
 using System.Net.Sockets;
+using Lumo.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Lumo.Bench;
 
@@ -43,6 +47,17 @@ public static class FunctionApp
         }
         throw new TimeoutException("The function app did not start.");
     }
+
+    /// <summary>Lumo's Core services on an app's storage (same name prefix), for seeding and recording from the bench process.</summary>
+    public static ServiceProvider CoreServices(string storage, string prefix, Uri? sandbox = null) =>
+        new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
+                ["Lumo:Klaviyo:ApiBaseUrl"] = sandbox?.ToString(), ["Lumo:Line:ApiBaseUrl"] = sandbox?.ToString(),
+            }.Where(s => s.Value is not null)).Build())
+            .AddLumoCore()
+            .BuildServiceProvider();
 
     private static int FreePort()
     {

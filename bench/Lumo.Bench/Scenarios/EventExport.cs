@@ -1,15 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Lumo.Core;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Infrastructure;
 using Lumo.Sandbox.Klaviyo;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Lumo.Bench.Scenarios;
 
@@ -28,17 +25,7 @@ public static class EventExport
         var profiles = Enumerable.Range(0, 1000).Select(_ => new SimulatedProfile(account.NewId())).ToList();
         lock (account.Gate) foreach (var p in profiles) account.Profiles[p.Id] = p;
 
-        var services = new ServiceCollection()
-            .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = storage,
-                ["Lumo:Storage:NamePrefix"] = "bx" + Guid.NewGuid().ToString("N")[..6],
-                ["Lumo:Klaviyo:ApiBaseUrl"] = sandbox.BaseUrl.ToString(),
-                ["Lumo:Line:ApiBaseUrl"] = sandbox.BaseUrl.ToString(),
-            }).Build())
-            .AddLumoCore()
-            .BuildServiceProvider();
+        var services = FunctionApp.CoreServices(storage, "bx" + Guid.NewGuid().ToString("N")[..6], sandbox.BaseUrl);
         await services.GetRequiredService<ISecretStore>().SetAsync(SecretNames.KlaviyoApiKey(workspaceId), account.ApiKey);
         var outbox = services.GetRequiredService<KlaviyoEventOutbox>();
         // Recorded the way production records them: one event per call, 16 calls at a time (a queue batch), so

@@ -2,13 +2,10 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Lumo.Core;
 using Lumo.Core.Friends;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Line;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Lumo.Bench.Scenarios;
 
@@ -28,11 +25,7 @@ public static class FlowSendLoad
         var flowKey = (await admin.GetFromJsonAsync<JsonObject>($"api/manage/workspaces/{workspaceId}/flow-settings"))!["headerValue"]!.GetValue<string>();
 
         // Friends are seeded straight into storage: what a long-running account would have accumulated.
-        await using var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
-            }).Build()).AddLumoCore().BuildServiceProvider();
+        await using var services = FunctionApp.CoreServices(storage, prefix);
         var store = services.GetRequiredService<LineFriendStore>();
         var ids = new List<string>();
         for (var i = 0; i < friends; i++)

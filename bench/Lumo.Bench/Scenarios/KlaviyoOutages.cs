@@ -1,14 +1,11 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Lumo.Core;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Infrastructure;
 using Lumo.Sandbox.Klaviyo;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Lumo.Bench.Scenarios;
 
@@ -39,11 +36,7 @@ public static class KlaviyoOutages
         using var bench = await BenchWorkspace.CreateAsync(app, sandbox, "Outage bench", "out" + BenchWorkspace.Hex(3));
         var profiles = Enumerable.Range(0, 200).Select(_ => new SimulatedProfile(bench.Klaviyo.NewId())).ToList();
         lock (bench.Klaviyo.Gate) foreach (var p in profiles) bench.Klaviyo.Profiles[p.Id] = p;
-        await using var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
-            }).Build()).AddLumoCore().BuildServiceProvider();
+        await using var services = FunctionApp.CoreServices(storage, prefix);
         var recorder = services.GetRequiredService<KlaviyoEventRecorder>();
         var states = new List<string>();
         using var watching = new CancellationTokenSource();
