@@ -21,30 +21,61 @@ public sealed class FlowKeys(LumoTables tables, ISecretStore secrets, TimeProvid
     public const string HeaderName = "X-Lumo-Flow-Key";
     private const string Row = "flow-key";
 
-    /// <summary>The current key, issuing the first one when the workspace has none.</summary>
-    public async Task<FlowKey> GetOrIssueAsync(string workspaceId, string issuedBy, CancellationToken cancellationToken)
+    /// <summary>
+    /// The current key. Reading never replaces a key: the first one is issued here with a conditional write (two
+    /// simultaneous first reads, on any instances, get the same key), and a value this instance holds in its secret
+    /// cache that no longer matches the workspace's row is read again past the cache rather than taken for a broken key.
+    /// Throws <see cref="FlowKeyUnavailableException"/> when the row names a key whose secret cannot be read.
+    /// </summary>
+    public async Task<FlowKey> GetAsync(string workspaceId, string issuedBy, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.Workspaces, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, Row, cancellationToken: cancellationToken);
-        var value = row.HasValue ? await secrets.GetIfExistsAsync(SecretNames.FlowKey(workspaceId), cancellationToken) : null;
-        if (row.HasValue && value is not null && Hash(value) == row.Value!.GetString("Hash"))
-            return new FlowKey(value, row.Value.GetDateTimeOffset("IssuedAt") ?? default, row.Value.GetString("IssuedBy") ?? "");
-        return await ReissueAsync(workspaceId, issuedBy, cancellationToken);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, Row, cancellationToken: cancellationToken);
+            if (!row.HasValue)
+            {
+                var first = NewKey(issuedBy);
+                try
+                {
+                    // The row first, conditionally: only the winner writes the secret, so the two always agree.
+                    await table.AddEntityAsync(ToRow(workspaceId, first), cancellationToken);
+                }
+                catch (RequestFailedException e) when (e.Status == 409)
+                {
+                    continue; // another reader issued it first: read theirs
+                }
+                await secrets.SetAsync(SecretNames.FlowKey(workspaceId), first.Value, cancellationToken);
+                return first;
+            }
+            var name = SecretNames.FlowKey(workspaceId);
+            var value = attempt == 0 ? await secrets.GetIfExistsAsync(name, cancellationToken) : await secrets.GetLatestIfExistsAsync(name, cancellationToken);
+            if (value is not null && Hash(value) == row.Value!.GetString("Hash"))
+                return new FlowKey(value, row.Value.GetDateTimeOffset("IssuedAt") ?? default, row.Value.GetString("IssuedBy") ?? "");
+            // A stale cache, or an issue or reissue under way on another instance: look again shortly.
+            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), clock, cancellationToken);
+        }
+        throw new FlowKeyUnavailableException("The Flow key of this workspace cannot be read from the secret store. Reissue it to get a new one.");
     }
 
     /// <summary>Issues a new key; the previous one stops working at once.</summary>
     public async Task<FlowKey> ReissueAsync(string workspaceId, string issuedBy, CancellationToken cancellationToken)
     {
-        var key = new FlowKey("lfk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
-            clock.GetUtcNow(), issuedBy);
+        var key = NewKey(issuedBy);
+        // The secret first: from the row's change on, every instance accepts only the new key and can read it.
         await secrets.SetAsync(SecretNames.FlowKey(workspaceId), key.Value, cancellationToken);
         var table = await tables.GetAsync(TableNames.Workspaces, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(workspaceId, Row)
-        {
-            ["Hash"] = Hash(key.Value), ["IssuedAt"] = key.IssuedAt, ["IssuedBy"] = issuedBy,
-        }, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertEntityAsync(ToRow(workspaceId, key), TableUpdateMode.Replace, cancellationToken);
         return key;
     }
+
+    private FlowKey NewKey(string issuedBy) =>
+        new("lfk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_'), clock.GetUtcNow(), issuedBy);
+
+    private static TableEntity ToRow(string workspaceId, FlowKey key) => new(workspaceId, Row)
+    {
+        ["Hash"] = Hash(key.Value), ["IssuedAt"] = key.IssuedAt, ["IssuedBy"] = key.IssuedBy,
+    };
 
     /// <summary>True when <paramref name="presented"/> is the workspace's current key (constant-time comparison).</summary>
     public async Task<bool> IsValidAsync(string workspaceId, string? presented, CancellationToken cancellationToken)
@@ -66,3 +97,6 @@ public sealed class FlowKeys(LumoTables tables, ISecretStore secrets, TimeProvid
 
     private static string Hash(string value) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
+
+/// <summary>The workspace has a Flow key whose secret cannot be read (the store lost it, or its issue was cut short).</summary>
+public sealed class FlowKeyUnavailableException(string message) : Exception(message);

@@ -21,6 +21,12 @@ public sealed class CachingSecretStore(ISecretStore inner, IMemoryCache cache) :
         return value;
     }
 
+    public async Task<string?> GetLatestIfExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        cache.Remove(Key(name));
+        return await GetIfExistsAsync(name, cancellationToken);
+    }
+
     public async Task SetAsync(string name, string value, CancellationToken cancellationToken = default)
     {
         await inner.SetAsync(name, value, cancellationToken);

@@ -9,6 +9,9 @@ public interface ISecretStore
     /// <summary>The value, or null when no secret has that name.</summary>
     Task<string?> GetIfExistsAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>The value as the store holds it now, past any cache (for when a cached value is known to be stale).</summary>
+    Task<string?> GetLatestIfExistsAsync(string name, CancellationToken cancellationToken = default) => GetIfExistsAsync(name, cancellationToken);
+
     Task SetAsync(string name, string value, CancellationToken cancellationToken = default);
 
     /// <summary>Removes the secret; a missing secret is not an error.</summary>

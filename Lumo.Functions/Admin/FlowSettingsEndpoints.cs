@@ -31,7 +31,14 @@ public static class FlowSettingsEndpoints
     public static async Task<Results<Ok<FlowSettingsView>, ProblemHttpResult>> GetSettings(string workspaceId, HttpRequest request, WorkspaceStore workspaces, FlowKeys keys, CancellationToken ct)
     {
         if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
-        return TypedResults.Ok(View(request, workspaceId, await keys.GetOrIssueAsync(workspaceId, AdminIdentity(request), ct), await workspaces.ListAccountsAsync(workspaceId, ct)));
+        try
+        {
+            return TypedResults.Ok(View(request, workspaceId, await keys.GetAsync(workspaceId, AdminIdentity(request), ct), await workspaces.ListAccountsAsync(workspaceId, ct)));
+        }
+        catch (FlowKeyUnavailableException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Flow key unavailable", detail: e.Message);
+        }
     }
 
     /// <summary>Issues a new key. The old one is refused from the very next request, on every instance.</summary>

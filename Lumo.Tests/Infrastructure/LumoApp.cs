@@ -20,20 +20,23 @@ public sealed class LumoApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    private LumoApp(string storage, Uri sandbox, Dictionary<string, string?> settings, Action<IServiceCollection>? services)
+    private LumoApp(string storage, Uri sandbox, Dictionary<string, string?> settings, Action<IServiceCollection>? services, string? prefix)
     {
+        Prefix = prefix ?? "t" + SandboxTenant.Hex(5);
         _storage = storage;
         _sandbox = sandbox;
         _settings = settings;
         _services = services;
     }
 
-    public string Prefix { get; } = "t" + SandboxTenant.Hex(5);
+    /// <summary>The table/queue name prefix: this app's own, or another app's to run as a second instance of it.</summary>
+    public string Prefix { get; }
 
-    public static async Task<LumoApp> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public static async Task<LumoApp> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null,
+        string? sharingStorageWith = null)
     {
         var app = new LumoApp(await TestEnvironment.StorageConnectionStringAsync(), (await TestEnvironment.SandboxAsync()).BaseUrl,
-            new Dictionary<string, string?>(settings ?? []) { ["Lumo:Standalone:RunTriggers"] = runTriggers.ToString() }, services);
+            new Dictionary<string, string?>(settings ?? []) { ["Lumo:Standalone:RunTriggers"] = runTriggers.ToString() }, services, sharingStorageWith);
         app.StartServer();
         return app;
     }
