@@ -22,6 +22,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();
+app.UseRouteIdValidation();
 app.MapCustomHandlerProtocol();
 app.MapHealthEndpoint();
 app.MapManageApi();

@@ -27,12 +27,14 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
     /// <summary>How long a recorded send may wait in the queue before a retry of its request queues it again.</summary>
     public static readonly TimeSpan RequeueAfter = TimeSpan.FromMinutes(1);
 
-    public async Task<FlowSendResult> AcceptAsync(string workspaceId, string? presentedKey, FlowSendRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when <paramref name="presentedKey"/> is the workspace's Flow key; otherwise why not (unknown workspace or
+    /// wrong key). Flow webhook endpoints ask this before they read the body.
+    /// </summary>
+    public async Task<FlowSendOutcome?> RefuseUnlessAuthenticAsync(string workspaceId, string? presentedKey, CancellationToken cancellationToken)
     {
-        if (!await keys.IsValidAsync(workspaceId, presentedKey, cancellationToken))
-            return await workspaces.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken) is null
-                ? new(FlowSendOutcome.UnknownWorkspace) : new(FlowSendOutcome.Unauthorized);
-        return await QueueAsync(workspaceId, request, "flow", cancellationToken);
+        if (await keys.IsValidAsync(workspaceId, presentedKey, cancellationToken)) return null;
+        return await workspaces.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken) is null ? FlowSendOutcome.UnknownWorkspace : FlowSendOutcome.Unauthorized;
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 
 namespace Lumo.Core.FlowSends;
 
@@ -8,7 +7,7 @@ namespace Lumo.Core.FlowSends;
 /// <c>{"to": "{{ person|lookup:'LINE User ID' }}", "account": "&lt;account id&gt;", "text": "..." | "message": "&lt;Auto Send Message id&gt;",
 /// "variables": {...}, "idempotencyKey": "..."}</c>.
 /// </summary>
-public sealed partial record FlowSendRequest(
+public sealed record FlowSendRequest(
     [property: JsonPropertyName("to")] string? To,
     [property: JsonPropertyName("account")] string? Account,
     [property: JsonPropertyName("text")] string? Text,
@@ -33,12 +32,16 @@ public sealed partial record FlowSendRequest(
             errors["to"] = ["The recipient is empty: the profile has no LINE User ID (it is not ID-linked), or the merge variable is misspelt."];
         else if (To.Contains("{{") || To.Contains("{%"))
             errors["to"] = ["The recipient is an unrendered merge variable; use {{ person|lookup:'LINE User ID' }} in a Klaviyo Flow webhook."];
-        else if (!UserIdPattern().IsMatch(To.Trim()))
+        else if (!Ids.IsLineUserId(To.Trim()))
             errors["to"] = ["The recipient must be a LINE user ID (U followed by 32 hexadecimal characters)."];
         if (string.IsNullOrWhiteSpace(Account))
             errors["account"] = ["Name the LINE Official Account to send from (its account id in Lumo)."];
+        else if (!Ids.IsLumoId(Account.Trim()))
+            errors["account"] = ["The account is a Lumo account id: 16 lower-case hexadecimal characters (Flow Message Settings shows it)."];
         if (string.IsNullOrWhiteSpace(Text) == string.IsNullOrWhiteSpace(Message))
             errors["text"] = ["Give either a text or the id of an Auto Send Message (message), not both."];
+        else if (Message is not null && !Ids.IsLumoId(Message.Trim()))
+            errors["message"] = ["The message is an Auto Send Message id: 16 lower-case hexadecimal characters (Get JSON shows it)."];
         else if (Text is { Length: > MaxTextLength })
             errors["text"] = [$"LINE text messages have at most {MaxTextLength} characters; this one has {Text.Length}."];
         if (IdempotencyKey is { Length: > 200 })
@@ -47,7 +50,4 @@ public sealed partial record FlowSendRequest(
             errors["idempotencyKey"] = ["The idempotency key is an unrendered merge variable; Klaviyo fills it in a Flow webhook action."];
         return errors;
     }
-
-    [GeneratedRegex("^U[0-9a-f]{32}$")]
-    private static partial Regex UserIdPattern();
 }

@@ -28,6 +28,10 @@ public static class DiagnosisEndpoints
     {
         if (string.IsNullOrWhiteSpace(lineUserId) == string.IsNullOrWhiteSpace(profileId))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["lineUserId"] = ["Give either lineUserId or profileId."] });
+        if (lineUserId is not null && !Lumo.Core.Ids.IsLineUserId(lineUserId))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["lineUserId"] = ["A LINE user ID is U followed by 32 lower-case hexadecimal characters."] });
+        if (profileId is not null && !Lumo.Core.Ids.IsKlaviyoId(profileId))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["profileId"] = ["A Klaviyo profile id has letters and digits only."] });
         var workspace = await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct);
         if (workspace is null) return AdminProblems.WorkspaceNotFound(workspaceId);
 

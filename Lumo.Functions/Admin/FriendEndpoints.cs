@@ -73,11 +73,11 @@ public static class FriendEndpoints
     public static async Task<Results<Ok<FriendView>, ValidationProblem, ProblemHttpResult>> Link(
         string workspaceId, string accountId, string userId, LinkDraft draft, FriendAdministration admin, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(draft.KlaviyoProfileId) || draft.KlaviyoProfileId.Length > 64)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["klaviyoProfileId"] = ["The Klaviyo profile id is required."] });
+        if (!Lumo.Core.Ids.IsKlaviyoId(draft.KlaviyoProfileId?.Trim()))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["klaviyoProfileId"] = ["The Klaviyo profile id is required: letters and digits, as in the profile's Klaviyo URL."] });
         try
         {
-            return await admin.LinkAsync(workspaceId, accountId, userId, draft.KlaviyoProfileId.Trim(), "admin", ct) is { } friend
+            return await admin.LinkAsync(workspaceId, accountId, userId, draft.KlaviyoProfileId!.Trim(), "admin", ct) is { } friend
                 ? TypedResults.Ok(View(friend)) : FriendNotFound(userId);
         }
         catch (LinkConflictException e)

@@ -3,6 +3,7 @@ using Lumo.Core.Friends;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.Workspaces;
 using Lumo.Functions.FlowSends;
+using Lumo.Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -26,13 +27,18 @@ public static class FormLinkageCallbackEndpoint
         return routes;
     }
 
+    /// <summary>The callback's body is four short strings.</summary>
+    public const int MaxBodyBytes = 8 * 1024;
+
     public static async Task<Results<Ok<ArmAnswer>, ValidationProblem, ProblemHttpResult>> Receive(string workspaceId, [FromHeader(Name = FlowKeys.HeaderName)] string? key,
-        ArmRequest request, FlowKeys keys, WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, FormLinkArms arms, IOptions<IdLinkageOptions> options,
+        HttpRequest http, FlowSendIntake flowKeys, WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, FormLinkArms arms, IOptions<IdLinkageOptions> options,
         TimeProvider clock, CancellationToken ct)
     {
-        // The key first (as for Flow sends): the workspace is looked up only to word a refusal.
-        if (!await keys.IsValidAsync(workspaceId, key, ct))
-            return await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null ? FlowWebhookProblems.UnknownWorkspace(workspaceId) : FlowWebhookProblems.WrongKey();
+        // The key first (as for Flow sends), before the body is read.
+        if (await flowKeys.RefuseUnlessAuthenticAsync(workspaceId, key, ct) is { } refusal)
+            return refusal == FlowSendOutcome.UnknownWorkspace ? FlowWebhookProblems.UnknownWorkspace(workspaceId) : FlowWebhookProblems.WrongKey();
+        var (request, problem) = await LimitedBody.ReadJsonAsync<ArmRequest>(http, MaxBodyBytes, ct);
+        if (request is null) return problem!;
 
         // Klaviyo renders a missing profile value as an empty string: that is "not given", not "invalid".
         var region = (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct))?.DefaultRegion;
@@ -40,7 +46,7 @@ public static class FormLinkageCallbackEndpoint
             string.IsNullOrWhiteSpace(request.PhoneNumber) ? null : request.PhoneNumber, region);
         var accountId = AccountOf(request.LinkingUrl, workspaceId, options.Value);
         if (accountId is null) errors["linkingUrl"] = ["Give the Success Screen Button URL of this workspace's Form ID linkage."];
-        if (string.IsNullOrWhiteSpace(request.ProfileId) || request.ProfileId.Length > 64) errors["profileId"] = ["Give the profile id: {{ person.KlaviyoID }}."];
+        if (!Lumo.Core.Ids.IsKlaviyoId(request.ProfileId?.Trim())) errors["profileId"] = ["Give the profile id: {{ person.KlaviyoID }}."];
         if (string.IsNullOrWhiteSpace(request.Email) && string.IsNullOrWhiteSpace(request.PhoneNumber)) errors["email"] = ["Give the submitted email address, phone number, or both."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
@@ -60,6 +66,6 @@ public static class FormLinkageCallbackEndpoint
         var path = url.AbsolutePath;
         if (!path.StartsWith(prefix, StringComparison.Ordinal) || !path.EndsWith("/form", StringComparison.Ordinal)) return null;
         var accountId = path[prefix.Length..^"/form".Length];
-        return accountId.Length is > 0 and <= 64 && !accountId.Contains('/') ? accountId : null;
+        return Lumo.Core.Ids.IsLumoId(accountId) ? accountId : null;
     }
 }

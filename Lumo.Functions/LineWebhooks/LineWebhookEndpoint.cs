@@ -1,4 +1,5 @@
 using Lumo.Core.LineWebhooks;
+using Lumo.Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lumo.Functions.LineWebhooks;
@@ -20,10 +21,8 @@ public static class LineWebhookEndpoint
 
     public static async Task<Results<Ok, ProblemHttpResult>> Receive(string workspaceId, string accountId, HttpRequest request, LineWebhookIntake intake, CancellationToken ct)
     {
-        if (request.ContentLength > MaxBodyBytes)
-            return TooLarge();
-        var body = await ReadLimitedAsync(request, ct);
-        if (body is null) return TooLarge();
+        var body = await LimitedBody.ReadAsync(request, MaxBodyBytes, ct);
+        if (body is null) return LimitedBody.TooLarge(MaxBodyBytes);
 
         var (outcome, _, error) = await intake.AcceptAsync(workspaceId, accountId, body, request.Headers["x-line-signature"].FirstOrDefault(), ct);
         return outcome switch
@@ -35,22 +34,5 @@ public static class LineWebhookEndpoint
                 detail: "The x-line-signature header is missing or does not match the body and the channel secret."),
             _ => TypedResults.Problem(statusCode: 400, title: "Malformed webhook body", detail: error),
         };
-    }
-
-    private static ProblemHttpResult TooLarge() =>
-        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large", detail: $"A LINE webhook body is at most {MaxBodyBytes} bytes here.");
-
-    // The signature covers the exact bytes, so the body is read raw (never re-serialised), up to the limit.
-    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }
