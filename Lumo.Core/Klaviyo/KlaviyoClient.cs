@@ -168,6 +168,11 @@ public sealed class KlaviyoClient(HttpClient http)
 
     private async Task<JsonNode?> SendAsync(string workspaceId, HttpMethod method, string url, JsonNode? body, CancellationToken cancellationToken, bool retried = true)
     {
+        // Paging links come back from Klaviyo and may travel through queue messages: an absolute one must point at
+        // Klaviyo, or the workspace's key would go wherever a tampered message says.
+        if (Uri.TryCreate(url, UriKind.Absolute, out var absolute) && http.BaseAddress is { } home
+            && (absolute.Scheme != home.Scheme || !string.Equals(absolute.Authority, home.Authority, StringComparison.OrdinalIgnoreCase)))
+            throw new KlaviyoApiException(400, "foreign_link", $"Refused to follow a link outside the Klaviyo API ({absolute.GetLeftPart(UriPartial.Authority)}).");
         using var request = new HttpRequestMessage(method, url);
         request.Options.Set(KlaviyoAuthHandler.WorkspaceKey, workspaceId);
         if (!retried) request.Options.Set(ResilienceDefaults.NoRetry, true);

@@ -23,8 +23,8 @@ public static class CustomHandlerHosting
         }
 
         builder.Configuration.AddLocalSettings(Directory.GetCurrentDirectory());
-        if (builder.Configuration["Lumo:Standalone:Urls"] is { Length: > 0 } urls)
-            builder.WebHost.UseUrls(urls);
+        // Loopback unless told otherwise: trigger endpoints (POST /{FunctionName}) are for this process's own runner.
+        builder.WebHost.UseUrls(StandaloneBinding.UrlsOf(builder.Configuration));
         builder.Services.AddStandaloneTriggerRunner();
         return builder;
     }

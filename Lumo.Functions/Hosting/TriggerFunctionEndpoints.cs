@@ -16,6 +16,12 @@ public static class TriggerFunctionEndpoints
             .AddEndpointFilter(async (context, next) =>
             {
                 var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lumo.Functions." + functionName);
+                if (!MayInvoke(context.HttpContext))
+                {
+                    logger.LogWarning("Refused an invocation of {FunctionName} without the admin key", functionName);
+                    return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required",
+                        detail: "This app listens beyond loopback: trigger endpoints need the admin key in the x-functions-key header.");
+                }
                 // Correlation: every log line and the request's trace carry the function and this invocation's id.
                 System.Diagnostics.Activity.Current?.SetTag("faas.name", functionName).SetTag("faas.invocation_id", context.HttpContext.TraceIdentifier);
                 using var scope = logger.BeginScope(new Dictionary<string, object> { ["FunctionName"] = functionName, ["InvocationId"] = context.HttpContext.TraceIdentifier });
@@ -31,6 +37,16 @@ public static class TriggerFunctionEndpoints
                 }
             })
             .ExcludeFromDescription();
+
+    // Under the Functions host we listen on loopback only and the host is the caller. Standalone, a binding beyond
+    // loopback would let anyone on the network post queue messages of their choosing: the admin key is required then.
+    private static bool MayInvoke(HttpContext context)
+    {
+        var services = context.RequestServices;
+        if (services.GetRequiredService<HostingMode>().IsUnderFunctionsHost || !StandaloneBinding.IsExposed(services.GetRequiredService<IConfiguration>()))
+            return true;
+        return Admin.AdminKeyFilter.HasValidKey(context.Request, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Admin.AdminKeyOptions>>().Value.Key);
+    }
 
     /// <summary>
     /// Answers <c>GET /</c> (the host's readiness probe) and turns invocations of unknown functions into a 404

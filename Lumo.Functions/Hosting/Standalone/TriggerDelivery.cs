@@ -16,9 +16,15 @@ public sealed class TriggerDeliveryOptions
 }
 
 /// <summary>Posts invocation envelopes to <c>/{FunctionName}</c> on this very server.</summary>
-public sealed class TriggerDelivery(IServer server, IOptions<TriggerDeliveryOptions> options) : IDisposable
+public sealed class TriggerDelivery(IServer server, IOptions<TriggerDeliveryOptions> options, IOptions<Admin.AdminKeyOptions> adminKey) : IDisposable
 {
-    private readonly Lazy<HttpClient> _client = new(() => CreateClient(server, options.Value));
+    private readonly Lazy<HttpClient> _client = new(() =>
+    {
+        var client = CreateClient(server, options.Value);
+        // Needed when the app listens beyond loopback (StandaloneBinding); harmless otherwise.
+        if (adminKey.Value.Key is { Length: > 0 } key) client.DefaultRequestHeaders.Add("x-functions-key", key);
+        return client;
+    });
 
     /// <summary>True when the function answered 2xx: the invocation succeeded.</summary>
     public async Task<bool> InvokeAsync(string functionName, JsonObject envelope, CancellationToken cancellationToken)
