@@ -16,9 +16,11 @@ builder.AddLumoTelemetry();
 builder.Services.AddLumoCore();
 builder.Services.AddManageApi(HostingMode.From(builder.Configuration));
 builder.Services.AddIdLinkingEndpoints();
+builder.Services.AddLumoForwardedHeaders(builder.Configuration);
 builder.Services.AddContactMaintenance();
 
 var app = builder.Build();
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();

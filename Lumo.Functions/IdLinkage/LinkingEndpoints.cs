@@ -37,10 +37,9 @@ public static class LinkingEndpoints
         return services;
     }
 
-    // Azure's front end appends the caller's address to X-Forwarded-For, so the last entry is the one nobody forged.
-    private static string ClientOf(HttpContext context) =>
-        context.Request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
-        ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    // The client's address as the forwarded-headers middleware established it: X-Forwarded-For is believed only when
+    // it comes from a configured proxy (Network:KnownProxies / KnownNetworks; loopback, i.e. the Functions host, by default).
+    private static string ClientOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     public static IEndpointRouteBuilder MapIdLinking(this IEndpointRouteBuilder routes)
     {

@@ -135,4 +135,27 @@ public sealed class FormLinkingTests : IAsyncLifetime
         var limited = await customer.OpenAsync("http://localhost/api/link/callback?state=again&code=x");
         Assert.True(limited.Headers.RetryAfter is not null);
     }
+
+    [Fact]
+    public async Task AClientCannotLeaveTheRateLimitByWritingItsOwnForwardedFor()
+    {
+        async Task<int> CallbackStatusAsync(string peer, string forwardedFor) => (await _scenario.App.Server.SendAsync(context =>
+        {
+            context.Request.Method = "GET";
+            context.Request.Path = "/api/link/callback";
+            context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?state=guess&code=x");
+            context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+            context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(peer);
+        })).Response.StatusCode;
+
+        // Straight from the internet (not through a known proxy): a made-up X-Forwarded-For changes nothing.
+        var direct = new List<int>();
+        for (var i = 0; i < 13; i++) direct.Add(await CallbackStatusAsync("203.0.113.9", $"198.51.100.{i}"));
+        // Through the Functions host on loopback: the forwarded address is the client, one limit each.
+        var forwarded = new List<int>();
+        for (var i = 0; i < 13; i++) forwarded.Add(await CallbackStatusAsync("127.0.0.1", $"192.0.2.{i}"));
+
+        Assert.Equal(1, direct.Count(s => s == 429));
+        Assert.DoesNotContain(429, forwarded);
+    }
 }
