@@ -9,6 +9,7 @@ using Lumo.Core.LineWebhooks;
 using Lumo.Core.Http;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Line;
+using Lumo.Core.Retention;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
@@ -89,6 +90,9 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddOptions<FlowSendOptions>().BindConfiguration(FlowSendOptions.Section)
             .Validate(o => FlowSendOptions.Problem(o) is null, "Lumo__FlowSends__DuplicateWindow must be more than zero and at most 7 days (default 1.01:00:00, 25 hours).")
             .ValidateOnStart();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => RetentionOptions.Problem(o) is null, "Lumo:Retention: every retention is at least one day.").ValidateOnStart();
+        services.AddTransient<RetentionSweep>();
         services.AddSingleton<AutoSendMessageStore>();
         services.AddSingleton<FlowKeys>();
         services.AddSingleton<LineSendStore>();

@@ -8,6 +8,7 @@ using Lumo.Functions.LineWebhooks;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.IdLinkage;
 using Lumo.Functions.Operations;
+using Lumo.Functions.Retention;
 using Lumo.Functions.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -39,6 +40,7 @@ app.MapSendLineMessageFunction();
 app.MapIdLinking();
 app.MapFormLinkageCallback();
 app.MapImportLineUserIdsFunctions();
+app.MapRetentionSweepFunction();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>
