@@ -53,6 +53,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<KlaviyoConnectionHealth>();
         services.AddSingleton<LeaseStore>();
 
+        services.AddSingleton<ContactIndexKey>();
         services.AddSingleton<LineFriendStore>();
         services.AddTransient<FriendPropertySync>();
         services.AddTransient<FriendAdministration>();

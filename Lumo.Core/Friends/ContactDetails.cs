@@ -69,10 +69,10 @@ public static class ContactDetails
     }
 
     /// <summary>
-    /// The key under which a normalised email or phone is indexed: a SHA-256, so that raw contact details never
-    /// appear in table keys (keys show up in logs, metrics and storage tooling).
+    /// How versions before the keyed hash (<see cref="ContactHasher"/>) indexed a normalised email or phone: a plain
+    /// SHA-256, which anyone can compute for a guessed address. Kept only to find and remove such rows.
     /// </summary>
-    public static string IndexHash(string normalised) =>
+    public static string LegacyIndexHash(string normalised) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("lumo-contact\n" + normalised)))[..40];
 
     private static PhoneNumberUtil Phones => PhoneNumberUtil.GetInstance();

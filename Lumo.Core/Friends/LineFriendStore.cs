@@ -27,13 +27,13 @@ public sealed record LinkWrite(LinkWriteOutcome Outcome, LineFriend Friend, stri
 /// change in one entity-group transaction), and <c>~email:{hash}:{user}</c> / <c>~phone:{hash}:{user}</c> find
 /// friends by contact details without raw emails or phone numbers in keys.
 /// </summary>
-public sealed class LineFriendStore(LumoTables tables)
+public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
 {
     private const string IndexStart = "~";
 
     private static string ProfileClaim(string profileId) => $"~profile:{profileId}";
 
-    private static string ContactIndex(string kind, string value, string userId) => $"~{kind}:{ContactDetails.IndexHash(value)}:{userId}";
+    private static string ContactIndex(ContactHasher hasher, string kind, string value, string userId) => $"~{kind}:{hasher.Hash(value)}:{userId}";
 
     /// <summary>
     /// Links a friend (created if LINE told us of them before a webhook did) to a Klaviyo profile. Refuses, writing
@@ -101,6 +101,7 @@ public sealed class LineFriendStore(LumoTables tables)
     {
         var table = await Table(cancellationToken);
         var partition = AccountPartition.Of(workspaceId, accountId);
+        var hasher = await indexKey.GetAsync(cancellationToken);
         return await RetryOnConflictAsync(async () =>
         {
             if (await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is not { } friend) return null;
@@ -110,13 +111,32 @@ public sealed class LineFriendStore(LumoTables tables)
             {
                 if (before == after) continue;
                 if (before is not null)
-                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, ContactIndex(kind, before, userId)), ETag.All));
+                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, ContactIndex(hasher, kind, before, userId)), ETag.All));
                 if (after is not null)
-                    actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, ContactIndex(kind, after, userId))));
+                    actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, ContactIndex(hasher, kind, after, userId))));
             }
             var responses = await table.SubmitTransactionAsync(actions, cancellationToken);
             return (LineFriend?)(changed with { ETag = responses.Value[0].Headers.ETag?.ToString() });
         });
+    }
+
+    /// <summary>
+    /// Moves a friend's index rows from the plain hashes of earlier versions to keyed ones (idempotent): the keyed rows
+    /// are written, the legacy ones removed. True when a legacy row was found.
+    /// </summary>
+    public async Task<bool> RekeyContactIndexAsync(LineFriend friend, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var hasher = await indexKey.GetAsync(cancellationToken);
+        var partition = AccountPartition.Of(friend.WorkspaceId, friend.AccountId);
+        var found = false;
+        foreach (var (kind, value) in new[] { ("email", friend.Email), ("phone", friend.PhoneNumber) }.Where(c => c.Item2 is not null))
+        {
+            await table.UpsertEntityAsync(new TableEntity(partition, ContactIndex(hasher, kind, value!, friend.UserId)), TableUpdateMode.Replace, cancellationToken);
+            var legacy = await table.DeleteEntityAsync(partition, $"~{kind}:{ContactDetails.LegacyIndexHash(value!)}:{friend.UserId}", ETag.All, cancellationToken);
+            found |= legacy.Status != 404;
+        }
+        return found;
     }
 
     /// <summary>
@@ -126,10 +146,11 @@ public sealed class LineFriendStore(LumoTables tables)
     public async Task<List<LineFriend>> FindByContactAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
+        var hasher = await indexKey.GetAsync(cancellationToken);
         HashSet<string>? users = null;
         foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(c => c.Item2 is not null))
         {
-            var prefix = $"~{kind}:{ContactDetails.IndexHash(value!)}:";
+            var prefix = $"~{kind}:{hasher.Hash(value!)}:";
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition.Of(workspaceId, accountId)} and RowKey gt {prefix} and RowKey lt {prefix + "~"}");
             var matching = new HashSet<string>();
             await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))

@@ -9,7 +9,7 @@ namespace Lumo.Core.IdLinkage;
 /// arms linking for one profile; until then a form submission with that email or phone does not link. Keys are
 /// hashes of the normalised email/phone, never the raw values.
 /// </summary>
-public sealed class FormLinkArms(LumoTables tables, TimeProvider clock)
+public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(7);
 
@@ -17,9 +17,10 @@ public sealed class FormLinkArms(LumoTables tables, TimeProvider clock)
     public async Task ArmAsync(string workspaceId, string accountId, string profileId, string? email, string? phone, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
+        var hasher = await indexKey.GetAsync(cancellationToken);
         var expiresAt = clock.GetUtcNow() + Lifetime;
         var rows = new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null)
-            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(AccountPartition.Of(workspaceId, accountId), $"{s.Item1}:{ContactDetails.IndexHash(s.Item2!)}")
+            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(AccountPartition.Of(workspaceId, accountId), $"{s.Item1}:{hasher.Hash(s.Item2!)}")
             {
                 ["ProfileId"] = profileId, ["ExpiresAt"] = expiresAt,
             }));
@@ -33,11 +34,16 @@ public sealed class FormLinkArms(LumoTables tables, TimeProvider clock)
     public async Task<string?> FindArmedProfileAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
+        var hasher = await indexKey.GetAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var profiles = new List<string?>();
         foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null))
         {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), $"{kind}:{ContactDetails.IndexHash(value!)}", cancellationToken: cancellationToken);
+            var partition = AccountPartition.Of(workspaceId, accountId);
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, $"{kind}:{hasher.Hash(value!)}", cancellationToken: cancellationToken);
+            // Arms made before the keyed hash live at most 7 days: until then they are found under the plain hash too.
+            if (!row.HasValue)
+                row = await table.GetEntityIfExistsAsync<TableEntity>(partition, $"{kind}:{ContactDetails.LegacyIndexHash(value!)}", cancellationToken: cancellationToken);
             profiles.Add(row.HasValue && row.Value!.GetDateTimeOffset("ExpiresAt") > now ? row.Value.GetString("ProfileId") : null);
         }
         return profiles.Count > 0 && profiles.All(p => p is not null && p == profiles[0]) ? profiles[0] : null;

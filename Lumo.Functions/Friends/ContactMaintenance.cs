@@ -5,7 +5,7 @@ namespace Lumo.Functions.Friends;
 
 /// <summary>
 /// The phone-number migration (<see cref="ContactRenormalisation"/>): run once when the app starts for the first time
-/// after the upgrade, and on request with <c>POST /api/manage/maintenance/renormalise-phone-numbers</c>.
+/// after the upgrade, and on request with <c>POST /api/manage/maintenance/migrate-contact-details</c>.
 /// </summary>
 public static class ContactMaintenance
 {
@@ -13,7 +13,7 @@ public static class ContactMaintenance
 
     public static RouteGroupBuilder MapContactMaintenanceEndpoints(this RouteGroupBuilder manage)
     {
-        manage.MapPost("/maintenance/renormalise-phone-numbers", Renormalise).WithTags("Maintenance");
+        manage.MapPost("/maintenance/migrate-contact-details", Renormalise).WithTags("Maintenance");
         return manage;
     }
 
@@ -35,7 +35,7 @@ public static class ContactMaintenance
             catch (Exception e)
             {
                 // Not fatal: the old values keep working for what they matched before; an administrator can run it again.
-                logger.LogError(e, "The phone-number migration failed; run POST /api/manage/maintenance/renormalise-phone-numbers");
+                logger.LogError(e, "The phone-number migration failed; run POST /api/manage/maintenance/migrate-contact-details");
             }
         }
     }
