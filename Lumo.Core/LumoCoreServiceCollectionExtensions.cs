@@ -9,6 +9,7 @@ using Lumo.Core.LineWebhooks;
 using Lumo.Core.Http;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Line;
+using Lumo.Core.Privacy;
 using Lumo.Core.Retention;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
@@ -47,6 +48,7 @@ public static class LumoCoreServiceCollectionExtensions
             .AddLumoResilience(request => request.Options.TryGetValue(KlaviyoAuthHandler.WorkspaceKey, out var workspaceId) ? workspaceId : "");
 
         services.AddSingleton<WorkspaceStore>();
+        services.AddSingleton<TenantDataErasure>();
         services.AddSingleton<WorkspaceAdministration>();
         // Use cases that call vendors are transient: typed HttpClients must not be captured by singletons.
         services.AddTransient<ConnectionVerifier>();

@@ -104,7 +104,7 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             logger.LogInformation("Skipped Flow send of workspace {WorkspaceId}: recipient {Reason}", workspaceId, skipReason);
             return new(FlowSendOutcome.Skipped, send);
         }
-        send = send with { Id = sendId ?? await ClaimContentAsync(workspaceId, contentKey!, claim, now, cancellationToken) };
+        send = send with { Id = sendId ?? await ClaimContentAsync(workspaceId, account.Id, contentKey!, claim, now, cancellationToken) };
         var (stored, created) = await sends.AddOrGetAsync(send, cancellationToken);
         if (!created && stored.Status == SendStatus.Skipped)
         {
@@ -118,12 +118,12 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
 
     // A new send for this content: its id (and so its LINE retry key) comes from the moment its window starts.
     // Concurrent identical requests race on the claim; the losers take the winner's send.
-    private async Task<string> ClaimContentAsync(string workspaceId, string contentKey, ContentClaim? expired, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<string> ClaimContentAsync(string workspaceId, string accountId, string contentKey, ContentClaim? expired, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var sendId = LineSend.IdOf(contentKey, "since:" + now.UtcTicks);
-            if (await sends.TryClaimContentAsync(workspaceId, contentKey, sendId, now, expired, cancellationToken)) return sendId;
+            if (await sends.TryClaimContentAsync(workspaceId, accountId, contentKey, sendId, now, expired, cancellationToken)) return sendId;
             var current = await sends.GetContentClaimIfExistsAsync(workspaceId, contentKey, cancellationToken);
             if (current is not null && now - current.Since < options.Value.DuplicateWindow || attempt >= 5)
                 return current?.SendId ?? sendId;

@@ -30,11 +30,11 @@ public sealed class LineSendStore(LumoTables tables)
     /// Points a content key at a new send: added when there was no claim, replaced only if the claim still has
     /// <paramref name="replacing"/>'s ETag. False when a concurrent request claimed it first (read it again).
     /// </summary>
-    public async Task<bool> TryClaimContentAsync(string workspaceId, string contentKey, string sendId, DateTimeOffset since, ContentClaim? replacing,
+    public async Task<bool> TryClaimContentAsync(string workspaceId, string accountId, string contentKey, string sendId, DateTimeOffset since, ContentClaim? replacing,
         CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
-        var row = new TableEntity(workspaceId, ContentRow(contentKey)) { ["SendId"] = sendId, ["Since"] = since };
+        var row = new TableEntity(workspaceId, ContentRow(contentKey)) { ["SendId"] = sendId, ["Since"] = since, ["AccountId"] = accountId };
         try
         {
             if (replacing is null) await table.AddEntityAsync(row, cancellationToken);

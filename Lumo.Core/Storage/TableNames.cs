@@ -19,4 +19,5 @@ public static class TableNames
     public const string LinkSessions = "LinkSessions";
     public const string FormLinkArms = "FormLinkArms";
     public const string LinkImportRuns = "LinkImportRuns";
+    public const string ErasureLog = "ErasureLog";
 }

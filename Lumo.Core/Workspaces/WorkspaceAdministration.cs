@@ -1,6 +1,7 @@
 using Azure;
 using Lumo.Core.Connections;
 using Lumo.Core.Friends;
+using Lumo.Core.Privacy;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace Lumo.Core.Workspaces;
 /// table; every credential change queues a connection check so that the admin sees whether it works.
 /// </summary>
 public sealed class WorkspaceAdministration(
-    WorkspaceStore store, ISecretStore secrets, LumoQueues queues, TimeProvider clock, ILogger<WorkspaceAdministration> logger)
+    WorkspaceStore store, ISecretStore secrets, TenantDataErasure erasure, LumoQueues queues, TimeProvider clock, ILogger<WorkspaceAdministration> logger)
 {
     private const int MaxOrdinalAttempts = 10;
 
@@ -52,16 +53,16 @@ public sealed class WorkspaceAdministration(
         return workspace;
     }
 
-    /// <summary>Removes the workspace, its accounts and all their secrets. False when there was none.</summary>
-    public async Task<bool> DeleteWorkspaceAsync(string workspaceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the workspace, its accounts and everything Lumo holds of them (<see cref="TenantDataErasure"/>).
+    /// False when there was none.
+    /// </summary>
+    public async Task<bool> DeleteWorkspaceAsync(string workspaceId, string deletedBy, CancellationToken cancellationToken)
     {
         var workspace = await store.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken);
         if (workspace is null) return false;
-        foreach (var account in await store.ListAccountsAsync(workspaceId, cancellationToken))
-            await DeleteAccountSecretsAsync(account, cancellationToken);
-        await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(workspaceId), cancellationToken);
-        await secrets.DeleteAsync(SecretNames.FlowKey(workspaceId), cancellationToken);
-        await store.DeleteWorkspaceAsync(workspaceId, cancellationToken); // the flow key's hash row goes with the partition
+        var accounts = await store.ListAccountsAsync(workspaceId, cancellationToken);
+        await erasure.EraseWorkspaceAsync(workspaceId, accounts.Select(a => a.Id), deletedBy, cancellationToken); // the workspace rows go last
         logger.LogInformation("Deleted workspace {WorkspaceId}", workspaceId);
         return true;
     }
@@ -136,12 +137,13 @@ public sealed class WorkspaceAdministration(
         return account;
     }
 
-    public async Task<bool> DeleteAccountAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
+    /// <summary>Removes the LINE account and everything Lumo holds of it (<see cref="TenantDataErasure"/>). False when there was none.</summary>
+    public async Task<bool> DeleteAccountAsync(string workspaceId, string accountId, string deletedBy, CancellationToken cancellationToken)
     {
         var account = await store.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
         if (account is null) return false;
-        await store.DeleteAccountAsync(workspaceId, accountId, cancellationToken);
-        await DeleteAccountSecretsAsync(account, cancellationToken);
+        await store.DeleteAccountAsync(workspaceId, accountId, cancellationToken); // first: webhooks and sends for it stop at once
+        await erasure.EraseAccountAsync(workspaceId, accountId, deletedBy, cancellationToken);
         logger.LogInformation("Removed LINE account {AccountId} from workspace {WorkspaceId}", accountId, workspaceId);
         return true;
     }

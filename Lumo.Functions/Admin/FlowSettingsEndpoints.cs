@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Lumo.Core.FlowSends;
 using Lumo.Core.Workspaces;
@@ -33,7 +31,7 @@ public static class FlowSettingsEndpoints
         if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
         try
         {
-            return TypedResults.Ok(View(request, workspaceId, await keys.GetAsync(workspaceId, AdminIdentity(request), ct), await workspaces.ListAccountsAsync(workspaceId, ct)));
+            return TypedResults.Ok(View(request, workspaceId, await keys.GetAsync(workspaceId, AdminIdentity.Of(request), ct), await workspaces.ListAccountsAsync(workspaceId, ct)));
         }
         catch (FlowKeyUnavailableException e)
         {
@@ -46,7 +44,7 @@ public static class FlowSettingsEndpoints
         ILoggerFactory loggers, CancellationToken ct)
     {
         if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
-        var key = await keys.ReissueAsync(workspaceId, AdminIdentity(request), ct);
+        var key = await keys.ReissueAsync(workspaceId, AdminIdentity.Of(request), ct);
         loggers.CreateLogger("Lumo.Admin").LogInformation("Flow key of workspace {WorkspaceId} reissued by {IssuedBy}", workspaceId, key.IssuedBy);
         return TypedResults.Ok(View(request, workspaceId, key, await workspaces.ListAccountsAsync(workspaceId, ct)));
     }
@@ -65,10 +63,4 @@ public static class FlowSettingsEndpoints
             ["text"] = "Hello {{ person.first_name|default:'there' }}, your cart is waiting for you.",
             ["idempotencyKey"] = FlowSendRequest.RecommendedIdempotencyKey,
         });
-
-    // Who reissued: a fingerprint of the admin key used (never the key itself), or the host when it checked the key.
-    private static string AdminIdentity(HttpRequest request) =>
-        (request.Headers["x-functions-key"].FirstOrDefault() ?? request.Query["code"].FirstOrDefault()) is { Length: > 0 } key
-            ? "admin key " + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8].ToLowerInvariant()
-            : "admin";
 }

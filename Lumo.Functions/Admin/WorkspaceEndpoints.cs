@@ -72,8 +72,9 @@ public static class WorkspaceEndpoints
         }
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWorkspace(string workspaceId, WorkspaceAdministration admin, CancellationToken ct) =>
-        await admin.DeleteWorkspaceAsync(workspaceId, ct) ? TypedResults.NoContent() : AdminProblems.WorkspaceNotFound(workspaceId);
+    /// <summary>Deletes the workspace and everything Lumo holds of it (what was written to Klaviyo stays there).</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWorkspace(string workspaceId, WorkspaceAdministration admin, HttpRequest request, CancellationToken ct) =>
+        await admin.DeleteWorkspaceAsync(workspaceId, AdminIdentity.Of(request), ct) ? TypedResults.NoContent() : AdminProblems.WorkspaceNotFound(workspaceId);
 
     /// <summary>Queues a fresh check of the Klaviyo key and every LINE token; the outcome shows on the workspace.</summary>
     public static async Task<Results<Accepted, ProblemHttpResult>> VerifyConnections(
@@ -124,8 +125,8 @@ public static class WorkspaceEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAccount(
-        string workspaceId, string accountId, WorkspaceAdministration admin, CancellationToken ct) =>
-        await admin.DeleteAccountAsync(workspaceId, accountId, ct) ? TypedResults.NoContent() : AdminProblems.AccountNotFound(workspaceId, accountId);
+        string workspaceId, string accountId, WorkspaceAdministration admin, HttpRequest request, CancellationToken ct) =>
+        await admin.DeleteAccountAsync(workspaceId, accountId, AdminIdentity.Of(request), ct) ? TypedResults.NoContent() : AdminProblems.AccountNotFound(workspaceId, accountId);
 
     private static void SetETag(HttpContext http, string? etag)
     {

@@ -31,8 +31,8 @@ public sealed class RetentionSweepTests : IAsyncLifetime
         };
         await sends.SaveAsync(Send("old0000000000000", now.AddDays(-91)), default);
         await sends.SaveAsync(Send("new0000000000000", now.AddDays(-89)), default);
-        await sends.TryClaimContentAsync(workspace, "oldclaim", "old0000000000000", now.AddDays(-91), null, default);
-        await sends.TryClaimContentAsync(workspace, "newclaim", "new0000000000000", now.AddHours(-1), null, default);
+        await sends.TryClaimContentAsync(workspace, account, "oldclaim", "old0000000000000", now.AddDays(-91), null, default);
+        await sends.TryClaimContentAsync(workspace, account, "newclaim", "new0000000000000", now.AddHours(-1), null, default);
         var log = _app.Service<LineEventLog>();
         await log.MarkAppliedAsync(workspace, account, Event("old-event"), now.AddDays(-100), default);
         await log.MarkAppliedAsync(workspace, account, Event("new-event"), now.AddDays(-1), default);
