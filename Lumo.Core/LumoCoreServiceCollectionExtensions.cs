@@ -49,6 +49,7 @@ public static class LumoCoreServiceCollectionExtensions
 
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<TenantDataErasure>();
+        services.AddSingleton<PersonErasure>();
         services.AddSingleton<WorkspaceAdministration>();
         // Use cases that call vendors are transient: typed HttpClients must not be captured by singletons.
         services.AddTransient<ConnectionVerifier>();

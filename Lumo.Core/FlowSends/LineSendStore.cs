@@ -69,6 +69,26 @@ public sealed class LineSendStore(LumoTables tables)
         }
     }
 
+    /// <summary>Deletes every send to this recipient, and the content claims that pointed at them; returns how many rows.</summary>
+    public async Task<int> DeleteToRecipientAsync(string workspaceId, string recipient, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        var deleted = 0;
+        var ofRecipient = TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and Recipient eq {recipient}");
+        await foreach (var send in table.QueryAsync<TableEntity>(ofRecipient, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            var claims = TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and SendId eq {send.RowKey}");
+            await foreach (var claim in table.QueryAsync<TableEntity>(claims, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+            {
+                await table.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, ETag.All, cancellationToken);
+                deleted++;
+            }
+            await table.DeleteEntityAsync(send.PartitionKey, send.RowKey, ETag.All, cancellationToken);
+            deleted++;
+        }
+        return deleted;
+    }
+
     public async Task SaveAsync(LineSend send, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);

@@ -10,8 +10,11 @@ namespace Lumo.Core.Friends;
 /// failure is thrown so the queue retries; a refusal (the profile was deleted in Klaviyo, say) is recorded on the
 /// friend, where the admin API shows it. A refused credential pauses the workspace's Klaviyo work instead.
 /// </summary>
-public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore friends, KlaviyoConnectionHealth health, TimeProvider clock, ILogger<FriendPropertySync> logger)
+public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore friends, KlaviyoConnectionHealth health, Privacy.PersonErasure erasure,
+    TimeProvider clock, ILogger<FriendPropertySync> logger)
 {
+    private const string ProfileGone = "the Klaviyo profile no longer exists";
+
     public const string WaitingForReconnect = "waiting: the Klaviyo connection needs reconnecting; written once it works again";
 
     public async Task<LineFriend> PushAsync(LineFriend friend, LineAccount account, CancellationToken cancellationToken)
@@ -20,6 +23,12 @@ public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore fr
         // While the connection is paused the write waits; resuming rewrites every linked friend's properties.
         var error = await health.IsPausedAsync(friend.WorkspaceId, cancellationToken) ? WaitingForReconnect : null;
         if (error is null) error = await WriteAsync(friend, account, cancellationToken);
+        if (error == ProfileGone)
+        {
+            // Deleted in Klaviyo (a privacy deletion, say): the link and the contact details that made it go too.
+            await erasure.EraseGoneProfileAsync(account, friend.UserId, cancellationToken);
+            return await friends.GetIfExistsAsync(friend.WorkspaceId, friend.AccountId, friend.UserId, cancellationToken) ?? friend;
+        }
         var syncedAt = clock.GetUtcNow();
         return await friends.UpdateAsync(friend.WorkspaceId, friend.AccountId, friend.UserId,
             f => f with { PropertiesSyncedAt = error is null ? syncedAt : f.PropertiesSyncedAt, PropertiesSyncError = error }, cancellationToken);
@@ -36,6 +45,11 @@ public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore fr
         {
             await health.PauseIfRefusedAsync(friend.WorkspaceId, "LINE property write", e, cancellationToken);
             return WaitingForReconnect;
+        }
+        catch (KlaviyoApiException e) when (e.Status == 404)
+        {
+            logger.LogWarning("Klaviyo profile {ProfileId} no longer exists; unlinking LINE user {UserId}", friend.KlaviyoProfileId, friend.UserId);
+            return ProfileGone;
         }
         catch (KlaviyoApiException e) when (!e.IsTransient)
         {

@@ -88,6 +88,39 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         });
     }
 
+    /// <summary>
+    /// Erases a person from a friend row: the link (and its claim row), display name, email and phone (and their
+    /// index rows). Kept is only what a later follow or block event needs to be applied correctly: the follow status,
+    /// consent and the time of the newest event. Returns the friend as it was (null when unknown), so that the caller
+    /// can find what else the erased details keyed.
+    /// </summary>
+    public async Task<LineFriend?> EraseAsync(string workspaceId, string accountId, string userId, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var hasher = await indexKey.GetAsync(cancellationToken);
+        var partition = AccountPartition.Of(workspaceId, accountId);
+        return await RetryOnConflictAsync(async () =>
+        {
+            if (await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken) is not { } friend) return null;
+            var erased = new LineFriend
+            {
+                WorkspaceId = workspaceId, AccountId = accountId, UserId = userId, FollowStatus = friend.FollowStatus, Consent = friend.Consent,
+                ConsentUpdatedAt = friend.ConsentUpdatedAt, ConsentSource = friend.ConsentSource, LastEventAt = friend.LastEventAt,
+            };
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, ToEntity(erased), new ETag(friend.ETag!)) };
+            if (friend.KlaviyoProfileId is { } profileId)
+                actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, ProfileClaim(profileId)), ETag.All));
+            await table.SubmitTransactionAsync(actions, cancellationToken);
+            // Index rows one by one: a missing one (never written, or under an older hash) is no failure.
+            foreach (var (kind, value) in new[] { ("email", friend.Email), ("phone", friend.PhoneNumber) }.Where(c => c.Item2 is not null))
+            {
+                await table.DeleteEntityAsync(partition, ContactIndex(hasher, kind, value!, userId), ETag.All, cancellationToken);
+                await table.DeleteEntityAsync(partition, $"~{kind}:{ContactDetails.LegacyIndexHash(value!)}:{userId}", ETag.All, cancellationToken);
+            }
+            return friend;
+        });
+    }
+
     /// <summary>The LINE user a Klaviyo profile is linked to in this account, if any.</summary>
     public async Task<string?> FindLinkedUserAsync(string workspaceId, string accountId, string profileId, CancellationToken cancellationToken)
     {

@@ -27,6 +27,19 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
         await table.SubmitTransactionAsync(rows, cancellationToken);
     }
 
+    /// <summary>Removes the arms of this email and/or phone (a person's erasure).</summary>
+    public async Task DisarmAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
+        var hasher = await indexKey.GetAsync(cancellationToken);
+        var partition = AccountPartition.Of(workspaceId, accountId);
+        foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null))
+        {
+            await table.DeleteEntityAsync(partition, $"{kind}:{hasher.Hash(value!)}", Azure.ETag.All, cancellationToken);
+            await table.DeleteEntityAsync(partition, $"{kind}:{ContactDetails.LegacyIndexHash(value!)}", Azure.ETag.All, cancellationToken);
+        }
+    }
+
     /// <summary>
     /// The profile armed for this submission, or null. With both email and phone, both must have been armed for the
     /// same profile.

@@ -60,7 +60,7 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
             .ToListAsync(cancellationToken);
     }
 
-    private async Task RecordAsync(string workspaceId, string what, int rows, string erasedBy, CancellationToken cancellationToken)
+    internal async Task RecordAsync(string workspaceId, string what, int rows, string erasedBy, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.ErasureLog, cancellationToken);
         var at = clock.GetUtcNow();

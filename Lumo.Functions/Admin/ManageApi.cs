@@ -1,5 +1,6 @@
 using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
+using Lumo.Functions.Privacy;
 
 namespace Lumo.Functions.Admin;
 
@@ -34,6 +35,7 @@ public static class ManageApi
         group.MapDiagnosisEndpoints();
         group.MapIdLinkageEndpoints();
         group.MapContactMaintenanceEndpoints();
+        group.MapErasureEndpoints();
         return routes;
     }
 }

@@ -38,7 +38,7 @@ public sealed class ErasureTests : IAsyncLifetime
         return found;
     }
 
-    private async Task FillTheAccountAsync()
+    private async Task<string> FillTheAccountAsync()
     {
         var (user, profile) = await _scenario.LinkedFriendAsync("Erin"); // friend, profile claim, event log
         await _scenario.Admin.PatchAsJsonAsync($"{_scenario.AccountPath()}/friends/{user.UserId}", new { email = "erin@example.com" }); // index row
@@ -57,6 +57,7 @@ public sealed class ErasureTests : IAsyncLifetime
         request.Headers.Add(Lumo.Core.FlowSends.FlowKeys.HeaderName, await _scenario.FlowKeyAsync());
         Assert.Equal(HttpStatusCode.Accepted, (await _scenario.Client.SendAsync(request)).StatusCode); // send and content claim
         await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Klaviyo.EventsOf(KlaviyoMetrics.DeliveredLineMessage)), e => e.Count == 1);
+        return user.UserId;
     }
 
     [Fact]
@@ -89,5 +90,47 @@ public sealed class ErasureTests : IAsyncLifetime
         Assert.Empty(await RowsMentioningAsync(_scenario.WorkspaceId, TableNames.ErasureLog));
         Assert.Equal(["LINE account " + _scenario.AccountId, "workspace"],
             (await _scenario.App.Service<TenantDataErasure>().ListAsync(_scenario.WorkspaceId, default)).Select(e => e.What));
+    }
+
+    [Fact]
+    public async Task APersonsErasureKeepsOnlyWhatALaterFollowOrBlockNeeds()
+    {
+        var user = await FillTheAccountAsync();
+
+        var erased = await _scenario.Admin.PostAsJsonAsync($"/api/manage/workspaces/{_scenario.WorkspaceId}/erasures", new { lineUserId = user });
+
+        Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
+        var friend = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{user}"))!;
+        Assert.Null(friend["displayName"]);
+        Assert.Null(friend["email"]);
+        Assert.False(friend["klaviyo"]!["linked"]!.GetValue<bool>());
+        Assert.Equal("friend", friend["followStatus"]!.GetValue<string>());
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/friends?email=erin%40example.com"))!);
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_scenario.WorkspaceId}/sends?recipient={user}"))!);
+        var record = Assert.Single(await _scenario.App.Service<TenantDataErasure>().ListAsync(_scenario.WorkspaceId, default));
+        Assert.StartsWith("person: LINE user sha256:", record.What);
+        Assert.DoesNotContain(user, record.What);
+
+        // A later block is still applied (and, the person being unlinked, tells Klaviyo nothing).
+        await _scenario.Client.PostWebhookAsync(_scenario.WorkspaceId, _scenario.AccountId, _scenario.Tenant.Channel, LineWebhookSender.Unfollow(user, DateTimeOffset.UtcNow));
+        await Eventually.MatchesAsync(() => _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{user}")!,
+            f => f!["followStatus"]!.GetValue<string>() == "blocked");
+    }
+
+    [Fact]
+    public async Task AProfileDeletedInKlaviyoTakesTheLinkAndContactDetailsWithIt()
+    {
+        var (user, profile) = await _scenario.LinkedFriendAsync("Gone");
+        await _scenario.Admin.PatchAsJsonAsync($"{_scenario.AccountPath()}/friends/{user.UserId}", new { email = "gone@example.com" });
+        lock (_scenario.Tenant.Klaviyo.Gate) _scenario.Tenant.Klaviyo.Profiles.Remove(profile.Id); // a privacy deletion in Klaviyo
+
+        // The next property write (a block) finds the profile gone.
+        await _scenario.Client.PostWebhookAsync(_scenario.WorkspaceId, _scenario.AccountId, _scenario.Tenant.Channel, LineWebhookSender.Unfollow(user.UserId, DateTimeOffset.UtcNow));
+
+        var friend = await Eventually.MatchesAsync(() => _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{user.UserId}")!,
+            f => f!["klaviyo"]!["linked"]!.GetValue<bool>() == false);
+        Assert.Null(friend!["email"]);
+        Assert.Equal("blocked", friend["followStatus"]!.GetValue<string>());
+        Assert.Contains(await _scenario.App.Service<TenantDataErasure>().ListAsync(_scenario.WorkspaceId, default), e => e.What.Contains("no longer exists"));
     }
 }
