@@ -27,6 +27,14 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
         await table.SubmitTransactionAsync(rows, cancellationToken);
     }
 
+    /// <summary>Uses up an arm: the rows found for a linking attempt go once it has linked.</summary>
+    public async Task DisarmRowsAsync(string workspaceId, string accountId, IEnumerable<string> rowKeys, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
+        foreach (var rowKey in rowKeys)
+            await table.DeleteEntityAsync(AccountPartition.Of(workspaceId, accountId), rowKey, Azure.ETag.All, cancellationToken);
+    }
+
     /// <summary>Removes the arms of this email and/or phone (a person's erasure).</summary>
     public async Task DisarmAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
     {
@@ -44,8 +52,9 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
     /// The profile armed for this submission, or null. With both email and phone, both must have been armed for the
     /// same profile.
     /// </summary>
-    public async Task<string?> FindArmedProfileAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
+    public async Task<(string? ProfileId, string[] RowKeys)> FindArmedProfileAsync(string workspaceId, string accountId, string? email, string? phone, CancellationToken cancellationToken)
     {
+        var rowKeys = new List<string>();
         var table = await tables.GetAsync(TableNames.FormLinkArms, cancellationToken);
         var hasher = await indexKey.GetAsync(cancellationToken);
         var now = clock.GetUtcNow();
@@ -58,7 +67,8 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
             if (!row.HasValue)
                 row = await table.GetEntityIfExistsAsync<TableEntity>(partition, $"{kind}:{ContactDetails.LegacyIndexHash(value!)}", cancellationToken: cancellationToken);
             profiles.Add(row.HasValue && row.Value!.GetDateTimeOffset("ExpiresAt") > now ? row.Value.GetString("ProfileId") : null);
+            if (row.HasValue) rowKeys.Add(row.Value!.RowKey);
         }
-        return profiles.Count > 0 && profiles.All(p => p is not null && p == profiles[0]) ? profiles[0] : null;
+        return profiles.Count > 0 && profiles.All(p => p is not null && p == profiles[0]) ? (profiles[0], rowKeys.ToArray()) : (null, []);
     }
 }

@@ -22,6 +22,8 @@ public sealed record LinkSession
     public required string Nonce { get; init; }
     public required string CodeVerifier { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
+    /// <summary>Flow-controlled form linkage: the arm rows this attempt found, used up once it links.</summary>
+    public string[] ArmRowKeys { get; init; } = [];
 
     public static string NewSecret() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 }
@@ -35,6 +37,7 @@ public sealed class LinkSessionStore(LumoTables tables)
         {
             ["WorkspaceId"] = session.WorkspaceId, ["AccountId"] = session.AccountId, ["Method"] = session.Method, ["ProfileId"] = session.ProfileId,
             ["QrCodeId"] = session.QrCodeId, ["Nonce"] = session.Nonce, ["CodeVerifier"] = session.CodeVerifier, ["ExpiresAt"] = session.ExpiresAt,
+            ["ArmRowKeys"] = string.Join(",", session.ArmRowKeys),
         }, cancellationToken);
     }
 
@@ -62,6 +65,7 @@ public sealed class LinkSessionStore(LumoTables tables)
             Id = id, WorkspaceId = r.GetString("WorkspaceId"), AccountId = r.GetString("AccountId"), Method = r.GetString("Method"),
             ProfileId = r.GetString("ProfileId"), QrCodeId = r.GetString("QrCodeId"), Nonce = r.GetString("Nonce"),
             CodeVerifier = r.GetString("CodeVerifier"), ExpiresAt = r.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue,
+            ArmRowKeys = (r.GetString("ArmRowKeys") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
         };
     }
 }

@@ -13,10 +13,13 @@ namespace Lumo.Core.IdLinkage;
 /// <summary>Where a linking URL came from, and the signals it carried (raw, as the browser sent them).</summary>
 public sealed record LinkStart(string WorkspaceId, string AccountId, string Method, string? QrCodeId, string? Email, string? Phone);
 
-/// <summary>What the customer sees: a redirect to LINE Login, or a result page (Status 200 on success).</summary>
-public sealed record LinkOutcomePage(int Status, string Title, string Message, Uri? RedirectTo = null, string? AddFriendUrl = null)
+/// <summary>
+/// What the customer sees: a redirect to LINE Login, or a result page (Status 200 on success). A redirect carries the
+/// attempt's state in <c>BindToBrowser</c>, to be bound to the browser with a cookie.
+/// </summary>
+public sealed record LinkOutcomePage(int Status, string Title, string Message, Uri? RedirectTo = null, string? AddFriendUrl = null, string? BindToBrowser = null)
 {
-    public static LinkOutcomePage Redirect(Uri to) => new(302, "", "", to);
+    public static LinkOutcomePage Redirect(Uri to, string state) => new(302, "", "", to, BindToBrowser: state);
 }
 
 /// <summary>
@@ -60,9 +63,10 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
 
         var method = start.Method == LinkMethods.Form && settings.FormFlowControlled ? LinkMethods.FlowControlledForm : start.Method;
         string? profileId;
+        string[] armRowKeys = [];
         if (method == LinkMethods.FlowControlledForm)
         {
-            profileId = await arms.FindArmedProfileAsync(start.WorkspaceId, start.AccountId, email, phone, cancellationToken);
+            (profileId, armRowKeys) = await arms.FindArmedProfileAsync(start.WorkspaceId, start.AccountId, email, phone, cancellationToken);
             if (profileId is null)
                 return Problem(403, "Please confirm your sign-up first", "Linking opens once your subscription is confirmed. Check your email or messages, then try again.");
         }
@@ -86,6 +90,7 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         {
             Id = LinkSession.NewSecret(), WorkspaceId = start.WorkspaceId, AccountId = start.AccountId, Method = method, ProfileId = profileId,
             QrCodeId = code?.Id, Nonce = LinkSession.NewSecret(), CodeVerifier = LinkSession.NewSecret(), ExpiresAt = clock.GetUtcNow() + SessionLifetime,
+            ArmRowKeys = armRowKeys,
         };
         await sessions.SaveAsync(session, cancellationToken);
         if (code is not null)
@@ -97,11 +102,17 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
             await events.RecordAsync(new KlaviyoEvent(start.WorkspaceId, profileId, KlaviyoMetrics.ScannedLineQrCode, $"qr-scan:{code.Id}:{window}", now,
                 new JsonObject { ["QR Code"] = code.Name, ["QR Code ID"] = code.Id, ["LINE Account"] = account.Name, ["LINE Account Number"] = account.Ordinal }), cancellationToken);
         }
-        return LinkOutcomePage.Redirect(lineLogin.AuthorizeUrl(settings.LoginChannelId, callbackUri, session.Id, session.Nonce, session.CodeVerifier));
+        return LinkOutcomePage.Redirect(lineLogin.AuthorizeUrl(settings.LoginChannelId, callbackUri, session.Id, session.Nonce, session.CodeVerifier), session.Id);
     }
 
-    public async Task<LinkOutcomePage> CompleteAsync(string? state, string? code, string? error, Uri callbackUri, CancellationToken cancellationToken)
+    /// <summary>The LINE Login callback; <c>startedInThisBrowser</c> tells whether the browser carries the cookie its landing set for this state.</summary>
+    public async Task<LinkOutcomePage> CompleteAsync(string? state, string? code, string? error, bool startedInThisBrowser, Uri callbackUri, CancellationToken cancellationToken)
     {
+        // A state carried to another browser (a forwarded or intercepted link) is refused before it is used up, so
+        // the person who started can still finish.
+        if (!string.IsNullOrEmpty(state) && !startedInThisBrowser)
+            return Problem(400, "Please finish in the same browser",
+                "Connecting LINE has to be finished in the browser where it was started. Open the link or scan the code again on this device.");
         var session = string.IsNullOrEmpty(state) ? null : await sessions.TakeAsync(state, cancellationToken);
         if (session is null || session.ExpiresAt < clock.GetUtcNow())
             return Problem(400, "This link has expired", "Linking links work once and for 10 minutes. Scan the code or open the link again.");
@@ -134,6 +145,8 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         // the profile gets a real LINE Follow Status.
         await friendLookup.FindAsync(account, token.UserId, cancellationToken);
         var result = await linking.LinkAsync(account, token.UserId, session.ProfileId, session.Method, token.DisplayName, cancellationToken);
+        if (result.IsLinked && session.ArmRowKeys.Length > 0)
+            await arms.DisarmRowsAsync(session.WorkspaceId, session.AccountId, session.ArmRowKeys, cancellationToken); // an arm links once
         var addFriend = account.BasicId is { } basicId ? $"https://line.me/R/ti/p/{Uri.EscapeDataString(basicId)}" : null;
         return result.IsLinked
             ? new LinkOutcomePage(200, "You're connected", $"Your LINE account is now connected with {account.BotDisplayName ?? account.Name}. You can close this page.", AddFriendUrl: addFriend)

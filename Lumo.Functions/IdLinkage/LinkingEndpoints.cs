@@ -49,7 +49,7 @@ public static class LinkingEndpoints
         link.MapGet("/{workspaceId}/{accountId}/form", (string workspaceId, string accountId, string? email, string? phone, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
             StartAsync(context, flow, options.Value, new LinkStart(workspaceId, accountId, LinkMethods.Form, null, email, phone), ct));
         link.MapGet("/callback", async (string? state, string? code, string? error, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
-            LinkPages.Render(context, await flow.CompleteAsync(state, code, error, options.Value.CallbackUrl, ct)));
+            LinkPages.Render(context, await flow.CompleteAsync(state, code, error, BrowserBinding.IsBound(context, state), options.Value.CallbackUrl, ct)));
         link.MapGet("/{workspaceId}/{accountId}/qr/{codeId}/qr.png", (string workspaceId, string accountId, string codeId, HttpContext context, IOptions<IdLinkageOptions> options) =>
             QrImage(context, options.Value.Url($"/api/link/{workspaceId}/{accountId}/qr/{codeId}{context.Request.QueryString}")));
         link.MapGet("/{workspaceId}/{accountId}/form/qr.png", (string workspaceId, string accountId, HttpContext context, IOptions<IdLinkageOptions> options) =>
@@ -58,8 +58,12 @@ public static class LinkingEndpoints
         return routes;
     }
 
-    private static async Task<IResult> StartAsync(HttpContext context, LinkingFlow flow, IdLinkageOptions options, LinkStart start, CancellationToken ct) =>
-        LinkPages.Render(context, await flow.StartAsync(start, options.CallbackUrl, ct));
+    private static async Task<IResult> StartAsync(HttpContext context, LinkingFlow flow, IdLinkageOptions options, LinkStart start, CancellationToken ct)
+    {
+        var page = await flow.StartAsync(start, options.CallbackUrl, ct);
+        if (page.BindToBrowser is { } state) BrowserBinding.Bind(context, state, LinkingFlow.SessionLifetime);
+        return LinkPages.Render(context, page);
+    }
 
     // The image of a personalised linking URL (Klaviyo fills the merge variables in the <img> URL per recipient).
     private static IResult QrImage(HttpContext context, Uri linkingUrl)

@@ -81,6 +81,8 @@ public sealed class FormLinkingTests : IAsyncLifetime
         var friend = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{user.UserId}"))!;
         Assert.Equal(profile.Id, friend["klaviyo"]!["profileId"]!.GetValue<string>());
         Assert.Equal("flow-controlled-form", friend["klaviyo"]!["linkedHow"]!.GetValue<string>());
+        // The arm is used up: the same submitted email opens no second linking (someone else knowing the address, say).
+        Assert.Equal(HttpStatusCode.Forbidden, (await customer.OtherBrowser().OpenAsync(link)).StatusCode);
     }
 
     [Fact]

@@ -20,14 +20,19 @@ public sealed class LinkingCustomer
     private readonly HttpClient _browser;
     private readonly HttpClient _lineLogin = new(new HttpClientHandler { AllowAutoRedirect = false });
 
-    private LinkingCustomer(WorkspaceScenario scenario)
+    private LinkingCustomer(WorkspaceScenario scenario, string? loginChannelId = null, string? loginChannelSecret = null)
     {
+        LoginChannelId = loginChannelId ?? RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString();
+        LoginChannelSecret = loginChannelSecret ?? SandboxTenant.Hex(16);
         _scenario = scenario;
         _browser = scenario.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
     }
 
-    public string LoginChannelId { get; } = RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString();
-    public string LoginChannelSecret { get; } = SandboxTenant.Hex(16);
+    public string LoginChannelId { get; }
+    public string LoginChannelSecret { get; }
+
+    /// <summary>The same shop, opened in another browser (no cookies of this one).</summary>
+    public LinkingCustomer OtherBrowser() => new(_scenario, LoginChannelId, LoginChannelSecret);
 
     public static async Task<LinkingCustomer> SetUpAsync(WorkspaceScenario scenario, object? form = null, object? import = null)
     {

@@ -183,4 +183,24 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
             Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, (await response.Content.ReadAsByteArrayAsync())[..4]);
         }
     }
+
+    [Fact]
+    public async Task ACallbackFinishedInAnotherBrowserIsRefusedWithAPageThatSaysWhy()
+    {
+        var profile = _scenario.NewKlaviyoProfile($"browser-{SandboxTenant.Hex(3)}@example.com");
+        var user = _scenario.Tenant.AddFriend("Bea");
+        var code = await _customer.CreateQrCodeAsync("email");
+        var url = LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), profile.Email);
+        var landing = await _customer.OpenAsync(url);
+        Assert.Contains(landing.Headers.GetValues("Set-Cookie"), c => c.StartsWith("lumo-link-") && c.Contains("httponly") && c.Contains("samesite=lax"));
+        var callback = await _customer.LogInToLineAsync(landing, user);
+
+        var elsewhere = await _customer.OtherBrowser().ReturnFromLineAsync(callback);
+
+        Assert.Equal(HttpStatusCode.BadRequest, elsewhere.StatusCode);
+        Assert.Contains("same browser", await elsewhere.Content.ReadAsStringAsync());
+        Assert.False(profile.Properties.ContainsKey("LINE User ID")); // nothing linked
+        // The attempt is not used up by the refusal: the browser that started it still finishes.
+        Assert.Equal(HttpStatusCode.OK, (await _customer.ReturnFromLineAsync(callback)).StatusCode);
+    }
 }
