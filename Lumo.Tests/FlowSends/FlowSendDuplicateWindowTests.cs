@@ -5,6 +5,9 @@ using Lumo.Core.FlowSends;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Sandbox.Line;
 using Lumo.Tests.Infrastructure;
+using Lumo.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Lumo.Tests.FlowSends;
@@ -101,10 +104,17 @@ public sealed class FlowSendDuplicateWindowTests : IAsyncLifetime
     [InlineData("00:00:00")]
     [InlineData("-00:05:00")]
     [InlineData("8.00:00:00")]
-    public async Task ADuplicateWindowThatIsNotPositiveOrOverSevenDaysStopsTheApp(string window)
+    public void ADuplicateWindowThatIsNotPositiveOrOverSevenDaysStopsTheApp(string window)
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
-            LumoApp.StartAsync(runTriggers: false, settings: new() { ["Lumo:FlowSends:DuplicateWindow"] = window }));
+        // What the host runs at start (ValidateOnStart), without a host around it.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Lumo:FlowSends:DuplicateWindow"] = window, ["Lumo:IdLinkage:PublicBaseUrl"] = "http://localhost", ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+        }).Build();
+        using var services = new ServiceCollection().AddLogging()
+            .AddSingleton<IConfiguration>(configuration).AddLumoCore().BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("DuplicateWindow", error.Message);
     }
 }
