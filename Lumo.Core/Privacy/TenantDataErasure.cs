@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Data.Tables;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
@@ -17,8 +16,6 @@ namespace Lumo.Core.Privacy;
 /// </summary>
 public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, TimeProvider clock, ILogger<TenantDataErasure> logger)
 {
-    private const int PageSize = 100;
-
     public async Task EraseAccountAsync(string workspaceId, string accountId, string erasedBy, CancellationToken cancellationToken)
     {
         foreach (var name in new[] { SecretNames.ChannelSecret(workspaceId, accountId), SecretNames.ChannelAccessToken(workspaceId, accountId),
@@ -74,25 +71,7 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
     private async Task<int> DeleteAsync(string tableName, string filter, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(tableName, cancellationToken);
-        var deleted = 0;
-        while (true)
-        {
-            var page = await table.QueryAsync<TableEntity>(filter, maxPerPage: PageSize, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
-                .AsPages(null, PageSize).FirstOrDefaultAsync(cancellationToken);
-            if (page is null || page.Values.Count == 0) return deleted;
-            foreach (var partition in page.Values.GroupBy(e => e.PartitionKey))
-            {
-                try
-                {
-                    await table.SubmitTransactionAsync(partition.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
-                }
-                catch (TableTransactionFailedException e) when (e.Status == 404)
-                {
-                    // Removed meanwhile; the next page shows what is left.
-                }
-                deleted += partition.Count();
-            }
-        }
+        return (await TableDeletes.DeleteMatchingAsync(table, filter, () => true, cancellationToken)).Deleted;
     }
 
     private static string Quote(string value) => "'" + value.Replace("'", "''") + "'";

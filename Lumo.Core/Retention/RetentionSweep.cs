@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Data.Tables;
 using Lumo.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -18,8 +17,6 @@ public sealed record RetentionResult(IReadOnlyDictionary<string, int> Deleted, b
 /// </summary>
 public sealed class RetentionSweep(LumoTables tables, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionSweep> logger)
 {
-    private const int PageSize = 100;
-
     public TimeSpan RunBudget { get; init; } = TimeSpan.FromMinutes(8);
 
     public async Task<RetentionResult> RunAsync(CancellationToken cancellationToken)
@@ -54,26 +51,6 @@ public sealed class RetentionSweep(LumoTables tables, IOptions<RetentionOptions>
     {
         var table = await tables.GetAsync(tableName, cancellationToken);
         var filter = $"{column} lt {TableClient.CreateQueryFilter($"{olderThan}")}"; // column names are ours; the value is escaped
-        var deleted = 0;
-        while (clock.GetUtcNow() < deadline)
-        {
-            // Always the first page: the previous page's rows are gone by now.
-            var page = await table.QueryAsync<TableEntity>(filter, maxPerPage: PageSize, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
-                .AsPages(null, PageSize).FirstOrDefaultAsync(cancellationToken);
-            if (page is null || page.Values.Count == 0) return (deleted, true);
-            foreach (var partition in page.Values.GroupBy(e => e.PartitionKey))
-            {
-                try
-                {
-                    await table.SubmitTransactionAsync(partition.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
-                }
-                catch (TableTransactionFailedException e) when (e.Status == 404)
-                {
-                    // Deleted meanwhile (a session taken by its callback): the rest of the page goes next round.
-                }
-                deleted += partition.Count();
-            }
-        }
-        return (deleted, false);
+        return await TableDeletes.DeleteMatchingAsync(table, filter, () => clock.GetUtcNow() < deadline, cancellationToken);
     }
 }
