@@ -24,10 +24,10 @@ public sealed class KlaviyoConnectionHealth(WorkspaceStore workspaces, IMemoryCa
         return paused;
     }
 
-    /// <summary>True (and the connection marked) when <paramref name="error"/> says Klaviyo refused the credentials.</summary>
-    public async Task<bool> PauseIfRefusedAsync(string workspaceId, string operation, KlaviyoApiException error, CancellationToken cancellationToken)
+    /// <summary>Marks the connection <c>needs-reconnect</c> when <paramref name="error"/> says Klaviyo refused the credentials.</summary>
+    public async Task PauseIfRefusedAsync(string workspaceId, string operation, KlaviyoApiException error, CancellationToken cancellationToken)
     {
-        if (!error.IsAuthenticationFailure) return false;
+        if (!error.IsAuthenticationFailure) return;
         logger.LogWarning("Klaviyo refused the credentials of workspace {WorkspaceId} during {Operation} ({Status} {Code}): its Klaviyo work is paused until reconnected",
             workspaceId, operation, error.Status, error.Code);
         var state = new ConnectionState(ConnectionStatus.NeedsReconnect, clock.GetUtcNow(), $"{operation}: Klaviyo answered {error.Status} {error.Code}: {error.Message}");
@@ -40,7 +40,6 @@ public sealed class KlaviyoConnectionHealth(WorkspaceStore workspaces, IMemoryCa
             // The workspace was deleted meanwhile: nothing to pause.
         }
         cache.Set(Key(workspaceId), true, CacheLifetime);
-        return true;
     }
 
     internal void Forget(string workspaceId) => cache.Remove(Key(workspaceId));

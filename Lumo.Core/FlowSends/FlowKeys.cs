@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Azure;
 using Azure.Data.Tables;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
@@ -25,37 +24,17 @@ public sealed class FlowKeys(LumoTables tables, ISecretStore secrets, TimeProvid
     /// The current key. Reading never replaces a key: the first one is issued here with a conditional write (two
     /// simultaneous first reads, on any instances, get the same key), and a value this instance holds in its secret
     /// cache that no longer matches the workspace's row is read again past the cache rather than taken for a broken key.
-    /// Throws <see cref="FlowKeyUnavailableException"/> when the row names a key whose secret cannot be read.
+    /// Throws <see cref="SecretUnavailableException"/> when the row names a key whose secret cannot be read.
     /// </summary>
     public async Task<FlowKey> GetAsync(string workspaceId, string issuedBy, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.Workspaces, cancellationToken);
-        for (var attempt = 0; attempt < 10; attempt++)
+        var (value, row) = await secrets.GetOrIssueAsync(table, workspaceId, Row, SecretNames.FlowKey(workspaceId), () =>
         {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, Row, cancellationToken: cancellationToken);
-            if (!row.HasValue)
-            {
-                var first = NewKey(issuedBy);
-                try
-                {
-                    // The row first, conditionally: only the winner writes the secret, so the two always agree.
-                    await table.AddEntityAsync(ToRow(workspaceId, first), cancellationToken);
-                }
-                catch (RequestFailedException e) when (e.Status == 409)
-                {
-                    continue; // another reader issued it first: read theirs
-                }
-                await secrets.SetAsync(SecretNames.FlowKey(workspaceId), first.Value, cancellationToken);
-                return first;
-            }
-            var name = SecretNames.FlowKey(workspaceId);
-            var value = attempt == 0 ? await secrets.GetIfExistsAsync(name, cancellationToken) : await secrets.GetLatestIfExistsAsync(name, cancellationToken);
-            if (value is not null && Hash(value) == row.Value!.GetString("Hash"))
-                return new FlowKey(value, row.Value.GetDateTimeOffset("IssuedAt") ?? default, row.Value.GetString("IssuedBy") ?? "");
-            // A stale cache, or an issue or reissue under way on another instance: look again shortly.
-            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), clock, cancellationToken);
-        }
-        throw new FlowKeyUnavailableException("The Flow key of this workspace cannot be read from the secret store. Reissue it to get a new one.");
+            var first = NewKey(issuedBy);
+            return (first.Value, ToRow(workspaceId, first));
+        }, "The Flow key of this workspace cannot be read from the secret store. Reissue it to get a new one.", clock, cancellationToken);
+        return new FlowKey(value, row.GetDateTimeOffset("IssuedAt") ?? default, row.GetString("IssuedBy") ?? "");
     }
 
     /// <summary>Issues a new key; the previous one stops working at once.</summary>
@@ -74,7 +53,7 @@ public sealed class FlowKeys(LumoTables tables, ISecretStore secrets, TimeProvid
 
     private static TableEntity ToRow(string workspaceId, FlowKey key) => new(workspaceId, Row)
     {
-        ["Hash"] = Hash(key.Value), ["IssuedAt"] = key.IssuedAt, ["IssuedBy"] = key.IssuedBy,
+        [SecretIssuance.HashColumn] = SecretIssuance.Hash(key.Value), ["IssuedAt"] = key.IssuedAt, ["IssuedBy"] = key.IssuedBy,
     };
 
     /// <summary>True when <paramref name="presented"/> is the workspace's current key (constant-time comparison).</summary>
@@ -82,21 +61,9 @@ public sealed class FlowKeys(LumoTables tables, ISecretStore secrets, TimeProvid
     {
         if (string.IsNullOrEmpty(presented)) return false;
         var table = await tables.GetAsync(TableNames.Workspaces, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, Row, select: ["Hash"], cancellationToken: cancellationToken);
-        if (!row.HasValue || row.Value!.GetString("Hash") is not { } stored) return false;
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, Row, select: [SecretIssuance.HashColumn], cancellationToken: cancellationToken);
+        if (!row.HasValue || row.Value!.GetString(SecretIssuance.HashColumn) is not { } stored) return false;
         return CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(stored), SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
     }
-
-    /// <summary>Forgets the key (workspace deleted).</summary>
-    public async Task DeleteAsync(string workspaceId, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(TableNames.Workspaces, cancellationToken);
-        await table.DeleteEntityAsync(workspaceId, Row, ETag.All, cancellationToken);
-        await secrets.DeleteAsync(SecretNames.FlowKey(workspaceId), cancellationToken);
-    }
-
-    private static string Hash(string value) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
 
-/// <summary>The workspace has a Flow key whose secret cannot be read (the store lost it, or its issue was cut short).</summary>
-public sealed class FlowKeyUnavailableException(string message) : Exception(message);

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Azure;
 using Azure.Data.Tables;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
@@ -19,8 +18,8 @@ public sealed class ContactHasher(byte[] key)
 
 /// <summary>
 /// The per-deployment key of the contact index (email/phone index rows and form-linkage arms), kept in Key Vault (or
-/// the development store) as <c>lumo-contact-index-key</c> and issued exactly once across instances: a conditional
-/// write of its fingerprint decides which instance's key it is, and only that instance writes the secret.
+/// the development store) as <c>lumo-contact-index-key</c> and issued exactly once across instances
+/// (<see cref="SecretIssuance"/>).
 /// </summary>
 public sealed class ContactIndexKey(ISecretStore secrets, LumoTables tables, TimeProvider clock)
 {
@@ -47,30 +46,11 @@ public sealed class ContactIndexKey(ISecretStore secrets, LumoTables tables, Tim
     private async Task<byte[]> LoadOrIssueAsync(CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.OperationsStatus, cancellationToken);
-        for (var attempt = 0; attempt < 20; attempt++)
+        var (value, _) = await secrets.GetOrIssueAsync(table, Partition, Row, SecretName, () =>
         {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);
-            if (!row.HasValue)
-            {
-                var key = RandomNumberGenerator.GetBytes(32);
-                try
-                {
-                    await table.AddEntityAsync(new TableEntity(Partition, Row) { ["Fingerprint"] = Fingerprint(key), ["IssuedAt"] = clock.GetUtcNow() }, cancellationToken);
-                }
-                catch (RequestFailedException e) when (e.Status == 409)
-                {
-                    continue; // another instance issued it first: use theirs
-                }
-                await secrets.SetAsync(SecretName, Convert.ToBase64String(key), cancellationToken);
-                return key;
-            }
-            var stored = await secrets.GetLatestIfExistsAsync(SecretName, cancellationToken);
-            if (stored is not null && Fingerprint(Convert.FromBase64String(stored)) == row.Value!.GetString("Fingerprint"))
-                return Convert.FromBase64String(stored);
-            await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1)), clock, cancellationToken); // being written by its issuer
-        }
-        throw new InvalidOperationException($"The contact index key ({SecretName}) is recorded as issued but cannot be read from the secret store.");
+            var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            return (key, new TableEntity(Partition, Row) { [SecretIssuance.HashColumn] = SecretIssuance.Hash(key), ["IssuedAt"] = clock.GetUtcNow() });
+        }, $"The contact index key ({SecretName}) is recorded as issued but cannot be read from the secret store.", clock, cancellationToken);
+        return Convert.FromBase64String(value);
     }
-
-    private static string Fingerprint(byte[] key) => Convert.ToHexString(SHA256.HashData(key))[..16];
 }

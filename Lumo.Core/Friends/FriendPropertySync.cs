@@ -7,23 +7,23 @@ namespace Lumo.Core.Friends;
 
 /// <summary>
 /// Pushes one linked friend's LINE properties to its Klaviyo profile at once (profile import). A transient
-/// failure is thrown so the queue retries; a refusal (the profile was deleted in Klaviyo, say) is recorded on the
-/// friend, where the admin API shows it. A refused credential pauses the workspace's Klaviyo work instead.
+/// failure is thrown so the queue retries; a refusal is recorded on the friend, where the admin API shows it. A
+/// refused credential pauses the workspace's Klaviyo work instead, and a profile deleted in Klaviyo takes the link
+/// and the friend's contact details with it.
 /// </summary>
 public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore friends, KlaviyoConnectionHealth health, Privacy.PersonErasure erasure,
     TimeProvider clock, ILogger<FriendPropertySync> logger)
 {
-    private const string ProfileGone = "the Klaviyo profile no longer exists";
-
     public const string WaitingForReconnect = "waiting: the Klaviyo connection needs reconnecting; written once it works again";
 
     public async Task<LineFriend> PushAsync(LineFriend friend, LineAccount account, CancellationToken cancellationToken)
     {
         if (!friend.IsLinked) return friend;
         // While the connection is paused the write waits; resuming rewrites every linked friend's properties.
-        var error = await health.IsPausedAsync(friend.WorkspaceId, cancellationToken) ? WaitingForReconnect : null;
-        if (error is null) error = await WriteAsync(friend, account, cancellationToken);
-        if (error == ProfileGone)
+        var (profileGone, error) = await health.IsPausedAsync(friend.WorkspaceId, cancellationToken)
+            ? (false, WaitingForReconnect)
+            : await WriteAsync(friend, account, cancellationToken);
+        if (profileGone)
         {
             // Deleted in Klaviyo (a privacy deletion, say): the link and the contact details that made it go too.
             await erasure.EraseGoneProfileAsync(account, friend.UserId, cancellationToken);
@@ -34,28 +34,29 @@ public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore fr
             f => f with { PropertiesSyncedAt = error is null ? syncedAt : f.PropertiesSyncedAt, PropertiesSyncError = error }, cancellationToken);
     }
 
-    private async Task<string?> WriteAsync(LineFriend friend, LineAccount account, CancellationToken cancellationToken)
+    /// <summary>Writes the properties: whether the profile turned out to be gone, and otherwise the error to note on the friend (null: written).</summary>
+    private async Task<(bool ProfileGone, string? Error)> WriteAsync(LineFriend friend, LineAccount account, CancellationToken cancellationToken)
     {
         try
         {
             await klaviyo.ImportProfileAsync(friend.WorkspaceId,
                 new KlaviyoProfileUpsert(friend.KlaviyoProfileId, null, null, FriendProperties.For(friend, account.PropertyNames)), cancellationToken);
+            return (false, null);
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
         {
             await health.PauseIfRefusedAsync(friend.WorkspaceId, "LINE property write", e, cancellationToken);
-            return WaitingForReconnect;
+            return (false, WaitingForReconnect);
         }
         catch (KlaviyoApiException e) when (e.Status == 404)
         {
             logger.LogWarning("Klaviyo profile {ProfileId} no longer exists; unlinking LINE user {UserId}", friend.KlaviyoProfileId, friend.UserId);
-            return ProfileGone;
+            return (true, null);
         }
         catch (KlaviyoApiException e) when (!e.IsTransient)
         {
             logger.LogWarning("Klaviyo refused the LINE properties of profile {ProfileId}: {Status} {Code}", friend.KlaviyoProfileId, e.Status, e.Code);
-            return $"Klaviyo answered {e.Status} {e.Code}: {e.Message}";
+            return (false, $"Klaviyo answered {e.Status} {e.Code}: {e.Message}");
         }
-        return null;
     }
 }

@@ -35,6 +35,9 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
 
     private static string ContactIndex(ContactHasher hasher, string kind, string value, string userId) => $"~{kind}:{hasher.Hash(value)}:{userId}";
 
+    // Where versions before the keyed hash put the same row (found only to be removed).
+    private static string LegacyContactIndex(string kind, string value, string userId) => $"~{kind}:{ContactDetails.LegacyIndexHash(value)}:{userId}";
+
     /// <summary>
     /// Links a friend (created if LINE told us of them before a webhook did) to a Klaviyo profile. Refuses, writing
     /// nothing, when the friend or the profile is already linked to someone else; linking again to the same
@@ -115,7 +118,7 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
             foreach (var (kind, value) in new[] { ("email", friend.Email), ("phone", friend.PhoneNumber) }.Where(c => c.Item2 is not null))
             {
                 await table.DeleteEntityAsync(partition, ContactIndex(hasher, kind, value!, userId), ETag.All, cancellationToken);
-                await table.DeleteEntityAsync(partition, $"~{kind}:{ContactDetails.LegacyIndexHash(value!)}:{userId}", ETag.All, cancellationToken);
+                await table.DeleteEntityAsync(partition, LegacyContactIndex(kind, value!, userId), ETag.All, cancellationToken);
             }
             return friend;
         });
@@ -166,7 +169,7 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         foreach (var (kind, value) in new[] { ("email", friend.Email), ("phone", friend.PhoneNumber) }.Where(c => c.Item2 is not null))
         {
             await table.UpsertEntityAsync(new TableEntity(partition, ContactIndex(hasher, kind, value!, friend.UserId)), TableUpdateMode.Replace, cancellationToken);
-            var legacy = await table.DeleteEntityAsync(partition, $"~{kind}:{ContactDetails.LegacyIndexHash(value!)}:{friend.UserId}", ETag.All, cancellationToken);
+            var legacy = await table.DeleteEntityAsync(partition, LegacyContactIndex(kind, value!, friend.UserId), ETag.All, cancellationToken);
             found |= legacy.Status != 404;
         }
         return found;

@@ -20,7 +20,7 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
         var hasher = await indexKey.GetAsync(cancellationToken);
         var expiresAt = clock.GetUtcNow() + Lifetime;
         var rows = new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null)
-            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(AccountPartition.Of(workspaceId, accountId), $"{s.Item1}:{hasher.Hash(s.Item2!)}")
+            .Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(AccountPartition.Of(workspaceId, accountId), ArmRow(hasher, s.Item1, s.Item2!))
             {
                 ["ProfileId"] = profileId, ["ExpiresAt"] = expiresAt,
             }));
@@ -43,8 +43,8 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
         var partition = AccountPartition.Of(workspaceId, accountId);
         foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null))
         {
-            await table.DeleteEntityAsync(partition, $"{kind}:{hasher.Hash(value!)}", Azure.ETag.All, cancellationToken);
-            await table.DeleteEntityAsync(partition, $"{kind}:{ContactDetails.LegacyIndexHash(value!)}", Azure.ETag.All, cancellationToken);
+            await table.DeleteEntityAsync(partition, ArmRow(hasher, kind, value!), Azure.ETag.All, cancellationToken);
+            await table.DeleteEntityAsync(partition, LegacyArmRow(kind, value!), Azure.ETag.All, cancellationToken);
         }
     }
 
@@ -62,13 +62,18 @@ public sealed class FormLinkArms(LumoTables tables, ContactIndexKey indexKey, Ti
         foreach (var (kind, value) in new[] { ("email", email), ("phone", phone) }.Where(s => s.Item2 is not null))
         {
             var partition = AccountPartition.Of(workspaceId, accountId);
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, $"{kind}:{hasher.Hash(value!)}", cancellationToken: cancellationToken);
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, ArmRow(hasher, kind, value!), cancellationToken: cancellationToken);
             // Arms made before the keyed hash live at most 7 days: until then they are found under the plain hash too.
             if (!row.HasValue)
-                row = await table.GetEntityIfExistsAsync<TableEntity>(partition, $"{kind}:{ContactDetails.LegacyIndexHash(value!)}", cancellationToken: cancellationToken);
+                row = await table.GetEntityIfExistsAsync<TableEntity>(partition, LegacyArmRow(kind, value!), cancellationToken: cancellationToken);
             profiles.Add(row.HasValue && row.Value!.GetDateTimeOffset("ExpiresAt") > now ? row.Value.GetString("ProfileId") : null);
             if (row.HasValue) rowKeys.Add(row.Value!.RowKey);
         }
         return profiles.Count > 0 && profiles.All(p => p is not null && p == profiles[0]) ? (profiles[0], rowKeys.ToArray()) : (null, []);
     }
+
+    private static string ArmRow(ContactHasher hasher, string kind, string value) => $"{kind}:{hasher.Hash(value)}";
+
+    // Arms made before the keyed hash (they expire within 7 days of the upgrade).
+    private static string LegacyArmRow(string kind, string value) => $"{kind}:{ContactDetails.LegacyIndexHash(value)}";
 }

@@ -52,8 +52,10 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         var rawPhone = start.Phone is [' ', >= '1' and <= '9', ..] ? "+" + start.Phone[1..] : start.Phone;
         var (emailGiven, phoneGiven) = (!string.IsNullOrWhiteSpace(start.Email), !string.IsNullOrWhiteSpace(rawPhone));
         var email = emailGiven ? ContactDetails.NormaliseEmail(start.Email, out _) : null;
-        var region = (await workspaces.GetWorkspaceIfExistsAsync(start.WorkspaceId, cancellationToken))?.DefaultRegion;
-        var phone = phoneGiven ? ContactDetails.NormalisePhone(rawPhone, region, out _) : null;
+        // The workspace is read only for a phone number: its region says how a national number is meant.
+        var phone = phoneGiven
+            ? ContactDetails.NormalisePhone(rawPhone, (await workspaces.GetWorkspaceIfExistsAsync(start.WorkspaceId, cancellationToken))?.DefaultRegion, out _)
+            : null;
         var unreadable = (emailGiven && email is null) || (phoneGiven && phone is null);
         var missing = code is null ? email is null && phone is null : (code.UsesEmail && email is null) || (code.UsesPhone && phone is null);
         if (unreadable || missing)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.FlowSends;
+using Lumo.Core.Secrets;
 using Lumo.Core.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -33,7 +34,7 @@ public static class FlowSettingsEndpoints
         {
             return TypedResults.Ok(View(request, workspaceId, await keys.GetAsync(workspaceId, AdminIdentity.Of(request), ct), await workspaces.ListAccountsAsync(workspaceId, ct)));
         }
-        catch (FlowKeyUnavailableException e)
+        catch (SecretUnavailableException e)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Flow key unavailable", detail: e.Message);
         }

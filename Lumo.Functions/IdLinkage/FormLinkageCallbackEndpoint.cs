@@ -41,9 +41,10 @@ public static class FormLinkageCallbackEndpoint
         if (request is null) return problem!;
 
         // Klaviyo renders a missing profile value as an empty string: that is "not given", not "invalid".
-        var region = (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct))?.DefaultRegion;
+        var phoneGiven = !string.IsNullOrWhiteSpace(request.PhoneNumber);
+        var region = phoneGiven ? (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct))?.DefaultRegion : null; // read only when a phone needs it
         var (email, phone, errors) = ContactDetails.Normalise(string.IsNullOrWhiteSpace(request.Email) ? null : request.Email,
-            string.IsNullOrWhiteSpace(request.PhoneNumber) ? null : request.PhoneNumber, region);
+            phoneGiven ? request.PhoneNumber : null, region);
         var accountId = AccountOf(request.LinkingUrl, workspaceId, options.Value);
         if (accountId is null) errors["linkingUrl"] = ["Give the Success Screen Button URL of this workspace's Form ID linkage."];
         if (!Lumo.Core.Ids.IsKlaviyoId(request.ProfileId?.Trim())) errors["profileId"] = ["Give the profile id: {{ person.KlaviyoID }}."];
