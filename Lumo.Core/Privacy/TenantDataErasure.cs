@@ -16,7 +16,8 @@ namespace Lumo.Core.Privacy;
 /// </summary>
 public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, TimeProvider clock, ILogger<TenantDataErasure> logger)
 {
-    public async Task EraseAccountAsync(string workspaceId, string accountId, string erasedBy, CancellationToken cancellationToken)
+    /// <summary>Erases the account's data; recorded when anything was found, or always with <paramref name="recordEvenIfEmpty"/>.</summary>
+    public async Task EraseAccountAsync(string workspaceId, string accountId, string erasedBy, bool recordEvenIfEmpty, CancellationToken cancellationToken)
     {
         foreach (var name in new[] { SecretNames.ChannelSecret(workspaceId, accountId), SecretNames.ChannelAccessToken(workspaceId, accountId),
                      SecretNames.LoginChannelSecret(workspaceId, accountId) })
@@ -30,13 +31,13 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
         rows += await DeleteAsync(TableNames.KlaviyoImportJobs, $"PartitionKey eq {Quote(workspaceId)} and AccountId eq {Quote(accountId)}", cancellationToken);
         rows += await DeleteAsync(TableNames.LinkSessions, $"WorkspaceId eq {Quote(workspaceId)} and AccountId eq {Quote(accountId)}", cancellationToken);
         rows += await DeleteAsync(TableNames.Leases, $"RowKey eq {Quote(partition)}", cancellationToken);
-        await RecordAsync(workspaceId, $"LINE account {accountId}", rows, erasedBy, cancellationToken);
+        if (rows > 0 || recordEvenIfEmpty) await RecordAsync(workspaceId, $"LINE account {accountId}", rows, erasedBy, cancellationToken);
     }
 
     /// <summary>Everything of the workspace, its accounts' data included (their ids given by the caller, who read them before deleting).</summary>
     public async Task EraseWorkspaceAsync(string workspaceId, IEnumerable<string> accountIds, string erasedBy, CancellationToken cancellationToken)
     {
-        foreach (var accountId in accountIds) await EraseAccountAsync(workspaceId, accountId, erasedBy, cancellationToken);
+        foreach (var accountId in accountIds) await EraseAccountAsync(workspaceId, accountId, erasedBy, recordEvenIfEmpty: true, cancellationToken);
         await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(workspaceId), cancellationToken);
         await secrets.DeleteAsync(SecretNames.FlowKey(workspaceId), cancellationToken);
         var rows = 0;

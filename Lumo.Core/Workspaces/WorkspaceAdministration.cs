@@ -137,15 +137,19 @@ public sealed class WorkspaceAdministration(
         return account;
     }
 
-    /// <summary>Removes the LINE account and everything Lumo holds of it (<see cref="TenantDataErasure"/>). False when there was none.</summary>
+    /// <summary>
+    /// Removes the LINE account and everything Lumo holds of it (<see cref="TenantDataErasure"/>). False when there was
+    /// none — but even then leftovers of an earlier deletion that was cut short (a crash, a timeout) are erased, so
+    /// repeating the request always finishes the job.
+    /// </summary>
     public async Task<bool> DeleteAccountAsync(string workspaceId, string accountId, string deletedBy, CancellationToken cancellationToken)
     {
         var account = await store.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
-        if (account is null) return false;
-        await store.DeleteAccountAsync(workspaceId, accountId, cancellationToken); // first: webhooks and sends for it stop at once
-        await erasure.EraseAccountAsync(workspaceId, accountId, deletedBy, cancellationToken);
-        logger.LogInformation("Removed LINE account {AccountId} from workspace {WorkspaceId}", accountId, workspaceId);
-        return true;
+        if (account is not null)
+            await store.DeleteAccountAsync(workspaceId, accountId, cancellationToken); // first: processing of its events and sends stops at once
+        await erasure.EraseAccountAsync(workspaceId, accountId, deletedBy, recordEvenIfEmpty: account is not null, cancellationToken);
+        if (account is not null) logger.LogInformation("Removed LINE account {AccountId} from workspace {WorkspaceId}", accountId, workspaceId);
+        return account is not null;
     }
 
     /// <summary>Queues a check of the workspace's Klaviyo key and its LINE tokens (or of one account only).</summary>

@@ -134,4 +134,20 @@ public sealed class ErasureTests : IAsyncLifetime
         await Eventually.MatchesAsync(() => _scenario.App.Service<TenantDataErasure>().ListAsync(_scenario.WorkspaceId, default),
             erasures => erasures.Any(e => e.What.Contains("no longer exists")), because: "the erasure is recorded right after it is made");
     }
+
+    [Fact]
+    public async Task RepeatingADeletionThatWasCutShortErasesWhatItLeftBehind()
+    {
+        await FillTheAccountAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await _scenario.Admin.DeleteAsync(_scenario.AccountPath())).StatusCode);
+        // What a deletion killed mid-way leaves behind: the account row gone, some of its data still there.
+        await _scenario.App.Service<Lumo.Core.Friends.LineFriendStore>().UpdateAsync(_scenario.WorkspaceId, _scenario.AccountId, "U" + SandboxTenant.Hex(16),
+            f => f with { DisplayName = "Left behind" }, default);
+        Assert.NotEmpty(await RowsMentioningAsync(_scenario.AccountId));
+
+        var repeated = await _scenario.Admin.DeleteAsync(_scenario.AccountPath());
+
+        Assert.Equal(HttpStatusCode.NotFound, repeated.StatusCode); // the account is gone, and now so is everything of it
+        Assert.Empty(await RowsMentioningAsync(_scenario.AccountId));
+    }
 }
