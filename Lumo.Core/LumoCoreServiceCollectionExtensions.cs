@@ -90,6 +90,10 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<LinkingFlow>();
         services.AddTransient<IdLinkageAdministration>();
         services.AddTransient<LineUserIdImport>();
+        services.AddSingleton<LinkingTokens>();
+        services.AddSingleton<LinkingTokenPasses>();
+        services.AddTransient<SegmentWalk>();
+        services.AddTransient<LinkingTokenIssuer>();
 
         services.AddOptions<FlowSendOptions>().BindConfiguration(FlowSendOptions.Section)
             .Validate(o => FlowSendOptions.Problem(o) is null, "Lumo__FlowSends__DuplicateWindow must be more than zero and at most 7 days (default 1.01:00:00, 25 hours).")

@@ -40,6 +40,7 @@ app.MapSendLineMessageFunction();
 app.MapIdLinking();
 app.MapFormLinkageCallback();
 app.MapImportLineUserIdsFunctions();
+app.MapLinkingTokenFunctions();
 app.MapRetentionSweepFunction();
 app.Run();
 

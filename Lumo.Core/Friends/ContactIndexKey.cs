@@ -14,6 +14,12 @@ public sealed class ContactHasher(byte[] key)
     /// guessed addresses or enumerate phone numbers against the keys.
     /// </summary>
     public string Hash(string normalised) => Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("lumo-contact\n" + normalised)))[..40];
+
+    /// <summary>
+    /// A key for another purpose, derived from this one (HMAC as a key-derivation function, one label per purpose),
+    /// so that one issued secret serves several uses and no derived value can be mistaken for another.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("lumo-derived-key\n" + purpose));
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ namespace Lumo.Core.IdLinkage;
 
 /// <summary>What an administrator sets for ID linkage of one account (null secret: keep the stored one).</summary>
 public sealed record IdLinkageDraft(string? LoginChannelId, string? LoginChannelSecret, string? FormId, string? FormCtaLabel, bool FormFlowControlled,
-    string? ImportSegmentId, string? ImportUserIdProperty);
+    string? ImportSegmentId, string? ImportUserIdProperty, string? LinkingTokenSegmentId = null);
 
 /// <summary>Saving ID linkage settings: checked against Klaviyo (the form must be live, the segment must exist) before anything is written.</summary>
 public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkageSettingsStore store, ISecretStore secrets, KlaviyoClient klaviyo, TimeProvider clock)
@@ -45,16 +45,10 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
             if (!forms.Any(f => f.Id == draft.FormId && f.Status == "live"))
                 errors["formId"] = [$"The Klaviyo account has no live form '{draft.FormId}'. Live forms: {string.Join(", ", forms.Where(f => f.Status == "live").Select(f => $"{f.Id} ({f.Name})"))}."];
         }
-        if (draft.ImportSegmentId is not null)
+        foreach (var (field, segmentId) in new[] { ("importSegmentId", draft.ImportSegmentId), ("linkingTokenSegmentId", draft.LinkingTokenSegmentId) })
         {
-            try
-            {
-                await klaviyo.GetSegmentProfilesPageAsync(workspaceId, draft.ImportSegmentId, null, cancellationToken);
-            }
-            catch (KlaviyoApiException e) when (e.Status is 400 or 404)
-            {
-                errors["importSegmentId"] = [$"The Klaviyo account has no segment '{draft.ImportSegmentId}'."];
-            }
+            if (segmentId is not null && !await SegmentExistsAsync(workspaceId, segmentId, cancellationToken))
+                errors[field] = [$"The Klaviyo account has no segment '{segmentId}'."];
         }
         if (errors.Count > 0) return (null, errors);
 
@@ -67,7 +61,7 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
             {
                 WorkspaceId = workspaceId, AccountId = accountId, LoginChannelId = draft.LoginChannelId, FormId = draft.FormId,
                 FormCtaLabel = draft.FormCtaLabel, FormFlowControlled = draft.FormFlowControlled, ImportSegmentId = draft.ImportSegmentId,
-                ImportUserIdProperty = draft.ImportUserIdProperty, UpdatedAt = clock.GetUtcNow(), ETag = ifMatch is "*" ? null : ifMatch,
+                ImportUserIdProperty = draft.ImportUserIdProperty, LinkingTokenSegmentId = draft.LinkingTokenSegmentId, UpdatedAt = clock.GetUtcNow(), ETag = ifMatch is "*" ? null : ifMatch,
             }, cancellationToken);
         }
         catch (Azure.RequestFailedException e) when (e.Status == 412)
@@ -75,5 +69,18 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
             throw new EditConflictException("The settings were changed by another request at the same time. Read them again and repeat the change.");
         }
         return (saved, errors);
+    }
+
+    private async Task<bool> SegmentExistsAsync(string workspaceId, string segmentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await klaviyo.GetSegmentProfilesPageAsync(workspaceId, segmentId, null, cancellationToken);
+            return true;
+        }
+        catch (KlaviyoApiException e) when (e.Status is 400 or 404)
+        {
+            return false;
+        }
     }
 }

@@ -20,6 +20,8 @@ public sealed record IdLinkageSettings
     /// <summary>The Klaviyo segment whose profiles carry existing LINE user IDs, and the property that holds them.</summary>
     public string? ImportSegmentId { get; init; }
     public string? ImportUserIdProperty { get; init; }
+    /// <summary>The Klaviyo segment whose members are given linking tokens (the recipients of signed linking URLs).</summary>
+    public string? LinkingTokenSegmentId { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public string? ETag { get; init; }
 
@@ -43,7 +45,7 @@ public sealed class IdLinkageSettingsStore(LumoTables tables)
         {
             ["LoginChannelId"] = settings.LoginChannelId, ["FormId"] = settings.FormId, ["FormCtaLabel"] = settings.FormCtaLabel,
             ["FormFlowControlled"] = settings.FormFlowControlled, ["ImportSegmentId"] = settings.ImportSegmentId,
-            ["ImportUserIdProperty"] = settings.ImportUserIdProperty, ["UpdatedAt"] = settings.UpdatedAt,
+            ["ImportUserIdProperty"] = settings.ImportUserIdProperty, ["LinkingTokenSegmentId"] = settings.LinkingTokenSegmentId, ["UpdatedAt"] = settings.UpdatedAt,
         };
         var response = settings.ETag is null
             ? await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken)
@@ -57,13 +59,13 @@ public sealed class IdLinkageSettingsStore(LumoTables tables)
         await table.DeleteEntityAsync(workspaceId, accountId, ETag.All, cancellationToken);
     }
 
-    /// <summary>Every account with an existing-ID import configured (a short list: one row per LINE account).</summary>
-    public async Task<List<IdLinkageSettings>> ListImportsAsync(CancellationToken cancellationToken)
+    /// <summary>Every account's settings that match (a short list: one row per LINE account).</summary>
+    public async Task<List<IdLinkageSettings>> ListAsync(Func<IdLinkageSettings, bool> which, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.IdLinkageSettings, cancellationToken);
         var result = new List<IdLinkageSettings>();
         await foreach (var row in table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
-            if (FromRow(row) is { ImportConfigured: true } settings) result.Add(settings);
+            if (FromRow(row) is var settings && which(settings)) result.Add(settings);
         return result;
     }
 
@@ -72,6 +74,7 @@ public sealed class IdLinkageSettingsStore(LumoTables tables)
         WorkspaceId = row.PartitionKey, AccountId = row.RowKey, LoginChannelId = row.GetString("LoginChannelId"), FormId = row.GetString("FormId"),
         FormCtaLabel = row.GetString("FormCtaLabel"), FormFlowControlled = row.GetBoolean("FormFlowControlled") ?? false,
         ImportSegmentId = row.GetString("ImportSegmentId"), ImportUserIdProperty = row.GetString("ImportUserIdProperty"),
+        LinkingTokenSegmentId = row.GetString("LinkingTokenSegmentId"),
         UpdatedAt = row.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue, ETag = row.ETag.ToString(),
     };
 }

@@ -17,8 +17,7 @@ namespace Lumo.Core.IdLinkage;
 public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountId, string? RunId = null, string? Next = null, string? HandoverFrom = null);
 
 /// <summary>
-/// Existing-ID import: pages the account's source segment within Klaviyo's segment-members limits (the next page
-/// is fetched while the current one is worked on), and links every profile whose LINE user ID property names a
+/// Existing-ID import: pages the account's source segment (<see cref="SegmentWalk"/>) and links every profile whose LINE user ID property names a
 /// friend of this account. Profiles already carrying this account's <c>LINE User ID</c> with the same value are
 /// done and cost no storage work, so the run every 15 minutes is cheap once the segment is imported. New links
 /// record <c>Linked LINE Identity</c> and have their properties written in bulk import jobs. Memory holds one page
@@ -26,7 +25,7 @@ public sealed record LineUserIdImportRequest(string WorkspaceId, string AccountI
 /// <see cref="RunBudget"/>; one run per account at a time (a lease).
 /// </summary>
 public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStore, WorkspaceStore workspaces, LineFriendLookup friendLookup,
-    KlaviyoClient klaviyo, KlaviyoRateLimits limits, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history, KlaviyoConnectionHealth health,
+    SegmentWalk segment, IdLinking linking, FriendBulkSync bulkSync, LinkImportHistory history, KlaviyoConnectionHealth health,
     LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<LineUserIdImport> logger)
 {
     private const string LeaseScope = "line-user-id-import";
@@ -77,50 +76,28 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
     private async Task<LinkImportRun> ImportPagesAsync(LineAccount account, IdLinkageSettings settings, LinkImportRun run, string? next, DateTimeOffset started, CancellationToken cancellationToken)
     {
         var toWrite = new ConcurrentQueue<LineFriend>();
-        var page = FetchAsync(account.WorkspaceId, settings.ImportSegmentId!, next, cancellationToken);
-        while (true)
+        var end = await segment.RunAsync(account.WorkspaceId, settings.ImportSegmentId!, next, started, RunBudget, async profiles =>
         {
-            KlaviyoPage<KlaviyoProfile> current;
-            try
-            {
-                current = await page;
-            }
-            catch (KlaviyoApiException e) when (e.Status == 404)
-            {
-                await WritePropertiesAsync(account, toWrite, cancellationToken);
-                logger.LogWarning("Source segment {SegmentId} of account {AccountId} no longer exists; import stopped", settings.ImportSegmentId, account.Id);
-                run = run with { Status = "stopped", FinishedAt = clock.GetUtcNow(), Problem = $"The source segment {settings.ImportSegmentId} no longer exists in Klaviyo." };
-                await history.SaveAsync(run, cancellationToken);
-                return run;
-            }
-            if (current.Next is not null) page = FetchAsync(account.WorkspaceId, settings.ImportSegmentId!, current.Next, cancellationToken);
-            run = await ImportPageAsync(account, settings, run, current.Items, toWrite, cancellationToken);
+            run = await ImportPageAsync(account, settings, run, profiles, toWrite, cancellationToken);
             if (toWrite.Count >= FriendBulkSync.MaxProfilesPerJob) await WritePropertiesAsync(account, toWrite, cancellationToken);
-
-            if (current.Next is null)
-            {
-                await WritePropertiesAsync(account, toWrite, cancellationToken);
-                run = run with { Status = "completed", FinishedAt = clock.GetUtcNow() };
-                await history.SaveAsync(run, cancellationToken);
-                logger.LogInformation("Imported LINE user IDs of account {AccountId}: {Profiles} profiles, {Linked} linked, {Conflicts} conflicts",
-                    account.Id, run.Profiles, run.Linked, run.Conflicts);
-                return run;
-            }
-            if (clock.GetUtcNow() - started > RunBudget)
-            {
-                // Hand over to a fresh invocation before the function timeout; it goes on from the next page.
-                await WritePropertiesAsync(account, toWrite, cancellationToken);
-                await history.SaveAsync(run, cancellationToken);
-                await queues.EnqueueAsync(QueueNames.LineUserIdImports, new LineUserIdImportRequest(account.WorkspaceId, account.Id, run.Id, current.Next, HandoverFrom: _owner), cancellationToken);
-                return run;
-            }
+        }, cancellationToken);
+        await WritePropertiesAsync(account, toWrite, cancellationToken);
+        if (end.SegmentGone)
+        {
+            logger.LogWarning("Source segment {SegmentId} of account {AccountId} no longer exists; import stopped", settings.ImportSegmentId, account.Id);
+            run = run with { Status = "stopped", FinishedAt = clock.GetUtcNow(), Problem = $"The source segment {settings.ImportSegmentId} no longer exists in Klaviyo." };
         }
-    }
-
-    private async Task<KlaviyoPage<KlaviyoProfile>> FetchAsync(string workspaceId, string segmentId, string? next, CancellationToken cancellationToken)
-    {
-        await limits.WaitForSegmentProfilesAsync(workspaceId, cancellationToken);
-        return await klaviyo.GetSegmentProfilesPageAsync(workspaceId, segmentId, next, cancellationToken);
+        else if (end.Completed)
+        {
+            run = run with { Status = "completed", FinishedAt = clock.GetUtcNow() };
+            logger.LogInformation("Imported LINE user IDs of account {AccountId}: {Profiles} profiles, {Linked} linked, {Conflicts} conflicts",
+                account.Id, run.Profiles, run.Linked, run.Conflicts);
+        }
+        await history.SaveAsync(run, cancellationToken);
+        // Time is up: a fresh invocation goes on from the next page, before the function timeout.
+        if (end.ContinueFrom is { } continueFrom)
+            await queues.EnqueueAsync(QueueNames.LineUserIdImports, new LineUserIdImportRequest(account.WorkspaceId, account.Id, run.Id, continueFrom, HandoverFrom: _owner), cancellationToken);
+        return run;
     }
 
     private async Task<LinkImportRun> ImportPageAsync(LineAccount account, IdLinkageSettings settings, LinkImportRun run, IReadOnlyList<KlaviyoProfile> profiles,

@@ -53,7 +53,8 @@ public sealed class LinkImportHistory(LumoTables tables)
         var table = await tables.GetAsync(TableNames.LinkImportRuns, cancellationToken);
         var partition = AccountPartition.Of(workspaceId, accountId);
         var result = new List<LinkImportRun>();
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, maxPerPage: max, cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition && e.RowKey.CompareTo(LinkingTokenPasses.RowKey) < 0,
+                           maxPerPage: max, cancellationToken: cancellationToken))
         {
             result.Add(FromRow(row));
             if (result.Count >= max) break;

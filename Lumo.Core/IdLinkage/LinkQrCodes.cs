@@ -7,7 +7,9 @@ namespace Lumo.Core.IdLinkage;
 
 /// <summary>
 /// A custom QR code of the Klaviyo link type: which Klaviyo merge variables identify the profile (email, phone or
-/// both). Its linking URL carries those variables for Klaviyo to fill in per recipient.
+/// both). Its linking URL carries those variables and the recipient's linking token for Klaviyo to fill in per
+/// recipient. <see cref="SignedUrlsOnly"/> refuses URLs without a valid token; codes made before linking tokens
+/// existed have no such column and keep accepting unsigned URLs until an administrator switches them.
 /// </summary>
 public sealed record LinkQrCode
 {
@@ -17,6 +19,7 @@ public sealed record LinkQrCode
     public required string Name { get; init; }
     public bool UsesEmail { get; init; }
     public bool UsesPhone { get; init; }
+    public bool SignedUrlsOnly { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 }
 
@@ -28,7 +31,7 @@ public sealed class LinkQrCodeStore(LumoTables tables)
         var table = await tables.GetAsync(TableNames.LinkQrCodes, cancellationToken);
         await table.AddEntityAsync(new TableEntity(AccountPartition.Of(code.WorkspaceId, code.AccountId), code.Id)
         {
-            ["Name"] = code.Name, ["UsesEmail"] = code.UsesEmail, ["UsesPhone"] = code.UsesPhone, ["CreatedAt"] = code.CreatedAt,
+            ["Name"] = code.Name, ["UsesEmail"] = code.UsesEmail, ["UsesPhone"] = code.UsesPhone, ["SignedUrlsOnly"] = code.SignedUrlsOnly, ["CreatedAt"] = code.CreatedAt,
         }, cancellationToken);
         return code;
     }
@@ -48,6 +51,22 @@ public sealed class LinkQrCodeStore(LumoTables tables)
         await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
             result.Add(FromRow(row));
         return result;
+    }
+
+    /// <summary>Sets whether the code refuses unsigned URLs; false when the code is gone.</summary>
+    public async Task<bool> SetSignedUrlsOnlyAsync(LinkQrCode code, bool signedOnly, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LinkQrCodes, cancellationToken);
+        try
+        {
+            await table.UpdateEntityAsync(new TableEntity(AccountPartition.Of(code.WorkspaceId, code.AccountId), code.Id) { ["SignedUrlsOnly"] = signedOnly },
+                ETag.All, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
     }
 
     /// <summary>Deletes the code; false when there was none. Links made through it stay.</summary>
@@ -72,6 +91,7 @@ public sealed class LinkQrCodeStore(LumoTables tables)
         {
             Id = row.RowKey, WorkspaceId = workspaceId, AccountId = accountId, Name = row.GetString("Name") ?? "",
             UsesEmail = row.GetBoolean("UsesEmail") ?? false, UsesPhone = row.GetBoolean("UsesPhone") ?? false,
+            SignedUrlsOnly = row.GetBoolean("SignedUrlsOnly") ?? false,
             CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         };
     }

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Lumo.Core.IdLinkage;
 
-/// <summary>Where a linking URL came from, and the signals it carried (raw, as the browser sent them).</summary>
-public sealed record LinkStart(string WorkspaceId, string AccountId, string Method, string? QrCodeId, string? Email, string? Phone);
+/// <summary>Where a linking URL came from, and the signals and linking token it carried (raw, as the browser sent them).</summary>
+public sealed record LinkStart(string WorkspaceId, string AccountId, string Method, string? QrCodeId, string? Email, string? Phone, string? Token = null);
 
 /// <summary>
 /// What the customer sees: a redirect to LINE Login, or a result page (Status 200 on success). A redirect carries the
@@ -24,13 +24,15 @@ public sealed record LinkOutcomePage(int Status, string Title, string Message, U
 
 /// <summary>
 /// The LINE Login linking flow shared by QR codes and forms. The landing resolves the Klaviyo profile from the
-/// signals, stores a short-lived session and sends the browser to LINE Login (state, nonce, PKCE,
-/// bot_prompt=aggressive); the callback takes the session once, exchanges the code, has LINE verify the ID token
-/// for our channel and nonce, and links its <c>sub</c> to the session's profile. Every refusal is a page that says
-/// what happened, and links nothing.
+/// signals, checks that the URL was made for that profile (its <see cref="LinkingTokens">linking token</see>), stores
+/// a short-lived session and sends the browser to LINE Login (state, nonce, PKCE, bot_prompt=aggressive); the
+/// callback takes the session once, exchanges the code, has LINE verify the ID token for our channel and nonce, and
+/// links its <c>sub</c> to the session's profile. A landing whose signals match no profile, or whose token is wrong
+/// or missing where one is required, gets the very same redirect with nothing stored, so an outsider learns nothing
+/// about who is a customer; its callback links nothing. Every refusal is a page that says what happened.
 /// </summary>
 public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, LinkQrCodeStore qrCodes, LinkSessionStore sessions,
-    FormLinkArms arms, KlaviyoProfileResolver resolver, KlaviyoConnectionHealth health, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
+    FormLinkArms arms, KlaviyoProfileResolver resolver, LinkingTokens tokens, KlaviyoConnectionHealth health, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
     TimeProvider clock, ILogger<LinkingFlow> logger)
 {
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(10);
@@ -84,8 +86,12 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
                 await health.PauseIfRefusedAsync(start.WorkspaceId, "linking look-up", e, cancellationToken);
                 return Problem(503, "Linking is paused", "The shop's connection is being renewed. Please try again later.");
             }
-            if (match.ProfileId is null) return Problem(404, "We could not find you", match.Problem!);
             profileId = match.ProfileId;
+        }
+        if (profileId is null || !await ProvesRecipientAsync(start, code, profileId, cancellationToken))
+        {
+            logger.LogInformation("A {Method} landing for account {AccountId} did not prove its recipient (no matching profile, or no valid linking token)", method, start.AccountId);
+            return LooksLikeALanding(settings.LoginChannelId, callbackUri);
         }
 
         var session = new LinkSession
@@ -116,8 +122,10 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
             return Problem(400, "Please finish in the same browser",
                 "Connecting LINE has to be finished in the browser where it was started. Open the link or scan the code again on this device.");
         var session = string.IsNullOrEmpty(state) ? null : await sessions.TakeAsync(state, cancellationToken);
+        // No attempt behind the state: expired, used already, or a landing that did not prove its recipient.
         if (session is null || session.ExpiresAt < clock.GetUtcNow())
-            return Problem(400, "This link has expired", "Linking links work once and for 10 minutes. Scan the code or open the link again.");
+            return Problem(400, "We could not connect your LINE account",
+                "Nothing was linked. A linking link works only from the message it was sent in, once, and for 10 minutes. Open the link from your latest message or scan the code again.");
         if (error is not null || string.IsNullOrEmpty(code))
             return Problem(400, "LINE login was cancelled", "Nothing was linked. Scan the code or open the link again to try once more.");
         var account = await workspaces.GetAccountIfExistsAsync(session.WorkspaceId, session.AccountId, cancellationToken);
@@ -153,6 +161,21 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         return result.IsLinked
             ? new LinkOutcomePage(200, "You're connected", $"Your LINE account is now connected with {account.BotDisplayName ?? account.Name}. You can close this page.", AddFriendUrl: addFriend)
             : Problem(409, "Already connected to someone else", "This LINE account or this sign-up is already connected to another person. Please contact the shop.");
+    }
+
+    // Forms, and QR codes made before linking tokens (until switched), accept URLs without a token; a token that is
+    // there must be the profile's own.
+    private async ValueTask<bool> ProvesRecipientAsync(LinkStart start, LinkQrCode? code, string profileId, CancellationToken cancellationToken) =>
+        string.IsNullOrWhiteSpace(start.Token)
+            ? code is not { SignedUrlsOnly: true }
+            : await tokens.IsValidAsync(start.WorkspaceId, start.AccountId, profileId, start.Token, cancellationToken);
+
+    // The redirect a real landing gives (fresh state, nonce and PKCE challenge, the state bound to the browser), with
+    // no session behind it.
+    private LinkOutcomePage LooksLikeALanding(string loginChannelId, Uri callbackUri)
+    {
+        var state = LinkSession.NewSecret();
+        return LinkOutcomePage.Redirect(lineLogin.AuthorizeUrl(loginChannelId, callbackUri, state, LinkSession.NewSecret(), LinkSession.NewSecret()), state);
     }
 
     private static LinkOutcomePage Problem(int status, string title, string message) => new(status, title, message);

@@ -12,6 +12,7 @@ public static class QueueNames
     public const string KlaviyoProfileSync = "klaviyo-profile-sync";
     public const string LineSends = "line-sends";
     public const string LineUserIdImports = "line-user-id-imports";
+    public const string LinkingTokens = "linking-tokens";
 
     /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

@@ -5,7 +5,7 @@ namespace Lumo.Core.Workspaces;
 /// merchants build segments on them. The Nth connected account (N ≥ 2) appends " N" (DESIGN §4).
 /// </summary>
 public sealed record LinePropertyNames(
-    string UserId, string DisplayName, string FollowStatus, string Consent, string ConsentUpdatedAt, string ConsentSource)
+    string UserId, string DisplayName, string FollowStatus, string Consent, string ConsentUpdatedAt, string ConsentSource, string LinkingToken)
 {
     public static LinePropertyNames ForOrdinal(int ordinal)
     {
@@ -17,6 +17,7 @@ public sealed record LinePropertyNames(
             "LINE Follow Status" + suffix,
             "LINE Consent" + suffix,
             "LINE Consent Updated At" + suffix,
-            "LINE Consent Source" + suffix);
+            "LINE Consent Source" + suffix,
+            "LINE Linking Token" + suffix);
     }
 }

@@ -19,7 +19,7 @@ public static class ImportLineUserIdsFunctions
 
     public static async Task<IResult> Schedule(InvocationEnvelope invocation, IdLinkageSettingsStore settings, LumoQueues queues, CancellationToken ct)
     {
-        var imports = await settings.ListImportsAsync(ct);
+        var imports = await settings.ListAsync(s => s.ImportConfigured, ct);
         foreach (var s in imports)
             await queues.EnqueueAsync(QueueNames.LineUserIdImports, new LineUserIdImportRequest(s.WorkspaceId, s.AccountId), ct);
         return InvocationResult.Done($"Queued {imports.Count} existing-ID imports").ToHttpResult();

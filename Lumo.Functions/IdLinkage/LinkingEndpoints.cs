@@ -44,10 +44,10 @@ public static class LinkingEndpoints
     public static IEndpointRouteBuilder MapIdLinking(this IEndpointRouteBuilder routes)
     {
         var link = routes.MapGroup("/api/link").RequireRateLimiting(RateLimitPolicy).ExcludeFromDescription();
-        link.MapGet("/{workspaceId}/{accountId}/qr/{codeId}", (string workspaceId, string accountId, string codeId, string? email, string? phone, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
-            StartAsync(context, flow, options.Value, new LinkStart(workspaceId, accountId, LinkMethods.QrCode, codeId, email, phone), ct));
-        link.MapGet("/{workspaceId}/{accountId}/form", (string workspaceId, string accountId, string? email, string? phone, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
-            StartAsync(context, flow, options.Value, new LinkStart(workspaceId, accountId, LinkMethods.Form, null, email, phone), ct));
+        link.MapGet("/{workspaceId}/{accountId}/qr/{codeId}", (string workspaceId, string accountId, string codeId, string? email, string? phone, string? t, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
+            StartAsync(context, flow, options.Value, new LinkStart(workspaceId, accountId, LinkMethods.QrCode, codeId, email, phone, t), ct));
+        link.MapGet("/{workspaceId}/{accountId}/form", (string workspaceId, string accountId, string? email, string? phone, string? t, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
+            StartAsync(context, flow, options.Value, new LinkStart(workspaceId, accountId, LinkMethods.Form, null, email, phone, t), ct));
         link.MapGet("/callback", async (string? state, string? code, string? error, HttpContext context, LinkingFlow flow, IOptions<IdLinkageOptions> options, CancellationToken ct) =>
             LinkPages.Render(context, await flow.CompleteAsync(state, code, error, BrowserBinding.IsBound(context, state), options.Value.CallbackUrl, ct)));
         link.MapGet("/{workspaceId}/{accountId}/qr/{codeId}/qr.png", (string workspaceId, string accountId, string codeId, HttpContext context, IOptions<IdLinkageOptions> options) =>

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Lumo.Sandbox.Klaviyo;
 using Lumo.Sandbox.Line;
 using Lumo.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -30,6 +32,8 @@ public sealed class LinkingCustomer
 
     public string LoginChannelId { get; }
     public string LoginChannelSecret { get; }
+    /// <summary>The Klaviyo segment (in the sandbox) whose members Lumo gives linking tokens.</summary>
+    public string TokenSegmentId { get; } = "SEGTOKENS";
 
     /// <summary>The same shop, opened in another browser (no cookies of this one).</summary>
     public LinkingCustomer OtherBrowser() => new(_scenario, LoginChannelId, LoginChannelSecret);
@@ -38,8 +42,9 @@ public sealed class LinkingCustomer
     {
         var customer = new LinkingCustomer(scenario);
         scenario.Tenant.Sandbox.Line.LoginChannels[customer.LoginChannelId] = new LoginChannel(customer.LoginChannelId, customer.LoginChannelSecret);
+        scenario.Tenant.Klaviyo.Segments[customer.TokenSegmentId] = new ProfileGroup(customer.TokenSegmentId, "Receives LINE linking URLs", []);
         var response = await scenario.Admin.PutAsJsonAsync($"{scenario.AccountPath()}/id-linkage",
-            new { loginChannelId = customer.LoginChannelId, loginChannelSecret = customer.LoginChannelSecret, form, import });
+            new { loginChannelId = customer.LoginChannelId, loginChannelSecret = customer.LoginChannelSecret, form, import, linkingTokens = new { segmentId = customer.TokenSegmentId } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return customer;
     }
@@ -63,15 +68,44 @@ public sealed class LinkingCustomer
     public async Task<HttpResponseMessage> LinkAsync(string url, LineUser user) =>
         await ReturnFromLineAsync(await LogInToLineAsync(await OpenAsync(url), user));
 
-    public async Task<JsonObject> CreateQrCodeAsync(params string[] signals)
+    /// <summary>
+    /// Puts the profiles in the linking-token segment and has Lumo run a token pass now; returns once Klaviyo (the
+    /// sandbox) holds every one's token, as the merchant's template will render it.
+    /// </summary>
+    public async Task GiveLinkingTokensAsync(params SimulatedProfile[] profiles)
     {
-        var response = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/qr-codes", new { name = "Store counter", signals });
+        _scenario.Tenant.Klaviyo.Segments[TokenSegmentId].ProfileIds.AddRange(profiles.Select(p => p.Id));
+        var run = await _scenario.Admin.PostAsync($"{_scenario.AccountPath()}/id-linkage/linking-tokens", null);
+        Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
+        await Eventually.MatchesAsync(() => Task.FromResult(profiles.All(p => TokenOf(p) is not null)), all => all, because: "every profile holds its linking token");
+    }
+
+    public static string? TokenOf(SimulatedProfile profile) => profile.Properties[TokenProperty]?.GetValue<string>();
+
+    public const string TokenProperty = "LINE Linking Token";
+
+    /// <summary>The customer's own linking URL: they hold their token, and Klaviyo renders it into the template.</summary>
+    public async Task<string> OwnUrlAsync(JsonObject code, SimulatedProfile profile, string field = "linkingUrl")
+    {
+        if (TokenOf(profile) is null) await GiveLinkingTokensAsync(profile);
+        return Rendered(code[field]!.GetValue<string>(), profile.Email, profile.PhoneNumber, TokenOf(profile));
+    }
+
+    public async Task<JsonObject> CreateQrCodeAsync(params string[] signals) => await CreateQrCodeAsync(signals, signedUrlsOnly: null);
+
+    public async Task<JsonObject> CreateQrCodeAsync(string[] signals, bool? signedUrlsOnly)
+    {
+        var response = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/qr-codes", new { name = "Store counter", signals, signedUrlsOnly });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
-    /// <summary>A linking URL as Klaviyo renders it for one recipient: the merge variables filled in, URL-encoded.</summary>
-    public static string Rendered(string template, string? email = null, string? phone = null) => template
-        .Replace("{{ email|urlencode }}", Uri.EscapeDataString(email ?? ""))
-        .Replace("{{ phone_number|urlencode }}", Uri.EscapeDataString(phone ?? ""));
+    /// <summary>
+    /// A linking URL as Klaviyo renders it for one recipient: the merge variables filled in, URL-encoded; the linking
+    /// token lookup renders <paramref name="token"/> (empty, as for a profile without the property, when null).
+    /// </summary>
+    public static string Rendered(string template, string? email = null, string? phone = null, string? token = null) =>
+        Regex.Replace(template, @"\{\{ person\|lookup:'[^']+'\|default:''\|urlencode \}\}", Uri.EscapeDataString(token ?? ""))
+            .Replace("{{ email|urlencode }}", Uri.EscapeDataString(email ?? ""))
+            .Replace("{{ phone_number|urlencode }}", Uri.EscapeDataString(phone ?? ""));
 }

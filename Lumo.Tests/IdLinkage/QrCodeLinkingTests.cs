@@ -47,10 +47,12 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         var code = await _customer.CreateQrCodeAsync("email");
         var template = code["linkingUrl"]!.GetValue<string>();
         Assert.Contains("{{ email|urlencode }}", template);
+        Assert.Contains("t={{ person|lookup:'LINE Linking Token'|default:''|urlencode }}", template);
         Assert.DoesNotContain("phone", template);
+        await _customer.GiveLinkingTokensAsync(profile);
 
-        await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email)); // a mail scanner's prefetch, or a first tap
-        var landing = await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email!.ToUpperInvariant()));
+        await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email, token: LinkingCustomer.TokenOf(profile))); // a mail scanner's prefetch, or a first tap
+        var landing = await _customer.OpenAsync(LinkingCustomer.Rendered(template, profile.Email!.ToUpperInvariant(), token: LinkingCustomer.TokenOf(profile)));
         Assert.Equal("no-referrer", landing.Headers.GetValues("Referrer-Policy").Single());
         var login = landing.Headers.Location!.OriginalString;
         Assert.DoesNotContain(' ', login); // a well-formed URL: scope=openid%20profile
@@ -72,7 +74,7 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         // The same callback again (a reload, a replay) is refused and records nothing more.
         var replay = await _customer.ReturnFromLineAsync(callback);
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
-        Assert.Contains("expired", await replay.Content.ReadAsStringAsync());
+        Assert.Contains("Nothing was linked", await replay.Content.ReadAsStringAsync());
         Assert.Single(await EventsAsync(KlaviyoMetrics.LinkedLineIdentity, 1), e => e.ProfileId == profile.Id);
         Assert.Single(await EventsAsync(KlaviyoMetrics.ScannedLineQrCode, 1), e => e.ProfileId == profile.Id);
         await Task.Delay(TimeSpan.FromSeconds(4)); // room for a second export, were anything recorded twice
@@ -86,8 +88,9 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         var user = _scenario.Tenant.AddFriend("Ben");
         var profile = Profile(null, "+819012345678");
         var code = await _customer.CreateQrCodeAsync("phone");
+        await _customer.GiveLinkingTokensAsync(profile);
 
-        var page = await _customer.LinkAsync(LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), phone: "+81 90-1234-5678"), user);
+        var page = await _customer.LinkAsync(LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), phone: "+81 90-1234-5678", token: LinkingCustomer.TokenOf(profile)), user);
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var friend = await FriendAsync(user.UserId);
@@ -105,13 +108,17 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         var other = Profile($"other-{SandboxTenant.Hex(3)}@example.com", "+819033334444");
         var user = _scenario.Tenant.AddFriend("Chika");
 
-        var mismatch = await _customer.OpenAsync(LinkingCustomer.Rendered(code, chika.Email, other.PhoneNumber));
-        Assert.Equal(HttpStatusCode.NotFound, mismatch.StatusCode);
-        Assert.Contains("different Klaviyo profiles", WebUtility.HtmlDecode(await mismatch.Content.ReadAsStringAsync()));
-        var emailOnly = await _customer.OpenAsync(LinkingCustomer.Rendered(code, chika.Email, null));
+        await _customer.GiveLinkingTokensAsync(chika, other);
+        var token = LinkingCustomer.TokenOf(chika);
+
+        // Signals of two profiles: no profile to link, so nothing at the end of LINE Login either.
+        var mismatch = await _customer.LinkAsync(LinkingCustomer.Rendered(code, chika.Email, other.PhoneNumber, token), user);
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
+        Assert.Contains("Nothing was linked", await mismatch.Content.ReadAsStringAsync());
+        var emailOnly = await _customer.OpenAsync(LinkingCustomer.Rendered(code, chika.Email, null, token));
         Assert.Equal(HttpStatusCode.BadRequest, emailOnly.StatusCode);
 
-        var page = await _customer.LinkAsync(LinkingCustomer.Rendered(code, chika.Email, chika.PhoneNumber), user);
+        var page = await _customer.LinkAsync(LinkingCustomer.Rendered(code, chika.Email, chika.PhoneNumber, token), user);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal(chika.Id, (await FriendAsync(user.UserId))["klaviyo"]!["profileId"]!.GetValue<string>());
         Assert.False(other.Properties.ContainsKey("LINE User ID"));
@@ -122,9 +129,9 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
     {
         var (first, profile) = await _scenario.LinkedFriendAsync("First");
         var second = _scenario.Tenant.AddFriend("Second");
-        var code = (await _customer.CreateQrCodeAsync("email"))["linkingUrl"]!.GetValue<string>();
+        var code = await _customer.CreateQrCodeAsync("email");
 
-        var page = await _customer.LinkAsync(LinkingCustomer.Rendered(code, profile.Email), second);
+        var page = await _customer.LinkAsync(await _customer.OwnUrlAsync(code, profile), second);
 
         Assert.Equal(HttpStatusCode.Conflict, page.StatusCode);
         Assert.Equal(profile.Id, (await FriendAsync(first.UserId))["klaviyo"]!["profileId"]!.GetValue<string>());
@@ -139,7 +146,7 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         var profile = Profile($"dai-{SandboxTenant.Hex(3)}@example.com", null);
         var user = _scenario.Tenant.AddFriend("Dai");
         var code = await _customer.CreateQrCodeAsync("email");
-        var url = LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), profile.Email);
+        var url = await _customer.OwnUrlAsync(code, profile);
 
         var forged = await _customer.OpenAsync("http://localhost/api/link/callback?code=abc&state=forged-state-value");
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
@@ -190,7 +197,7 @@ public sealed class QrCodeLinkingTests : IAsyncLifetime
         var profile = _scenario.NewKlaviyoProfile($"browser-{SandboxTenant.Hex(3)}@example.com");
         var user = _scenario.Tenant.AddFriend("Bea");
         var code = await _customer.CreateQrCodeAsync("email");
-        var url = LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), profile.Email);
+        var url = await _customer.OwnUrlAsync(code, profile);
         var landing = await _customer.OpenAsync(url);
         Assert.Contains(landing.Headers.GetValues("Set-Cookie"), c => c.StartsWith("lumo-link-") && c.Contains("httponly") && c.Contains("samesite=lax"));
         var callback = await _customer.LogInToLineAsync(landing, user);

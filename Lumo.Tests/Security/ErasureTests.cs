@@ -48,7 +48,7 @@ public sealed class ErasureTests : IAsyncLifetime
             Id = LinkImportHistory.NewRunId(DateTimeOffset.UtcNow), WorkspaceId = _scenario.WorkspaceId, AccountId = _scenario.AccountId, SegmentId = "SEG",
         }, default); // sync history
         var code = await customer.CreateQrCodeAsync("email"); // QR code
-        await customer.OpenAsync(LinkingCustomer.Rendered(code["linkingUrl"]!.GetValue<string>(), profile.Email)); // link session
+        await customer.OpenAsync(await customer.OwnUrlAsync(code, profile)); // link session, linking-token pass
         await _scenario.App.Service<FormLinkArms>().ArmAsync(_scenario.WorkspaceId, _scenario.AccountId, profile.Id, "erin@example.com", null, default); // arm
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flow/{_scenario.WorkspaceId}/send")
         {
