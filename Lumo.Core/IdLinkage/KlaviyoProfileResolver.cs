@@ -3,7 +3,7 @@ using Lumo.Core.Klaviyo;
 namespace Lumo.Core.IdLinkage;
 
 /// <summary>The Klaviyo profile that signals point to, or why none does.</summary>
-public sealed record ProfileMatch(string? ProfileId, string? Problem);
+public sealed record ProfileMatch(string? ProfileId, string? Problem, DateTimeOffset? ProfileCreated = null);
 
 /// <summary>
 /// Finds the Klaviyo profile for linking signals (normalised email and/or E.164 phone). With both, both must
@@ -20,15 +20,15 @@ public sealed class KlaviyoProfileResolver(KlaviyoClient klaviyo)
         {
             (not null, _, null, _) => new ProfileMatch(null, "No Klaviyo profile has this email address."),
             (_, not null, _, null) => new ProfileMatch(null, "No Klaviyo profile has this phone number."),
-            (not null, not null, _, _) when byEmail != byPhone => new ProfileMatch(null, "The email address and the phone number belong to different Klaviyo profiles."),
-            _ => new ProfileMatch(byEmail ?? byPhone, null),
+            (not null, not null, _, _) when byEmail!.Id != byPhone!.Id => new ProfileMatch(null, "The email address and the phone number belong to different Klaviyo profiles."),
+            _ => new ProfileMatch((byEmail ?? byPhone)!.Id, null, (byEmail ?? byPhone)!.Created),
         };
     }
 
-    private async Task<string?> FindAsync(string workspaceId, string field, string value, CancellationToken cancellationToken)
+    private async Task<KlaviyoProfile?> FindAsync(string workspaceId, string field, string value, CancellationToken cancellationToken)
     {
         if (value.Contains('"') || value.Contains('\\')) return null; // cannot be quoted in a Klaviyo filter; normalised values never hold them
         var matches = await klaviyo.GetProfilesAsync(workspaceId, $"equals({field},\"{value}\")", cancellationToken).Take(2).ToListAsync(cancellationToken);
-        return matches.Count == 1 ? matches[0].Id : null;
+        return matches.Count == 1 ? matches[0] : null;
     }
 }

@@ -7,6 +7,7 @@ using Lumo.Core.LineLogin;
 using Lumo.Core.Secrets;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Lumo.Core.IdLinkage;
 
@@ -33,7 +34,7 @@ public sealed record LinkOutcomePage(int Status, string Title, string Message, U
 /// </summary>
 public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, LinkQrCodeStore qrCodes, LinkSessionStore sessions,
     FormLinkArms arms, KlaviyoProfileResolver resolver, LinkingTokens tokens, KlaviyoConnectionHealth health, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
-    TimeProvider clock, ILogger<LinkingFlow> logger)
+    IOptions<IdLinkageOptions> options, TimeProvider clock, ILogger<LinkingFlow> logger)
 {
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(10);
 
@@ -67,6 +68,7 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
 
         var method = start.Method == LinkMethods.Form && settings.FormFlowControlled ? LinkMethods.FlowControlledForm : start.Method;
         string? profileId;
+        DateTimeOffset? profileCreated = null;
         string[] armRowKeys = [];
         if (method == LinkMethods.FlowControlledForm)
         {
@@ -86,9 +88,9 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
                 await health.PauseIfRefusedAsync(start.WorkspaceId, "linking look-up", e, cancellationToken);
                 return Problem(503, "Linking is paused", "The shop's connection is being renewed. Please try again later.");
             }
-            profileId = match.ProfileId;
+            (profileId, profileCreated) = (match.ProfileId, match.ProfileCreated);
         }
-        if (profileId is null || !await ProvesRecipientAsync(start, code, profileId, cancellationToken))
+        if (profileId is null || !await ProvesRecipientAsync(start, method, code, profileId, profileCreated, cancellationToken))
         {
             logger.LogInformation("A {Method} landing for account {AccountId} did not prove its recipient (no matching profile, or no valid linking token)", method, start.AccountId);
             return LooksLikeALanding(settings.LoginChannelId, callbackUri);
@@ -163,12 +165,23 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
             : Problem(409, "Already connected to someone else", "This LINE account or this sign-up is already connected to another person. Please contact the shop.");
     }
 
-    // Forms, and QR codes made before linking tokens (until switched), accept URLs without a token; a token that is
-    // there must be the profile's own.
-    private async ValueTask<bool> ProvesRecipientAsync(LinkStart start, LinkQrCode? code, string profileId, CancellationToken cancellationToken) =>
-        string.IsNullOrWhiteSpace(start.Token)
-            ? code is not { SignedUrlsOnly: true }
-            : await tokens.IsValidAsync(start.WorkspaceId, start.AccountId, profileId, start.Token, cancellationToken);
+    // A token that is there must be the profile's own. Without one: a QR code made before linking tokens accepts the
+    // URL until it is switched; a sign-up form's URL links only the sign-up that just happened (a profile Klaviyo
+    // created within the window), never an existing customer; a Flow-controlled form's arm, set by the merchant's
+    // Flow for this very profile, is its proof.
+    private async ValueTask<bool> ProvesRecipientAsync(LinkStart start, string method, LinkQrCode? code, string profileId, DateTimeOffset? profileCreated,
+        CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(start.Token))
+            return await tokens.IsValidAsync(start.WorkspaceId, start.AccountId, profileId, start.Token, cancellationToken);
+        return method switch
+        {
+            LinkMethods.QrCode => code is not { SignedUrlsOnly: true },
+            LinkMethods.Form => profileCreated >= clock.GetUtcNow() - options.Value.FormSignUpWindow,
+            LinkMethods.FlowControlledForm => true,
+            _ => false,
+        };
+    }
 
     // The redirect a real landing gives (fresh state, nonce and PKCE challenge, the state bound to the browser), with
     // no session behind it.

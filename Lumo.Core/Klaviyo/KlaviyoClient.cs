@@ -163,7 +163,8 @@ public sealed class KlaviyoClient(HttpClient http)
         var properties = attributes?["properties"]?.AsObject().ToDictionary(p => p.Key, p => (object?)p.Value?.ToJsonString())
                          ?? new Dictionary<string, object?>();
         return new KlaviyoProfile(item["id"]!.GetValue<string>(), attributes?["email"]?.GetValue<string>(),
-            attributes?["phone_number"]?.GetValue<string>(), properties);
+            attributes?["phone_number"]?.GetValue<string>(), properties,
+            DateTimeOffset.TryParse(attributes?["created"]?.GetValue<string>(), out var created) ? created : null);
     }
 
     private async Task<JsonNode?> SendAsync(string workspaceId, HttpMethod method, string url, JsonNode? body, CancellationToken cancellationToken, bool retried = true)

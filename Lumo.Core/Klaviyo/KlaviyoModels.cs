@@ -4,7 +4,7 @@ namespace Lumo.Core.Klaviyo;
 public sealed record KlaviyoAccount(string Id, string? OrganizationName);
 
 /// <summary>A Klaviyo profile as far as Lumo reads it; property values are kept as JSON text.</summary>
-public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties)
+public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties, DateTimeOffset? Created = null)
 {
     /// <summary>A custom property's value when it is a string, else null.</summary>
     public string? TextProperty(string name) =>

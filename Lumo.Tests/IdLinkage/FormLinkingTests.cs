@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.FlowSends;
+using Lumo.Sandbox.Klaviyo;
 using Lumo.Tests.Infrastructure;
 
 namespace Lumo.Tests.IdLinkage;
@@ -47,6 +48,27 @@ public sealed class FormLinkingTests : IAsyncLifetime
         Assert.Equal("form", friend["klaviyo"]!["linkedHow"]!.GetValue<string>());
         // Opened without the script's signals (e.g. straight from the form editor): a page, not a link.
         Assert.Equal(HttpStatusCode.BadRequest, (await customer.OpenAsync(buttonUrl)).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheFormUrlCannotLinkAnExistingCustomerWhoseEmailSomeoneKnowsButTheirSignedUrlCan()
+    {
+        var customer = await LinkingCustomer.SetUpAsync(_scenario, form: new { formId = FormId, ctaLabel = "Connect LINE" });
+        var buttonUrl = (await SettingsAsync())["form"]!["successScreenButtonUrl"]!.GetValue<string>();
+        var existing = new SimulatedProfile(_scenario.Tenant.Klaviyo.NewId()) { Email = $"regular-{SandboxTenant.Hex(3)}@example.com", Created = DateTimeOffset.UtcNow.AddDays(-90) };
+        lock (_scenario.Tenant.Klaviyo.Gate) _scenario.Tenant.Klaviyo.Profiles[existing.Id] = existing;
+        var link = $"{buttonUrl}?email={Uri.EscapeDataString(existing.Email)}";
+
+        // The button URL is public (it is in the page's embed code): with a known customer's email it links nobody.
+        var attacker = await customer.OtherBrowser().LinkAsync(link, _scenario.Tenant.AddFriend("Mallory"));
+        Assert.Equal(HttpStatusCode.BadRequest, attacker.StatusCode);
+        Assert.False(existing.Properties.ContainsKey("LINE User ID"));
+
+        // The same customer, with the linking token their emails carry, links from the form URL too.
+        await customer.GiveLinkingTokensAsync(existing);
+        var own = await customer.LinkAsync($"{link}&t={LinkingCustomer.TokenOf(existing)}", _scenario.Tenant.AddFriend("Regular"));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.True(existing.Properties.ContainsKey("LINE User ID"));
     }
 
     [Fact]
