@@ -63,9 +63,11 @@ if ! curl -s -H "x-functions-key: $ADMIN_KEY" "$APP_URL/api/manage/workspaces" |
   acct=$(curl -sf -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts" \
        -d '{"name":"Lumo Demo Store (Japan)","channelId":"2000000001","channelSecret":"0123456789abcdef0123456789abcdef","channelAccessToken":"demo-channel-access-token"}' \
        | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
-  # ID linkage through the sandbox's LINE Login channel, and one QR code to try it with.
+  # ID linkage through the sandbox's LINE Login channel, linking tokens for the demo segment's profiles (written
+  # now, not at the next quarter hour), and one QR code to try it with.
   curl -sf -o /dev/null -X PUT -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts/$acct/id-linkage" \
-       -d '{"loginChannelId":"2000000002","loginChannelSecret":"fedcba9876543210fedcba9876543210"}'
+       -d '{"loginChannelId":"2000000002","loginChannelSecret":"fedcba9876543210fedcba9876543210","linkingTokens":{"segmentId":"DEMOSEG"}}'
+  curl -sf -o /dev/null -X POST -H "x-functions-key: $ADMIN_KEY" "$APP_URL/api/manage/workspaces/$ws/accounts/$acct/id-linkage/linking-tokens"
   curl -sf -o /dev/null -H "x-functions-key: $ADMIN_KEY" -H 'content-type: application/json' "$APP_URL/api/manage/workspaces/$ws/accounts/$acct/qr-codes" \
        -d '{"name":"Demo email QR code","signals":["email"]}'
 fi

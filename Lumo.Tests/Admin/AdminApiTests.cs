@@ -23,6 +23,27 @@ public sealed class AdminApiTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
+    [Fact]
+    public async Task AKeyReplacedByARotationIsRefusedAndChangesNothing()
+    {
+        var created = await _admin.PostAsJsonAsync("/api/manage/workspaces", new { name = "Rotated", klaviyo = new { privateApiKey = _tenant.KlaviyoKey } });
+        var workspaceId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        // The operator rotates the admin key: the app restarts with the new one, on the same storage.
+        await using var rotated = await LumoApp.StartAsync(runTriggers: false, settings: new() { ["Lumo:Admin:Key"] = "rotated-admin-key-9876543210" }, sharingStorageWith: _app.Prefix);
+        var stale = rotated.CreateAdminClient(); // still sends the old key
+
+        var delete = await stale.DeleteAsync($"/api/manage/workspaces/{workspaceId}");
+        var rename = await stale.PatchAsJsonAsync($"/api/manage/workspaces/{workspaceId}", new { name = "Hijacked" });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, delete.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, rename.StatusCode);
+        Assert.Equal("application/problem+json", delete.Content.Headers.ContentType?.MediaType);
+        var fresh = rotated.CreateClient();
+        fresh.DefaultRequestHeaders.Add("x-functions-key", "rotated-admin-key-9876543210");
+        var workspace = (await fresh.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{workspaceId}"))!;
+        Assert.Equal("Rotated", workspace["name"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("wrong-key-wrong-key-wrong")]
