@@ -72,9 +72,9 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         string[] armRowKeys = [];
         if (method == LinkMethods.FlowControlledForm)
         {
+            // No arm (not confirmed yet, used up, or no such sign-up) is answered like every other landing that
+            // cannot link, so the answer does not tell who has just signed up.
             (profileId, armRowKeys) = await arms.FindArmedProfileAsync(start.WorkspaceId, start.AccountId, email, phone, cancellationToken);
-            if (profileId is null)
-                return Problem(403, "Please confirm your sign-up first", "Linking opens once your subscription is confirmed. Check your email or messages, then try again.");
         }
         else
         {
@@ -127,7 +127,7 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         // No attempt behind the state: expired, used already, or a landing that did not prove its recipient.
         if (session is null || session.ExpiresAt < clock.GetUtcNow())
             return Problem(400, "We could not connect your LINE account",
-                "Nothing was linked. A linking link works only from the message it was sent in, once, and for 10 minutes. Open the link from your latest message or scan the code again.");
+                "Nothing was linked. A linking link works only from the message it was sent in, once, and for 10 minutes; after a sign-up, only once you have confirmed it. Open the link from your latest message or scan the code again.");
         if (error is not null || string.IsNullOrEmpty(code))
             return Problem(400, "LINE login was cancelled", "Nothing was linked. Scan the code or open the link again to try once more.");
         var account = await workspaces.GetAccountIfExistsAsync(session.WorkspaceId, session.AccountId, cancellationToken);
