@@ -9,7 +9,8 @@ public sealed record IdLinkageDraft(string? LoginChannelId, string? LoginChannel
     string? ImportSegmentId, string? ImportUserIdProperty, string? LinkingTokenSegmentId = null);
 
 /// <summary>Saving ID linkage settings: checked against Klaviyo (the form must be live, the segment must exist) before anything is written.</summary>
-public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkageSettingsStore store, ISecretStore secrets, KlaviyoClient klaviyo, TimeProvider clock)
+public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkageSettingsStore store, LinkQrCodeStore qrCodes, ISecretStore secrets, KlaviyoClient klaviyo,
+    TimeProvider clock)
 {
     public const int MaxCtaLabelLength = 40;
 
@@ -37,6 +38,9 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
             errors["importSegmentId"] = ["The import needs both a source segment and the LINE User ID property."];
         if (draft.ImportUserIdProperty is { Length: 0 or > 200 })
             errors["importUserIdProperty"] = ["Name the Klaviyo profile property that holds LINE user IDs."];
+        if (draft.LinkingTokenSegmentId is null && current?.LinkingTokenSegmentId is not null
+            && (await qrCodes.ListAsync(workspaceId, accountId, cancellationToken)).Where(c => c.SignedUrlsOnly).Select(c => c.Name).ToList() is [_, ..] signedOnly)
+            errors["linkingTokenSegmentId"] = [$"QR codes that refuse unsigned linking URLs ({string.Join(", ", signedOnly)}) would link nobody without linking tokens: keep the segment, or switch those codes (signedUrlsOnly false) first."];
         if (errors.Count > 0) return (null, errors);
 
         if (draft.FormId is not null)

@@ -123,13 +123,13 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         if (!string.IsNullOrEmpty(state) && !startedInThisBrowser)
             return Problem(400, "Please finish in the same browser",
                 "Connecting LINE has to be finished in the browser where it was started. Open the link or scan the code again on this device.");
+        // Until LINE has confirmed who logged in, every refusal reads the same whether or not an attempt stands behind
+        // the state, so that poking the callback with a landing's state tells nothing about who is a customer.
+        if (error is not null)
+            return Problem(400, "LINE login was cancelled", "Nothing was linked. Scan the code or open the link again to try once more.");
         var session = string.IsNullOrEmpty(state) ? null : await sessions.TakeAsync(state, cancellationToken);
         // No attempt behind the state: expired, used already, or a landing that did not prove its recipient.
-        if (session is null || session.ExpiresAt < clock.GetUtcNow())
-            return Problem(400, "We could not connect your LINE account",
-                "Nothing was linked. A linking link works only from the message it was sent in, once, and for 10 minutes; after a sign-up, only once you have confirmed it. Open the link from your latest message or scan the code again.");
-        if (error is not null || string.IsNullOrEmpty(code))
-            return Problem(400, "LINE login was cancelled", "Nothing was linked. Scan the code or open the link again to try once more.");
+        if (session is null || session.ExpiresAt < clock.GetUtcNow() || string.IsNullOrEmpty(code)) return NothingLinked();
         var account = await workspaces.GetAccountIfExistsAsync(session.WorkspaceId, session.AccountId, cancellationToken);
         var settings = await settingsStore.GetIfExistsAsync(session.WorkspaceId, session.AccountId, cancellationToken);
         var secret = await secrets.GetIfExistsAsync(SecretNames.LoginChannelSecret(session.WorkspaceId, session.AccountId), cancellationToken);
@@ -145,7 +145,7 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         catch (LineLoginException e) when (!e.IsTransient)
         {
             logger.LogWarning("LINE Login refused a linking callback for account {AccountId}: {Status} {Code} {Message}", session.AccountId, e.Status, e.Code, e.Message);
-            return Problem(400, "LINE could not confirm who you are", "Nothing was linked. Scan the code or open the link again.");
+            return NothingLinked();
         }
         catch (LineLoginException e)
         {
@@ -190,6 +190,9 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
         var state = LinkSession.NewSecret();
         return LinkOutcomePage.Redirect(lineLogin.AuthorizeUrl(loginChannelId, callbackUri, state, LinkSession.NewSecret(), LinkSession.NewSecret()), state);
     }
+
+    private static LinkOutcomePage NothingLinked() => Problem(400, "We could not connect your LINE account",
+        "Nothing was linked. A linking link works only from the message it was sent in, once, and for 10 minutes; after a sign-up, only once you have confirmed it. Open the link from your latest message or scan the code again.");
 
     private static LinkOutcomePage Problem(int status, string title, string message) => new(status, title, message);
 }

@@ -7,10 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace Lumo.Core.IdLinkage;
 
 /// <summary>
-/// Queue message: write linking tokens for an account's token segment (or go on from <see cref="Next"/>), as asked
-/// at <see cref="RequestedAt"/> (by the schedule or an administrator).
+/// Queue message: write linking tokens for an account's token segment, as asked at <see cref="RequestedAt"/> (by the
+/// schedule or an administrator); or go on with pass <see cref="PassId"/> from page <see cref="Next"/>.
 /// </summary>
-public sealed record LinkingTokenRequest(string WorkspaceId, string AccountId, DateTimeOffset RequestedAt, string? Next = null, string? HandoverFrom = null);
+public sealed record LinkingTokenRequest(string WorkspaceId, string AccountId, DateTimeOffset RequestedAt, string? Next = null, string? HandoverFrom = null,
+    string? PassId = null);
 
 /// <summary>
 /// Writes each member of the account's linking-token segment its <see cref="LinkingTokens">linking token</see>
@@ -31,7 +32,8 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
     private readonly string _owner = Guid.NewGuid().ToString("N");
     public static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(15);
 
-    public TimeSpan RunBudget { get; init; } = TimeSpan.FromMinutes(8);
+    /// <summary>How long one invocation works before handing over (settable so tests can force a hand-over).</summary>
+    public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
 
     /// <summary>Runs (part of) a pass; returns the pass as it stands, or null when there was nothing to do.</summary>
     public async Task<LinkingTokenPass?> RunAsync(LinkingTokenRequest request, CancellationToken cancellationToken)
@@ -39,7 +41,7 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
         var settings = await settingsStore.GetIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
         var account = await workspaces.GetAccountIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
         var leaseKey = AccountPartition.Of(request.WorkspaceId, request.AccountId);
-        if (account is null || settings?.LinkingTokenSegmentId is not { } segmentId || await health.IsPausedAsync(account.WorkspaceId, cancellationToken))
+        if (account is null || (request.PassId is null && settings?.LinkingTokenSegmentId is null) || await health.IsPausedAsync(account.WorkspaceId, cancellationToken))
             return null;
         if (!await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken, takingOverFrom: request.HandoverFrom))
         {
@@ -47,17 +49,37 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
             await queues.EnqueueAsync(QueueNames.LinkingTokens, request, cancellationToken, delay: BusyRetryDelay);
             return null;
         }
+        var handedOver = false;
         try
         {
-            var started = clock.GetUtcNow();
             var last = await passes.GetIfExistsAsync(account.WorkspaceId, account.Id, cancellationToken);
-            if (request.Next is null && last is { Status: "completed" } && last.StartedAt > request.RequestedAt && last.SegmentId == segmentId)
-                return last; // a pass that started after this request has done its work
-            var pass = (request.Next is null ? null : last)
-                ?? new LinkingTokenPass { WorkspaceId = account.WorkspaceId, AccountId = account.Id, SegmentId = segmentId, StartedAt = started };
+            LinkingTokenPass pass;
+            if (request.PassId is not null)
+            {
+                // A continuation goes on only with the pass that handed it over (a newer pass may have replaced it),
+                // and only while that pass's segment is still the one in the settings.
+                if (last is not { Status: "running" } || last.Id != request.PassId) return null;
+                if (settings?.LinkingTokenSegmentId != last.SegmentId)
+                {
+                    await passes.SaveAsync(last = last with { Status = "stopped", FinishedAt = clock.GetUtcNow(), Problem = "The linking-token segment was changed or removed in the settings." }, cancellationToken);
+                    return last;
+                }
+                pass = last;
+            }
+            else
+            {
+                if (last is { Status: "completed" } && last.StartedAt > request.RequestedAt && last.SegmentId == settings!.LinkingTokenSegmentId)
+                    return last; // a pass that started after this request has done its work
+                pass = new LinkingTokenPass
+                {
+                    Id = Guid.NewGuid().ToString("N"), WorkspaceId = account.WorkspaceId, AccountId = account.Id, SegmentId = settings!.LinkingTokenSegmentId!,
+                    StartedAt = clock.GetUtcNow(),
+                };
+            }
             try
             {
-                return await IssueAsync(account, pass, request.Next, started, cancellationToken);
+                (pass, handedOver) = await IssueAsync(account, pass, request.Next, clock.GetUtcNow(), cancellationToken);
+                return pass;
             }
             catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
             {
@@ -68,11 +90,14 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
         }
         finally
         {
-            await leases.ReleaseAsync(LeaseScope, leaseKey, _owner, CancellationToken.None);
+            // A pass that handed over keeps the lease for its successor (which takes it over by name), so no other
+            // request slips in between and starts a second pass.
+            if (!handedOver) await leases.ReleaseAsync(LeaseScope, leaseKey, _owner, CancellationToken.None);
         }
     }
 
-    private async Task<LinkingTokenPass> IssueAsync(LineAccount account, LinkingTokenPass pass, string? next, DateTimeOffset started, CancellationToken cancellationToken)
+    private async Task<(LinkingTokenPass Pass, bool HandedOver)> IssueAsync(LineAccount account, LinkingTokenPass pass, string? next, DateTimeOffset started,
+        CancellationToken cancellationToken)
     {
         var property = account.PropertyNames.LinkingToken;
         var toWrite = new Queue<KlaviyoProfileUpsert>();
@@ -95,10 +120,13 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
             pass = pass with { Status = "completed", FinishedAt = clock.GetUtcNow() };
         await passes.SaveAsync(pass, cancellationToken);
         if (end.ContinueFrom is { } continueFrom)
-            await queues.EnqueueAsync(QueueNames.LinkingTokens, new LinkingTokenRequest(account.WorkspaceId, account.Id, pass.StartedAt, continueFrom, HandoverFrom: _owner), cancellationToken);
-        else
-            logger.LogInformation("Linking tokens of account {AccountId}: {Status}, {Profiles} profiles, {Written} written", account.Id, pass.Status, pass.Profiles, pass.Written);
-        return pass;
+        {
+            await queues.EnqueueAsync(QueueNames.LinkingTokens,
+                new LinkingTokenRequest(account.WorkspaceId, account.Id, pass.StartedAt, continueFrom, HandoverFrom: _owner, PassId: pass.Id), cancellationToken);
+            return (pass, true);
+        }
+        logger.LogInformation("Linking tokens of account {AccountId}: {Status}, {Profiles} profiles, {Written} written", account.Id, pass.Status, pass.Profiles, pass.Written);
+        return (pass, false);
     }
 
     private async Task<LinkingTokenPass> WriteAsync(LineAccount account, LinkingTokenPass pass, Queue<KlaviyoProfileUpsert> toWrite, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ namespace Lumo.Core.IdLinkage;
 /// <summary>The latest linking-token pass of an account: what an administrator checks before sending signed linking URLs.</summary>
 public sealed record LinkingTokenPass
 {
+    public required string Id { get; init; }
     public required string WorkspaceId { get; init; }
     public required string AccountId { get; init; }
     public required string SegmentId { get; init; }
@@ -32,7 +33,7 @@ public sealed class LinkingTokenPasses(LumoTables tables)
         var table = await tables.GetAsync(TableNames.LinkImportRuns, cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(pass.WorkspaceId, pass.AccountId), RowKey)
         {
-            ["SegmentId"] = pass.SegmentId, ["StartedAt"] = pass.StartedAt, ["FinishedAt"] = pass.FinishedAt, ["Status"] = pass.Status,
+            ["PassId"] = pass.Id, ["SegmentId"] = pass.SegmentId, ["StartedAt"] = pass.StartedAt, ["FinishedAt"] = pass.FinishedAt, ["Status"] = pass.Status,
             ["Profiles"] = pass.Profiles, ["Written"] = pass.Written, ["Problem"] = pass.Problem,
         }, TableUpdateMode.Replace, cancellationToken);
     }
@@ -45,7 +46,7 @@ public sealed class LinkingTokenPasses(LumoTables tables)
         var r = row.Value!;
         return new LinkingTokenPass
         {
-            WorkspaceId = workspaceId, AccountId = accountId, SegmentId = r.GetString("SegmentId") ?? "", StartedAt = r.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue,
+            Id = r.GetString("PassId") ?? "", WorkspaceId = workspaceId, AccountId = accountId, SegmentId = r.GetString("SegmentId") ?? "", StartedAt = r.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue,
             FinishedAt = r.GetDateTimeOffset("FinishedAt"), Status = r.GetString("Status") ?? "running", Profiles = r.GetInt32("Profiles") ?? 0,
             Written = r.GetInt32("Written") ?? 0, Problem = r.GetString("Problem"),
         };

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Lumo.Core.IdLinkage;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Storage;
 using Lumo.Sandbox.Klaviyo;
@@ -84,6 +85,7 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
         var template = code["linkingUrl"]!.GetValue<string>();
 
         var answers = new List<HttpResponseMessage>();
+        var browsers = new List<LinkingCustomer>();
         foreach (var url in new[]
         {
             LinkingCustomer.Rendered(template, known.Email), // a customer, no token
@@ -91,7 +93,10 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
             LinkingCustomer.Rendered(template, "nobody-" + SandboxTenant.Hex(3) + "@example.com", token: LinkingCustomer.TokenOf(known)),
             await _customer.OwnUrlAsync(code, known), // the real thing
         })
-            answers.Add(await _customer.OtherBrowser().OpenAsync(url));
+        {
+            browsers.Add(_customer.OtherBrowser());
+            answers.Add(await browsers[^1].OpenAsync(url));
+        }
 
         foreach (var answer in answers)
         {
@@ -104,6 +109,22 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
             Assert.Equal(Shape(Assert.Single(answers[0].Headers.GetValues("Set-Cookie"))), Shape(cookie));
             Assert.Equal(await answers[0].Content.ReadAsStringAsync(), await answer.Content.ReadAsStringAsync());
         }
+
+        // Nor does poking the callback with each landing's state, without logging in to LINE: a made-up code, a
+        // cancellation. Every attempt, real or not, reads the same.
+        foreach (var poke in new[] { "code=made-up-code", "error=access_denied" })
+        {
+            var pages = new List<(HttpStatusCode, string)>();
+            for (var i = 0; i < answers.Count; i++)
+            {
+                var state = QueryHelpers.ParseQuery(answers[i].Headers.Location!.Query)["state"];
+                var page = await browsers[i].OpenAsync($"http://localhost/api/link/callback?state={state}&{poke}");
+                pages.Add((page.StatusCode, await page.Content.ReadAsStringAsync()));
+            }
+            Assert.All(pages, page => Assert.Equal(pages[0], page));
+            Assert.Equal(HttpStatusCode.BadRequest, pages[0].Item1);
+        }
+        Assert.False(known.Properties.ContainsKey("LINE User ID"));
     }
 
     // A cookie with its name suffix and value taken out: what stays is what could tell the answers apart.
@@ -163,6 +184,33 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
         Assert.Equal("LINE Linking Token", (await SettingsAsync())["linkingTokens"]!["property"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task ALongSegmentIsHandedOverAndFinishedByOnePassWhileOtherRequestsWait()
+    {
+        var members = Enumerable.Range(0, 250).Select(i => _scenario.NewKlaviyoProfile($"member{i}-{SandboxTenant.Hex(3)}@example.com")).ToList();
+        _scenario.Tenant.Klaviyo.Segments[_customer.TokenSegmentId].ProfileIds.AddRange(members.Select(m => m.Id));
+        var issuer = _scenario.App.Service<LinkingTokenIssuer>();
+        issuer.RunBudget = TimeSpan.Zero; // one page, then hand over (the continuation runs on the queue)
+        var requestedBefore = DateTimeOffset.UtcNow;
+
+        var first = await issuer.RunAsync(new LinkingTokenRequest(_scenario.WorkspaceId, _scenario.AccountId, requestedBefore), default);
+        var meanwhile = await _scenario.App.Service<LinkingTokenIssuer>().RunAsync(new LinkingTokenRequest(_scenario.WorkspaceId, _scenario.AccountId, requestedBefore), default);
+
+        Assert.Equal(("running", 100), (first!.Status, first.Profiles));
+        Assert.Null(meanwhile); // the hand-over keeps the lease: no second pass starts from page one
+        var done = await PassAsync(startedAfter: requestedBefore);
+        Assert.Equal(first.Id, done["id"]!.GetValue<string>());
+        Assert.Equal((250, 250), (done["profiles"]!.GetValue<int>(), done["written"]!.GetValue<int>()));
+        Assert.All(members, m => Assert.NotNull(LinkingCustomer.TokenOf(m)));
+        // The waiting request was looked at again after the pass (its message is gone from the queue) and found its
+        // work done: Klaviyo got each token once.
+        var queue = await _scenario.App.Service<LumoQueues>().GetAsync(QueueNames.LinkingTokens);
+        await Eventually.MatchesAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount, count => count == 0,
+            timeout: LinkingTokenIssuer.BusyRetryDelay * 3, because: "the deferred request handled");
+        Assert.Equal(250, _scenario.Tenant.Klaviyo.ImportJobs.Values.Sum(job => job.Total));
+        Assert.Equal(first.Id, (await SettingsAsync())["linkingTokens"]!["lastPass"]!["id"]!.GetValue<string>());
+    }
+
     private async Task<JsonObject> PassAsync(DateTimeOffset startedAfter) =>
         (await Eventually.MatchesAsync(async () => (await SettingsAsync())["linkingTokens"]?["lastPass"] as JsonObject,
             pass => pass?["status"]?.GetValue<string>() == "completed" && pass["startedAt"]!.GetValue<DateTimeOffset>() > startedAfter,
@@ -171,16 +219,24 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
     [Fact]
     public async Task ACodeThatRefusesUnsignedUrlsNeedsATokenSegmentAndBadChangesAreRefused()
     {
-        await _scenario.Admin.PutAsJsonAsync($"{_scenario.AccountPath()}/id-linkage",
-            new { loginChannelId = _customer.LoginChannelId, loginChannelSecret = _customer.LoginChannelSecret });
-        var withoutTokens = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/qr-codes", new { name = "Counter", signals = new[] { "email" } });
-        Assert.Equal(HttpStatusCode.Conflict, withoutTokens.StatusCode);
-        Assert.Contains("linkingTokens.segmentId", await withoutTokens.Content.ReadAsStringAsync());
+        var signed = await _customer.CreateQrCodeAsync("email");
+        var path = $"{_scenario.AccountPath()}/qr-codes/{signed["id"]}";
+        var withoutTokens = new { loginChannelId = _customer.LoginChannelId, loginChannelSecret = _customer.LoginChannelSecret };
+        // Dropping the token segment while a code needs tokens would silently stop it linking anyone.
+        var drop = await _scenario.Admin.PutAsJsonAsync($"{_scenario.AccountPath()}/id-linkage", withoutTokens);
+        Assert.Equal(HttpStatusCode.BadRequest, drop.StatusCode);
+        Assert.Contains("Store counter", await drop.Content.ReadAsStringAsync());
+        Assert.Equal("SEGTOKENS", (await SettingsAsync())["linkingTokens"]!["segmentId"]!.GetValue<string>());
 
-        var unsigned = await _customer.CreateQrCodeAsync(["email"], signedUrlsOnly: false);
-        var path = $"{_scenario.AccountPath()}/qr-codes/{unsigned["id"]}";
         Assert.Equal(HttpStatusCode.BadRequest, (await _scenario.Admin.PatchAsJsonAsync(path, new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _scenario.Admin.PatchAsJsonAsync(path, new { signedUrlsOnly = false })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _scenario.Admin.PutAsJsonAsync($"{_scenario.AccountPath()}/id-linkage", withoutTokens)).StatusCode);
+
+        var refused = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/qr-codes", new { name = "Counter", signals = new[] { "email" } });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("linkingTokens.segmentId", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Conflict, (await _scenario.Admin.PatchAsJsonAsync(path, new { signedUrlsOnly = true })).StatusCode);
+        Assert.False((await _scenario.Admin.GetFromJsonAsync<JsonObject>(path))!["signedUrlsOnly"]!.GetValue<bool>());
         Assert.Equal(HttpStatusCode.NotFound, (await _scenario.Admin.PatchAsJsonAsync($"{_scenario.AccountPath()}/qr-codes/0123456789ab", new { signedUrlsOnly = false })).StatusCode);
         var unknownSegment = await _scenario.Admin.PutAsJsonAsync($"{_scenario.AccountPath()}/id-linkage",
             new { loginChannelId = _customer.LoginChannelId, linkingTokens = new { segmentId = "NOSUCHSEG" } });
