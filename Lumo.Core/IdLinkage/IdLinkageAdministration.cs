@@ -65,7 +65,8 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
             {
                 WorkspaceId = workspaceId, AccountId = accountId, LoginChannelId = draft.LoginChannelId, FormId = draft.FormId,
                 FormCtaLabel = draft.FormCtaLabel, FormFlowControlled = draft.FormFlowControlled, ImportSegmentId = draft.ImportSegmentId,
-                ImportUserIdProperty = draft.ImportUserIdProperty, LinkingTokenSegmentId = draft.LinkingTokenSegmentId, UpdatedAt = clock.GetUtcNow(), ETag = ifMatch is "*" ? null : ifMatch,
+                ImportUserIdProperty = draft.ImportUserIdProperty, LinkingTokenSegmentId = draft.LinkingTokenSegmentId,
+                LinkingTokenVersion = current?.LinkingTokenVersion ?? 0, UpdatedAt = clock.GetUtcNow(), ETag = ifMatch is "*" ? null : ifMatch,
             }, cancellationToken);
         }
         catch (Azure.RequestFailedException e) when (e.Status == 412)
@@ -73,6 +74,23 @@ public sealed class IdLinkageAdministration(WorkspaceStore workspaces, IdLinkage
             throw new EditConflictException("The settings were changed by another request at the same time. Read them again and repeat the change.");
         }
         return (saved, errors);
+    }
+
+    /// <summary>
+    /// Replaces every linking token of the account (after a linking URL leaked, say): URLs sent before stop linking,
+    /// and the next pass writes the new tokens. Null when the account has no linking-token segment.
+    /// </summary>
+    public async Task<IdLinkageSettings?> RotateLinkingTokensAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
+    {
+        if (await store.GetIfExistsAsync(workspaceId, accountId, cancellationToken) is not { LinkingTokenSegmentId: not null } current) return null;
+        try
+        {
+            return await store.SaveAsync(current with { LinkingTokenVersion = current.LinkingTokenVersion + 1, UpdatedAt = clock.GetUtcNow() }, cancellationToken);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 412)
+        {
+            throw new EditConflictException("The settings were changed by another request at the same time. Rotate again.");
+        }
     }
 
     private async Task<bool> SegmentExistsAsync(string workspaceId, string segmentId, CancellationToken cancellationToken)

@@ -22,6 +22,8 @@ public sealed record IdLinkageSettings
     public string? ImportUserIdProperty { get; init; }
     /// <summary>The Klaviyo segment whose members are given linking tokens (the recipients of signed linking URLs).</summary>
     public string? LinkingTokenSegmentId { get; init; }
+    /// <summary>Raised by a rotation: every token of the account changes, and the URLs sent before stop linking.</summary>
+    public int LinkingTokenVersion { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public string? ETag { get; init; }
 
@@ -45,7 +47,8 @@ public sealed class IdLinkageSettingsStore(LumoTables tables)
         {
             ["LoginChannelId"] = settings.LoginChannelId, ["FormId"] = settings.FormId, ["FormCtaLabel"] = settings.FormCtaLabel,
             ["FormFlowControlled"] = settings.FormFlowControlled, ["ImportSegmentId"] = settings.ImportSegmentId,
-            ["ImportUserIdProperty"] = settings.ImportUserIdProperty, ["LinkingTokenSegmentId"] = settings.LinkingTokenSegmentId, ["UpdatedAt"] = settings.UpdatedAt,
+            ["ImportUserIdProperty"] = settings.ImportUserIdProperty, ["LinkingTokenSegmentId"] = settings.LinkingTokenSegmentId,
+            ["LinkingTokenVersion"] = settings.LinkingTokenVersion, ["UpdatedAt"] = settings.UpdatedAt,
         };
         var response = settings.ETag is null
             ? await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken)
@@ -74,7 +77,7 @@ public sealed class IdLinkageSettingsStore(LumoTables tables)
         WorkspaceId = row.PartitionKey, AccountId = row.RowKey, LoginChannelId = row.GetString("LoginChannelId"), FormId = row.GetString("FormId"),
         FormCtaLabel = row.GetString("FormCtaLabel"), FormFlowControlled = row.GetBoolean("FormFlowControlled") ?? false,
         ImportSegmentId = row.GetString("ImportSegmentId"), ImportUserIdProperty = row.GetString("ImportUserIdProperty"),
-        LinkingTokenSegmentId = row.GetString("LinkingTokenSegmentId"),
+        LinkingTokenSegmentId = row.GetString("LinkingTokenSegmentId"), LinkingTokenVersion = row.GetInt32("LinkingTokenVersion") ?? 0,
         UpdatedAt = row.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue, ETag = row.ETag.ToString(),
     };
 }

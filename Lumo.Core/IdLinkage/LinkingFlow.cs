@@ -90,7 +90,7 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
             }
             (profileId, profileCreated) = (match.ProfileId, match.ProfileCreated);
         }
-        if (profileId is null || !await ProvesRecipientAsync(start, method, code, profileId, profileCreated, cancellationToken))
+        if (profileId is null || !await ProvesRecipientAsync(start, method, code, profileId, profileCreated, settings.LinkingTokenVersion, cancellationToken))
         {
             logger.LogInformation("A {Method} landing for account {AccountId} did not prove its recipient (no matching profile, or no valid linking token)", method, start.AccountId);
             return LooksLikeALanding(settings.LoginChannelId, callbackUri);
@@ -170,10 +170,10 @@ public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStor
     // created within the window), never an existing customer; a Flow-controlled form's arm, set by the merchant's
     // Flow for this very profile, is its proof.
     private async ValueTask<bool> ProvesRecipientAsync(LinkStart start, string method, LinkQrCode? code, string profileId, DateTimeOffset? profileCreated,
-        CancellationToken cancellationToken)
+        int tokenVersion, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(start.Token))
-            return await tokens.IsValidAsync(start.WorkspaceId, start.AccountId, profileId, start.Token, cancellationToken);
+            return await tokens.IsValidAsync(start.WorkspaceId, start.AccountId, profileId, tokenVersion, start.Token, cancellationToken);
         return method switch
         {
             LinkMethods.QrCode => code is not { SignedUrlsOnly: true },

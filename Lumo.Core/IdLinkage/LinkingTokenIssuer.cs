@@ -78,7 +78,7 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
             }
             try
             {
-                (pass, handedOver) = await IssueAsync(account, pass, request.Next, clock.GetUtcNow(), cancellationToken);
+                (pass, handedOver) = await IssueAsync(account, settings!.LinkingTokenVersion, pass, request.Next, clock.GetUtcNow(), cancellationToken);
                 return pass;
             }
             catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
@@ -96,8 +96,8 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
         }
     }
 
-    private async Task<(LinkingTokenPass Pass, bool HandedOver)> IssueAsync(LineAccount account, LinkingTokenPass pass, string? next, DateTimeOffset started,
-        CancellationToken cancellationToken)
+    private async Task<(LinkingTokenPass Pass, bool HandedOver)> IssueAsync(LineAccount account, int tokenVersion, LinkingTokenPass pass, string? next,
+        DateTimeOffset started, CancellationToken cancellationToken)
     {
         var property = account.PropertyNames.LinkingToken;
         var toWrite = new Queue<KlaviyoProfileUpsert>();
@@ -105,7 +105,7 @@ public sealed class LinkingTokenIssuer(IdLinkageSettingsStore settingsStore, Wor
         {
             foreach (var profile in profiles)
             {
-                var token = await tokens.ForProfileAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken);
+                var token = await tokens.ForProfileAsync(account.WorkspaceId, account.Id, profile.Id, tokenVersion, cancellationToken);
                 if (profile.TextProperty(property) != token)
                     toWrite.Enqueue(new KlaviyoProfileUpsert(profile.Id, null, null, new Dictionary<string, object?> { [property] = token }));
             }

@@ -17,17 +17,18 @@ public sealed class LinkingTokens(ContactIndexKey deploymentKey)
     private const string Purpose = "linking-token";
     private byte[]? _key;
 
-    public async ValueTask<string> ForProfileAsync(string workspaceId, string accountId, string profileId, CancellationToken cancellationToken)
+    /// <summary>The profile's token in the account's current <paramref name="version"/> (0 until the first rotation).</summary>
+    public async ValueTask<string> ForProfileAsync(string workspaceId, string accountId, string profileId, int version, CancellationToken cancellationToken)
     {
         _key ??= (await deploymentKey.GetAsync(cancellationToken)).DeriveKey(Purpose);
-        var mac = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{workspaceId}\n{accountId}\n{profileId}"));
+        var mac = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{workspaceId}\n{accountId}\n{profileId}" + (version > 0 ? $"\n{version}" : "")));
         return WebEncoders.Base64UrlEncode(mac, 0, 16); // 128 bits: short enough for a QR code, far beyond guessing
     }
 
     /// <summary>Whether <paramref name="presented"/> is the profile's token (compared in constant time).</summary>
-    public async ValueTask<bool> IsValidAsync(string workspaceId, string accountId, string profileId, string presented, CancellationToken cancellationToken)
+    public async ValueTask<bool> IsValidAsync(string workspaceId, string accountId, string profileId, int version, string presented, CancellationToken cancellationToken)
     {
-        var expected = await ForProfileAsync(workspaceId, accountId, profileId, cancellationToken);
+        var expected = await ForProfileAsync(workspaceId, accountId, profileId, version, cancellationToken);
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented.Trim()));
     }
 }

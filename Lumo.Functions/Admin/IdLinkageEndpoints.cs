@@ -16,7 +16,7 @@ public static class IdLinkageEndpoints
 {
     public sealed record FormView(string FormId, string CtaLabel, bool FlowControlled, string LandingPageEmbedCode, string SuccessScreenButtonUrl, string? FormLinkageCallbackUrl);
     public sealed record ImportView(string SegmentId, string LineUserIdProperty, string Schedule);
-    public sealed record LinkingTokensView(string SegmentId, string Property, string Schedule, LinkingTokenPass? LastPass);
+    public sealed record LinkingTokensView(string SegmentId, string Property, int Version, string Schedule, LinkingTokenPass? LastPass);
     public sealed record SettingsView(string? LoginChannelId, bool LoginChannelSecretSet, string LoginCallbackUrl, FormView? Form, ImportView? Import,
         LinkingTokensView? LinkingTokens, DateTimeOffset UpdatedAt);
     public sealed record SettingsDraft(string? LoginChannelId, string? LoginChannelSecret, FormDraft? Form, ImportDraft? Import, LinkingTokensDraft? LinkingTokens);
@@ -43,6 +43,7 @@ public static class IdLinkageEndpoints
         account.MapGet("/id-linkage/imports", ListImports);
         account.MapPost("/id-linkage/imports", RunImport);
         account.MapPost("/id-linkage/linking-tokens", RunLinkingTokens);
+        account.MapPost("/id-linkage/linking-tokens/rotate", RotateLinkingTokens);
         account.MapGet("/qr-codes", ListQrCodes);
         account.MapPost("/qr-codes", CreateQrCode);
         account.MapGet("/qr-codes/{codeId}", GetQrCode);
@@ -104,6 +105,23 @@ public static class IdLinkageEndpoints
     {
         if (await store.GetIfExistsAsync(workspaceId, accountId, ct) is not { LinkingTokenSegmentId: not null })
             return TypedResults.Problem(statusCode: 409, title: "No linking-token segment", detail: "Set the segment whose members receive linking URLs first (linkingTokens.segmentId).");
+        await queues.EnqueueAsync(QueueNames.LinkingTokens, new LinkingTokenRequest(workspaceId, accountId, clock.GetUtcNow()), ct);
+        return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/id-linkage");
+    }
+
+    /// <summary>Replaces every linking token of the account: linking URLs sent before stop linking; a pass writes the new tokens now.</summary>
+    public static async Task<Results<Accepted, ProblemHttpResult>> RotateLinkingTokens(string workspaceId, string accountId, IdLinkageAdministration admin, LumoQueues queues,
+        TimeProvider clock, CancellationToken ct)
+    {
+        try
+        {
+            if (await admin.RotateLinkingTokensAsync(workspaceId, accountId, ct) is null)
+                return TypedResults.Problem(statusCode: 409, title: "No linking-token segment", detail: "There are no linking tokens to rotate: set linkingTokens.segmentId first.");
+        }
+        catch (EditConflictException e)
+        {
+            return AdminProblems.PreconditionFailed(e);
+        }
         await queues.EnqueueAsync(QueueNames.LinkingTokens, new LinkingTokenRequest(workspaceId, accountId, clock.GetUtcNow()), ct);
         return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/id-linkage");
     }
@@ -200,7 +218,7 @@ public static class IdLinkageEndpoints
             s.FormFlowControlled ? options.Url($"/api/flow/{s.WorkspaceId}/form-linkage").ToString() : null);
         var import = s.ImportConfigured ? new ImportView(s.ImportSegmentId!, s.ImportUserIdProperty!, "every 15 minutes") : null;
         var tokens = s.LinkingTokenSegmentId is { } segmentId
-            ? new LinkingTokensView(segmentId, account.PropertyNames.LinkingToken, "every 15 minutes", lastPass?.SegmentId == segmentId ? lastPass : null)
+            ? new LinkingTokensView(segmentId, account.PropertyNames.LinkingToken, s.LinkingTokenVersion, "every 15 minutes", lastPass?.SegmentId == segmentId ? lastPass : null)
             : null;
         return new SettingsView(s.LoginChannelId, secretSet, options.CallbackUrl.ToString(), form, import, tokens, s.UpdatedAt);
     }

@@ -185,6 +185,26 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RotatingTheTokensStopsEveryUrlSentBeforeAndTheNewOnesLink()
+    {
+        var profile = Customer("leaked");
+        var code = await _customer.CreateQrCodeAsync("email");
+        var leakedUrl = await _customer.OwnUrlAsync(code, profile);
+        var oldToken = LinkingCustomer.TokenOf(profile);
+
+        var rotate = await _scenario.Admin.PostAsync($"{_scenario.AccountPath()}/id-linkage/linking-tokens/rotate", null);
+        Assert.Equal(HttpStatusCode.Accepted, rotate.StatusCode);
+        await Eventually.MatchesAsync(() => Task.FromResult(LinkingCustomer.TokenOf(profile)), token => token != oldToken, because: "the new token written");
+        Assert.Equal(1, (await SettingsAsync())["linkingTokens"]!["version"]!.GetValue<int>());
+
+        var stale = await _customer.OtherBrowser().LinkAsync(leakedUrl, _scenario.Tenant.AddFriend("Finder"));
+        Assert.Equal(HttpStatusCode.BadRequest, stale.StatusCode);
+        Assert.False(profile.Properties.ContainsKey("LINE User ID"));
+        var fresh = await _customer.LinkAsync(await _customer.OwnUrlAsync(code, profile), _scenario.Tenant.AddFriend("Owner"));
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+    }
+
+    [Fact]
     public async Task ALongSegmentIsHandedOverAndFinishedByOnePassWhileOtherRequestsWait()
     {
         var members = Enumerable.Range(0, 250).Select(i => _scenario.NewKlaviyoProfile($"member{i}-{SandboxTenant.Hex(3)}@example.com")).ToList();
