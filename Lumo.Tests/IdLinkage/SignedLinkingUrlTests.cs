@@ -185,6 +185,25 @@ public sealed class SignedLinkingUrlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAttemptFinishedAfterItExpiredLinksNothing()
+    {
+        var profile = Customer("slow");
+        var code = await _customer.CreateQrCodeAsync("email");
+        var landing = await _customer.OpenAsync(await _customer.OwnUrlAsync(code, profile));
+        var callback = await _customer.LogInToLineAsync(landing, _scenario.Tenant.AddFriend("Slow"));
+        // Eleven minutes pass before the customer comes back from LINE.
+        var sessions = await _scenario.App.Service<LumoTables>().GetAsync(TableNames.LinkSessions, default);
+        var state = QueryHelpers.ParseQuery(landing.Headers.Location!.Query)["state"].ToString();
+        await sessions.UpdateEntityAsync(new TableEntity(state, "") { ["ExpiresAt"] = DateTimeOffset.UtcNow.AddMinutes(-1) }, Azure.ETag.All, TableUpdateMode.Merge);
+
+        var page = await _customer.ReturnFromLineAsync(callback);
+
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        Assert.Contains("for 10 minutes", await page.Content.ReadAsStringAsync());
+        Assert.False(profile.Properties.ContainsKey("LINE User ID"));
+    }
+
+    [Fact]
     public async Task RotatingTheTokensStopsEveryUrlSentBeforeAndTheNewOnesLink()
     {
         var profile = Customer("leaked");
