@@ -33,8 +33,9 @@ public sealed record LinkOutcomePage(int Status, string Title, string Message, U
 /// about who is a customer; its callback links nothing. Every refusal is a page that says what happened.
 /// </summary>
 public sealed class LinkingFlow(WorkspaceStore workspaces, IdLinkageSettingsStore settingsStore, LinkQrCodeStore qrCodes, LinkSessionStore sessions,
-    FormLinkArms arms, KlaviyoProfileResolver resolver, LinkingTokens tokens, KlaviyoConnectionHealth health, LineFriendLookup friendLookup, LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events,
-    IOptions<IdLinkageOptions> options, TimeProvider clock, ILogger<LinkingFlow> logger)
+    FormLinkArms arms, KlaviyoProfileResolver resolver, LinkingTokens tokens, KlaviyoConnectionHealth health, LineFriendLookup friendLookup,
+    LineLoginClient lineLogin, ISecretStore secrets, IdLinking linking, KlaviyoEventRecorder events, IOptions<IdLinkageOptions> options, TimeProvider clock,
+    ILogger<LinkingFlow> logger)
 {
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(10);
 
