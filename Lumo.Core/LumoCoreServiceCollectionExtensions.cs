@@ -29,6 +29,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddLumoSecrets();
 
         services.AddOptions<LineOptions>().BindConfiguration(LineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<LinePushPacing>();
         services.AddOptions<KlaviyoOptions>().BindConfiguration(KlaviyoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddTransient<LineAuthHandler>();
@@ -106,6 +107,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<LineSendStore>();
         services.AddSingleton<FlowSendIntake>();
         services.AddTransient<LineSender>();
+        services.AddTransient<PendingSendSweep>();
         return services;
     }
 

@@ -42,6 +42,7 @@ app.MapFormLinkageCallback();
 app.MapImportLineUserIdsFunctions();
 app.MapLinkingTokenFunctions();
 app.MapRetentionSweepFunction();
+app.MapPendingSendSweepFunction();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

@@ -162,6 +162,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Lumo__KeyVault__VaultUri', value: vault.properties.vaultUri }
         { name: 'Lumo__KeyVault__ClientId', value: identity.properties.clientId }
         { name: 'Lumo__Line__ApiBaseUrl', value: lineApiBaseUrl }
+        // Each instance keeps to its share of LINE's 2,000 pushes/s per channel, so all of them together never exceed it.
+        { name: 'Lumo__Line__PushInstances', value: string(maximumInstanceCount) }
         { name: 'Lumo__Klaviyo__ApiBaseUrl', value: klaviyoApiBaseUrl }
       ]
     }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Friends;
-using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,16 +16,15 @@ public sealed record FlowSendResult(FlowSendOutcome Outcome, LineSend? Send = nu
 
 /// <summary>
 /// Takes a Flow webhook call: checks the key, validates the body, resolves the recipient to a linked friend of the
-/// account, records the send (or why it was skipped) and queues it. Every retry of the same request maps to the same
-/// send record and the same LINE retry key, so Klaviyo's retries can never send twice: by its explicit idempotency
-/// key for good, or by its content within <see cref="FlowSendOptions.DuplicateWindow"/>. A skip never blocks a later request.
+/// account, records the send (or why it was skipped) and pushes it at once; the queue is only the fallback when LINE
+/// does not answer (and a sweep covers a process that dies in between). Every retry of the same request maps to the
+/// same send record and the same LINE retry key, and only the request that recorded the send pushes it, so Klaviyo's
+/// retries can never send twice: by its explicit idempotency key for good, or by its content within
+/// <see cref="FlowSendOptions.DuplicateWindow"/>. A skip never blocks a later request.
 /// </summary>
 public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, AutoSendMessageStore autoSendMessages,
-    LumoQueues queues, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
+    LineSender sender, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
 {
-    /// <summary>How long a recorded send may wait in the queue before a retry of its request queues it again.</summary>
-    public static readonly TimeSpan RequeueAfter = TimeSpan.FromMinutes(1);
-
     /// <summary>
     /// Null when <paramref name="presentedKey"/> is the workspace's Flow key; otherwise why not (unknown workspace or
     /// wrong key). Flow webhook endpoints ask this before they read the body.
@@ -38,13 +36,13 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
     }
 
     /// <summary>
-    /// Validates, resolves the recipient and records and queues the send (or its skip). Used by Flow webhooks and
-    /// by the admin's test send (<paramref name="source"/> "test").
+    /// Validates, resolves the recipient, records the send (or its skip) durably and pushes it. Used by Flow webhooks
+    /// and by the admin's test send (<paramref name="source"/> "test").
     /// </summary>
-    public async Task<FlowSendResult> QueueAsync(string workspaceId, FlowSendRequest request, string source, CancellationToken cancellationToken)
+    public async Task<FlowSendResult> AcceptAsync(string workspaceId, FlowSendRequest request, string source, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
-        var account = errors.ContainsKey("account") ? null : await workspaces.GetAccountIfExistsAsync(workspaceId, request.Account!.Trim(), cancellationToken);
+        var account = errors.ContainsKey("account") ? null : await workspaces.GetAccountCachedAsync(workspaceId, request.Account!.Trim(), cancellationToken);
         if (account is null && !errors.ContainsKey("account"))
             errors["account"] = [$"This workspace has no LINE account '{request.Account}'."];
         var (messages, messageRef) = errors.ContainsKey("text") ? (null, null) : await MessagesAsync(workspaceId, request, errors, cancellationToken);
@@ -60,16 +58,6 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         // With a key, the content is part of the id too: one event may trigger several flow steps, each its own send.
         var sendId = explicitKey ? LineSend.IdOf(workspaceId, account!.Id, recipient, "key:" + request.IdempotencyKey!.Trim(), messages!.ToJsonString())
             : claim is not null && now - claim.Since < options.Value.DuplicateWindow ? claim.SendId : null;
-        var existing = sendId is null ? null : await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken);
-        if (existing is { Status: not SendStatus.Skipped })
-        {
-            // The first request may have died between recording and queueing; a retry that finds the send still queued
-            // long after queues it again. Not at once: Klaviyo's retry storms come within seconds, and each extra queue
-            // message would make LINE see the retry key again.
-            if (existing.Status == SendStatus.Queued && now - existing.UpdatedAt > RequeueAfter)
-                await EnqueueAsync(existing, cancellationToken);
-            return new(existing.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, existing);
-        }
 
         var friend = await friends.GetIfExistsAsync(workspaceId, account!.Id, recipient, cancellationToken);
         var skipReason = friend switch
@@ -82,7 +70,8 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         var send = new LineSend
         {
             WorkspaceId = workspaceId,
-            Id = sendId ?? "",
+            // A new content window: the send id (and so its LINE retry key) comes from the moment the window starts.
+            Id = sendId ?? LineSend.IdOf(contentKey!, "since:" + now.UtcTicks),
             AccountId = account.Id,
             Recipient = recipient,
             ProfileId = friend?.KlaviyoProfileId,
@@ -97,39 +86,42 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         };
         if (skipReason is not null)
         {
-            // Klaviyo does not retry a 200, so a later identical request is a new trigger: the skip is logged under
+            // A recorded send of this request (a retry, or the recipient blocked since) answers for it. Otherwise,
+            // since Klaviyo does not retry a 200, a later identical request is a new trigger: the skip is logged under
             // an id of its own and claims nothing, and the next request is evaluated afresh.
-            send = send with { Id = LineSend.IdOf(sendId ?? contentKey!, "skipped", Guid.NewGuid().ToString("N")) };
+            if (sendId is not null && await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken) is { Status: not SendStatus.Skipped } recorded)
+                return Answer(recorded);
+            send = send with { Id = LineSend.IdOf(send.Id, "skipped", Guid.NewGuid().ToString("N")) };
             await sends.SaveAsync(send, cancellationToken);
             logger.LogInformation("Skipped Flow send of workspace {WorkspaceId}: recipient {Reason}", workspaceId, skipReason);
             return new(FlowSendOutcome.Skipped, send);
         }
-        send = send with { Id = sendId ?? await ClaimContentAsync(workspaceId, account.Id, contentKey!, claim, now, cancellationToken) };
-        var (stored, created) = await sends.AddOrGetAsync(send, cancellationToken);
-        if (!created && stored.Status == SendStatus.Skipped)
-        {
-            await sends.SaveAsync(send, cancellationToken); // logged as skipped by an older version, under the send's own id
-            (stored, created) = (send, true);
-        }
-        // Only the request that recorded the send queues it: concurrent retries that lost the race must not add messages.
-        if (created) await EnqueueAsync(stored, cancellationToken);
-        return new(stored.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, stored);
+
+        // Only the request that records the send pushes it: every concurrent or later retry finds it recorded.
+        if (!await sends.TryRecordNewAsync(send, sendId is null ? contentKey : null, sendId is null ? claim : null, cancellationToken))
+            return await EarlierSendAsync(send, contentKey, cancellationToken);
+        return new(FlowSendOutcome.Queued, await sender.PushRecordedAsync(send, account, cancellationToken));
     }
 
-    // A new send for this content: its id (and so its LINE retry key) comes from the moment its window starts.
-    // Concurrent identical requests race on the claim; the losers take the winner's send.
-    private async Task<string> ClaimContentAsync(string workspaceId, string accountId, string contentKey, ContentClaim? expired, DateTimeOffset now, CancellationToken cancellationToken)
+    // The send an earlier or concurrent request recorded for this one (found by id, or through the content claim that
+    // request won).
+    private async Task<FlowSendResult> EarlierSendAsync(LineSend send, string? contentKey, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
+        var recorded = await sends.GetIfExistsAsync(send.WorkspaceId, send.Id, cancellationToken);
+        if (recorded is null && contentKey is not null && await sends.GetContentClaimIfExistsAsync(send.WorkspaceId, contentKey, cancellationToken) is { } winner)
+            recorded = await sends.GetIfExistsAsync(send.WorkspaceId, winner.SendId, cancellationToken);
+        if (recorded is { Status: SendStatus.Skipped })
         {
-            var sendId = LineSend.IdOf(contentKey, "since:" + now.UtcTicks);
-            if (await sends.TryClaimContentAsync(workspaceId, accountId, contentKey, sendId, now, expired, cancellationToken)) return sendId;
-            var current = await sends.GetContentClaimIfExistsAsync(workspaceId, contentKey, cancellationToken);
-            if (current is not null && now - current.Since < options.Value.DuplicateWindow || attempt >= 5)
-                return current?.SendId ?? sendId;
-            expired = current;
+            // Logged as skipped under the send's own id by an older version: this request sends it.
+            await sends.SaveAsync(send, cancellationToken);
+            await sender.HandToQueueAsync(send, TimeSpan.Zero, cancellationToken);
+            return new(FlowSendOutcome.Queued, send);
         }
+        // Recorded by a request that is still pushing it (or died: the sweep hands it to the queue).
+        return Answer(recorded ?? send);
     }
+
+    private static FlowSendResult Answer(LineSend send) => new(send.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, send);
 
     /// <summary>The LINE messages to send: the direct text, or the Auto Send Message with its variables filled in.</summary>
     private async Task<(JsonArray? Messages, string? Ref)> MessagesAsync(string workspaceId, FlowSendRequest request, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
@@ -149,7 +141,4 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             errors[field] = problems; // e.g. a variable made a text too long
         return (rendered, "message:" + message.Id);
     }
-
-    private Task EnqueueAsync(LineSend send, CancellationToken cancellationToken) =>
-        queues.EnqueueAsync(QueueNames.LineSends, new LineSendRequest(send.WorkspaceId, send.Id), cancellationToken);
 }

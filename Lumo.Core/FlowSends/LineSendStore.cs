@@ -11,7 +11,9 @@ public sealed record ContentClaim(string SendId, DateTimeOffset Since, string ET
 /// <summary>
 /// The send log: one row per send, partitioned by workspace, row key = send id (hex). Beside them, after "~",
 /// <c>~content:{key}</c> rows map a content-derived key (recipient + messages) to the send it currently stands for,
-/// so that a repeat within the duplicate window finds that send and a repeat after it starts a new one.
+/// so that a repeat within the duplicate window finds that send and a repeat after it starts a new one; and
+/// <c>~pending:{sendId}</c> marks a send recorded but not yet pushed nor handed to the queue, so that a process that
+/// dies in between leaves a mark the sweep finds (<see cref="PendingSendSweep"/>).
 /// </summary>
 public sealed class LineSendStore(LumoTables tables)
 {
@@ -26,25 +28,81 @@ public sealed class LineSendStore(LumoTables tables)
         return row.HasValue ? new ContentClaim(row.Value!.GetString("SendId"), row.Value.GetDateTimeOffset("Since") ?? default, row.Value.ETag.ToString()) : null;
     }
 
+    private static string PendingRow(string sendId) => $"~pending:{sendId}";
+
     /// <summary>
-    /// Points a content key at a new send: added when there was no claim, replaced only if the claim still has
-    /// <paramref name="replacing"/>'s ETag. False when a concurrent request claimed it first (read it again).
+    /// Records a new send, its pending mark and (for a content-derived send) the content claim pointing at it, in one
+    /// entity-group transaction: all or nothing. False when the send or the claim already exists (a concurrent or
+    /// earlier request recorded it first: that request pushes, this one must not).
     /// </summary>
-    public async Task<bool> TryClaimContentAsync(string workspaceId, string accountId, string contentKey, string sendId, DateTimeOffset since, ContentClaim? replacing,
-        CancellationToken cancellationToken)
+    public async Task<bool> TryRecordNewAsync(LineSend send, string? contentKey, ContentClaim? replacingClaim, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
-        var row = new TableEntity(workspaceId, ContentRow(contentKey)) { ["SendId"] = sendId, ["Since"] = since, ["AccountId"] = accountId };
+        var actions = new List<TableTransactionAction>();
+        if (contentKey is not null)
+        {
+            var claim = new TableEntity(send.WorkspaceId, ContentRow(contentKey)) { ["SendId"] = send.Id, ["Since"] = send.CreatedAt, ["AccountId"] = send.AccountId };
+            actions.Add(replacingClaim is null
+                ? new TableTransactionAction(TableTransactionActionType.Add, claim)
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, claim, new ETag(replacingClaim.ETag)));
+        }
+        actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(send)));
+        actions.Add(new TableTransactionAction(TableTransactionActionType.Add,
+            new TableEntity(send.WorkspaceId, PendingRow(send.Id)) { ["SendId"] = send.Id, ["AccountId"] = send.AccountId, ["Since"] = send.CreatedAt }));
         try
         {
-            if (replacing is null) await table.AddEntityAsync(row, cancellationToken);
-            else await table.UpdateEntityAsync(row, new ETag(replacing.ETag), TableUpdateMode.Replace, cancellationToken);
+            await table.SubmitTransactionAsync(actions, cancellationToken);
             return true;
         }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Saves the send's outcome and, with <paramref name="clearPending"/>, removes its pending mark in the same
+    /// transaction (one request). A mark already gone (the sweep handed the send to the queue) does not stop the save.
+    /// </summary>
+    public async Task CompleteAsync(LineSend send, bool clearPending, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        if (clearPending)
+        {
+            try
+            {
+                await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(send)),
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(send.WorkspaceId, PendingRow(send.Id)), ETag.All),
+                ], cancellationToken);
+                return;
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 404) { }
+        }
+        await table.UpsertEntityAsync(ToEntity(send), TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>Removes a send's pending mark: the queue has taken the send over.</summary>
+    public async Task ClearPendingAsync(string workspaceId, string sendId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        try
+        {
+            await table.DeleteEntityAsync(workspaceId, PendingRow(sendId), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { }
+    }
+
+    /// <summary>Sends of the workspace marked pending since before <paramref name="before"/> (a range read of the marks only).</summary>
+    public async Task<List<string>> ListPendingSinceAsync(string workspaceId, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and RowKey ge {"~pending:"} and RowKey lt {"~pending;"} and Since lt {before}");
+        var result = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["SendId"], cancellationToken: cancellationToken))
+            result.Add(row.GetString("SendId"));
+        return result;
     }
 
     public async Task<LineSend?> GetIfExistsAsync(string workspaceId, string sendId, CancellationToken cancellationToken)
@@ -52,21 +110,6 @@ public sealed class LineSendStore(LumoTables tables)
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, sendId, cancellationToken: cancellationToken);
         return row.HasValue ? ToSend(row.Value!) : null;
-    }
-
-    /// <summary>Adds the send unless it exists; returns the stored one either way (a retry sees the first).</summary>
-    public async Task<(LineSend Send, bool Created)> AddOrGetAsync(LineSend send, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
-        try
-        {
-            await table.AddEntityAsync(ToEntity(send), cancellationToken);
-            return (send, true);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            return ((await GetIfExistsAsync(send.WorkspaceId, send.Id, cancellationToken))!, false);
-        }
     }
 
     /// <summary>Deletes every send to this recipient, and the content claims that pointed at them; returns how many rows.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Line;
+using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
 
@@ -10,36 +11,80 @@ namespace Lumo.Core.FlowSends;
 /// Pushes a recorded send with its deterministic retry key and records the outcome: <c>Sent</c> and
 /// <c>Delivered LINE Message</c> when LINE accepted it (a 409 for the retry key means an earlier attempt was
 /// accepted: also delivered), <c>Failed LINE Message</c> with the reason when LINE refused it or the monthly quota
-/// is used up. Rate limits and server errors are thrown, so the queue retries and finally parks the send.
+/// is used up. The intake pushes at once (<see cref="PushRecordedAsync"/>); when LINE does not answer, the send goes
+/// to the queue, whose function (<see cref="SendAsync"/>) retries it and finally parks it. LINE's rate limit (429) is
+/// waited out with <c>Retry-After</c> and never counts towards parking.
 /// </summary>
-public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, LineMessagingClient line, KlaviyoEventRecorder events,
+public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, LineMessagingClient line, KlaviyoEventRecorder events, LumoQueues queues,
     TimeProvider clock, ILogger<LineSender> logger)
 {
+    /// <summary>How long to wait after a 429 that names no Retry-After.</summary>
+    public static readonly TimeSpan RateLimitedWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>Pushes a send the intake has just recorded (with its pending mark): the outcome, or Queued when the queue took it over.</summary>
+    public async Task<LineSend> PushRecordedAsync(LineSend send, LineAccount account, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PushAsync(send, account, fromPendingMark: true, cancellationToken);
+        }
+        catch (LineApiException e) when (e.IsTransient)
+        {
+            logger.LogWarning("LINE did not take send {SendId} at once ({Status} {Message}); the queue retries it", send.Id, e.Status, e.Message);
+            await HandToQueueAsync(send, e.Status == 429 ? e.RetryAfter ?? RateLimitedWait : TimeSpan.Zero, cancellationToken);
+            return send;
+        }
+    }
+
+    /// <summary>Queues the send (after <paramref name="delay"/>) and removes its pending mark: from now on the queue retries and parks it.</summary>
+    public async Task HandToQueueAsync(LineSend send, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        await queues.EnqueueAsync(QueueNames.LineSends, new LineSendRequest(send.WorkspaceId, send.Id), cancellationToken, delay > TimeSpan.Zero ? delay : null);
+        await sends.ClearPendingAsync(send.WorkspaceId, send.Id, cancellationToken);
+    }
+
+    /// <summary>The queue function's side: pushes a send that is still queued; server errors are thrown for the queue to retry.</summary>
     public async Task<SendStatus?> SendAsync(LineSendRequest request, CancellationToken cancellationToken)
     {
         var send = await sends.GetIfExistsAsync(request.WorkspaceId, request.SendId, cancellationToken);
         if (send is null || send.Status != SendStatus.Queued) return send?.Status; // done before: nothing to do
-        var account = await workspaces.GetAccountIfExistsAsync(send.WorkspaceId, send.AccountId, cancellationToken);
-        if (account is null) return await FinishAsync(send, null, SendStatus.Failed, "the LINE account was removed", null, cancellationToken);
+        var account = await workspaces.GetAccountCachedAsync(send.WorkspaceId, send.AccountId, cancellationToken);
+        if (account is null) return (await FinishAsync(send, null, SendStatus.Failed, "the LINE account was removed", null, false, cancellationToken)).Status;
+        try
+        {
+            return (await PushAsync(send, account, fromPendingMark: false, cancellationToken)).Status;
+        }
+        catch (LineApiException e) when (e.Status == 429)
+        {
+            // Not a failure of the send: it waits its turn in a new message and this one is done.
+            await queues.EnqueueAsync(QueueNames.LineSends, request, cancellationToken, e.RetryAfter ?? RateLimitedWait);
+            return SendStatus.Queued;
+        }
+    }
 
+    private async Task<LineSend> PushAsync(LineSend send, LineAccount account, bool fromPendingMark, CancellationToken cancellationToken)
+    {
         try
         {
             var pushed = await line.PushMessageAsync(new LineAccountRef(send.WorkspaceId, send.AccountId),
                 new LinePush(send.Recipient, send.Messages.Select(m => m!.AsObject()).ToList()), send.RetryKey, cancellationToken);
-            return await FinishAsync(send, account, SendStatus.Sent, pushed.WasAlreadyAccepted ? "accepted by LINE earlier (retry key)" : null, pushed.RequestId, cancellationToken);
+            return await FinishAsync(send, account, SendStatus.Sent, pushed.WasAlreadyAccepted ? "accepted by LINE earlier (retry key)" : null, pushed.RequestId,
+                fromPendingMark, cancellationToken);
         }
         catch (LineApiException e) when (e.Status == 429 && e.Message.Contains("monthly limit", StringComparison.OrdinalIgnoreCase))
         {
             logger.LogWarning("LINE account {AccountId} has used up its monthly message quota", send.AccountId);
-            return await FinishAsync(send, account, SendStatus.Failed, "the LINE Official Account's monthly message quota is used up", null, cancellationToken);
+            return await FinishAsync(send, account, SendStatus.Failed, "the LINE Official Account's monthly message quota is used up", null, fromPendingMark, cancellationToken);
         }
         catch (LineApiException e) when (!e.IsTransient)
         {
-            return await FinishAsync(send, account, SendStatus.Failed, $"LINE refused the message: {e.Status} {e.Message} {string.Join("; ", e.Details)}".Trim(), null, cancellationToken);
+            return await FinishAsync(send, account, SendStatus.Failed, $"LINE refused the message: {e.Status} {e.Message} {string.Join("; ", e.Details)}".Trim(), null,
+                fromPendingMark, cancellationToken);
         }
     }
 
-    private async Task<SendStatus> FinishAsync(LineSend send, LineAccount? account, SendStatus status, string? reason, string? requestId, CancellationToken cancellationToken)
+    private async Task<LineSend> FinishAsync(LineSend send, LineAccount? account, SendStatus status, string? reason, string? requestId, bool clearPending,
+        CancellationToken cancellationToken)
     {
         send = send with { Status = status, Reason = reason, LineRequestId = requestId ?? send.LineRequestId, UpdatedAt = clock.GetUtcNow() };
         if (send.ProfileId is not null && account is not null)
@@ -54,8 +99,9 @@ public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, L
             };
             if (status == SendStatus.Sent)
             {
-                await Record(send, KlaviyoMetrics.SentLineMessage, properties, cancellationToken);
-                await Record(send, KlaviyoMetrics.DeliveredLineMessage, (JsonObject)properties.DeepClone(), cancellationToken);
+                await Task.WhenAll(
+                    Record(send, KlaviyoMetrics.SentLineMessage, properties, cancellationToken),
+                    Record(send, KlaviyoMetrics.DeliveredLineMessage, (JsonObject)properties.DeepClone(), cancellationToken));
             }
             else
             {
@@ -64,8 +110,8 @@ public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, L
             }
         }
         // Saved last: a crash before this retries the send, which the retry key and event unique ids make harmless.
-        await sends.SaveAsync(send, cancellationToken);
-        return status;
+        await sends.CompleteAsync(send, clearPending, cancellationToken);
+        return send;
     }
 
     private Task Record(LineSend send, string metric, JsonObject properties, CancellationToken cancellationToken) =>

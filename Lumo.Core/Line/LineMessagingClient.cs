@@ -11,7 +11,7 @@ namespace Lumo.Core.Line;
 /// Typed client for the LINE Messaging API (https://developers.line.biz/en/reference/messaging-api/).
 /// Every failure surfaces as <see cref="LineApiException"/>.
 /// </summary>
-public sealed class LineMessagingClient(HttpClient http)
+public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -45,6 +45,7 @@ public sealed class LineMessagingClient(HttpClient http)
         };
         var request = new HttpRequestMessage(HttpMethod.Post, "v2/bot/message/push") { Content = JsonContent.Create(body) };
         request.Headers.Add("X-Line-Retry-Key", retryKey.ToString());
+        await pacing.WaitAsync(account, cancellationToken);
         using var response = await SendAsync(account, request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Conflict && response.Headers.TryGetValues("x-line-accepted-request-id", out var accepted))
             return new LinePushResult(accepted.FirstOrDefault(), WasAlreadyAccepted: true);

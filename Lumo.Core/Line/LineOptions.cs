@@ -17,4 +17,17 @@ public sealed class LineOptions
     /// </summary>
     [Required]
     public Uri LoginAuthorizeUrl { get; set; } = new("https://access.line.me/oauth2/v2.1/authorize");
+
+    /// <summary>LINE's push limit per channel: 2,000 requests per second (https://developers.line.biz/en/reference/messaging-api/#rate-limits).</summary>
+    public const int PushesPerSecondPerChannel = 2000;
+
+    /// <summary>
+    /// How many instances of the app may push for one channel at the same time: set it to the app's maximum instance
+    /// count. Each instance keeps to 90 % of its share of LINE's limit, so all of them together never exceed it.
+    /// </summary>
+    [Range(1, 1000)]
+    public int PushInstances { get; set; } = 1;
+
+    /// <summary>Pushes one instance may make per channel per second.</summary>
+    public double PushesPerSecondPerInstance => PushesPerSecondPerChannel * 0.9 / PushInstances;
 }

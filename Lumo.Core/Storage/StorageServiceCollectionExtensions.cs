@@ -14,8 +14,8 @@ public static class StorageServiceCollectionExtensions
         // Read when first needed, not now: hosts (and test factories) may still add configuration after this call.
         services.AddSingleton(provider => ReadOptions(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton(provider => provider.GetRequiredService<StorageOptions>() is var options && options.UsesIdentity
-            ? new TableServiceClient(options.ResolveTableUri(), Credential(options))
-            : new TableServiceClient(options.ConnectionString));
+            ? new TableServiceClient(options.ResolveTableUri(), Credential(options), TableOptions())
+            : new TableServiceClient(options.ConnectionString, TableOptions()));
         services.AddSingleton(provider => provider.GetRequiredService<StorageOptions>() is var options && options.UsesIdentity
             ? new QueueServiceClient(options.ResolveQueueUri(), Credential(options), QueueOptions())
             : new QueueServiceClient(options.ConnectionString, QueueOptions()));
@@ -41,7 +41,19 @@ public static class StorageServiceCollectionExtensions
         return options;
     }
 
-    private static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+    private static QueueClientOptions QueueOptions()
+    {
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        options.AddPolicy(StorageRequestMetrics.Queues, HttpPipelinePosition.PerCall);
+        return options;
+    }
+
+    private static TableClientOptions TableOptions()
+    {
+        var options = new TableClientOptions();
+        options.AddPolicy(StorageRequestMetrics.Tables, HttpPipelinePosition.PerCall);
+        return options;
+    }
 
     private static TokenCredential Credential(StorageOptions options) => AzureCredentials.Create(options.ClientId);
 }

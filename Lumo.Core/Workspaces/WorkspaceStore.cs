@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Lumo.Core.Storage;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace Lumo.Core.Workspaces;
 
@@ -8,8 +9,16 @@ namespace Lumo.Core.Workspaces;
 /// Workspaces and their LINE accounts in one table: a workspace is a partition, so that adding an account and
 /// advancing the workspace's ordinal counter commit together in one entity-group transaction.
 /// </summary>
-public sealed class WorkspaceStore(LumoTables tables)
+public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
 {
+    /// <summary>
+    /// How stale the send path's copy of an account may be. Changes made through this instance are seen at once
+    /// (its copy is dropped); another instance sees them within this time. What a send reads from it (the ordinal
+    /// behind the property names, the basic id) changes rarely, and a removed account's sends fail at LINE anyway,
+    /// because its access token is erased with it.
+    /// </summary>
+    public static readonly TimeSpan AccountCacheLifetime = TimeSpan.FromSeconds(30);
+
     private const string WorkspaceRow = "workspace";
     private const string AccountRowPrefix = "account:";
 
@@ -74,6 +83,17 @@ public sealed class WorkspaceStore(LumoTables tables)
         return row.HasValue ? ToAccount(row.Value!) : null;
     }
 
+    /// <summary>The account as the send path uses it: read at most once per <see cref="AccountCacheLifetime"/> per instance.</summary>
+    public async Task<LineAccount?> GetAccountCachedAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetValue(AccountCacheKey(workspaceId, accountId), out LineAccount? cached)) return cached;
+        var account = await GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
+        if (account is not null) cache.Set(AccountCacheKey(workspaceId, accountId), account, AccountCacheLifetime);
+        return account;
+    }
+
+    private static string AccountCacheKey(string workspaceId, string accountId) => $"line-account:{workspaceId}:{accountId}";
+
     /// <summary>
     /// Inserts the account and stores the workspace's advanced ordinal counter atomically. Fails with 412 when
     /// another writer changed the workspace since it was read, so two concurrent adds never share an ordinal.
@@ -94,6 +114,7 @@ public sealed class WorkspaceStore(LumoTables tables)
     {
         var table = await Table(cancellationToken);
         var response = await table.UpdateEntityAsync(ToEntity(account), IfMatch(account.ETag), TableUpdateMode.Replace, cancellationToken);
+        cache.Remove(AccountCacheKey(account.WorkspaceId, account.Id));
         return account with { ETag = response.Headers.ETag?.ToString() };
     }
 
@@ -123,12 +144,14 @@ public sealed class WorkspaceStore(LumoTables tables)
             entity["BotDisplayName"] = bot.DisplayName;
         }
         await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        cache.Remove(AccountCacheKey(workspaceId, accountId));
     }
 
     public async Task DeleteAccountAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken);
         await table.DeleteEntityAsync(workspaceId, AccountRowPrefix + accountId, ETag.All, cancellationToken);
+        cache.Remove(AccountCacheKey(workspaceId, accountId));
     }
 
     private Task<TableClient> Table(CancellationToken cancellationToken) => tables.GetAsync(TableNames.Workspaces, cancellationToken);

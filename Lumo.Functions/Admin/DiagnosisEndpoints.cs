@@ -67,7 +67,7 @@ public static class DiagnosisEndpoints
     public static async Task<Results<Accepted<FlowSendEndpointAnswer>, ValidationProblem, ProblemHttpResult>> TestSend(
         string workspaceId, string accountId, TestSendDraft draft, FlowSendIntake intake, CancellationToken ct)
     {
-        var result = await intake.QueueAsync(workspaceId, new FlowSendRequest(draft.UserId, accountId, null, "test:" + Guid.NewGuid().ToString("N"), draft.Message, draft.Variables), "test", ct);
+        var result = await intake.AcceptAsync(workspaceId, new FlowSendRequest(draft.UserId, accountId, null, "test:" + Guid.NewGuid().ToString("N"), draft.Message, draft.Variables), "test", ct);
         return result.Outcome switch
         {
             FlowSendOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!),

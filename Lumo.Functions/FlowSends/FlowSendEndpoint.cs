@@ -33,7 +33,7 @@ public static class FlowSendEndpoint
         var (request, problem) = await LimitedBody.ReadJsonAsync<FlowSendRequest>(http, MaxBodyBytes, ct);
         if (request is null) return problem!;
 
-        var result = await intake.QueueAsync(workspaceId, request, "flow", ct);
+        var result = await intake.AcceptAsync(workspaceId, request, "flow", ct);
         var answer = result.Send is { } s ? new SendAnswer(s.Id, s.Status, s.Reason) : null;
         return result.Outcome switch
         {

@@ -29,10 +29,9 @@ public sealed class RetentionSweepTests : IAsyncLifetime
         {
             WorkspaceId = workspace, Id = id, AccountId = account, Recipient = user, Source = "flow", Messages = [], Status = SendStatus.Sent, CreatedAt = at, UpdatedAt = at,
         };
-        await sends.SaveAsync(Send("old0000000000000", now.AddDays(-91)), default);
-        await sends.SaveAsync(Send("new0000000000000", now.AddDays(-89)), default);
-        await sends.TryClaimContentAsync(workspace, account, "oldclaim", "old0000000000000", now.AddDays(-91), null, default);
-        await sends.TryClaimContentAsync(workspace, account, "newclaim", "new0000000000000", now.AddHours(-1), null, default);
+        // Each send recorded as the webhook records it: the send, its content claim and its pending mark, all of its time.
+        Assert.True(await sends.TryRecordNewAsync(Send("old0000000000000", now.AddDays(-91)), "oldclaim", null, default));
+        Assert.True(await sends.TryRecordNewAsync(Send("new0000000000000", now.AddDays(-89)), "newclaim", null, default));
         var log = _app.Service<LineEventLog>();
         await log.MarkAppliedAsync(workspace, account, Event("old-event"), now.AddDays(-100), default);
         await log.MarkAppliedAsync(workspace, account, Event("new-event"), now.AddDays(-1), default);
@@ -44,7 +43,7 @@ public sealed class RetentionSweepTests : IAsyncLifetime
             new JsonObject { ["Data"] = new JsonObject { ["timer"] = new JsonObject { ["IsPastDue"] = false } }, ["Metadata"] = new JsonObject() });
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        Assert.Equal(["new0000000000000", "~content:newclaim"], await RowKeysAsync(TableNames.LineSends));
+        Assert.Equal(["new0000000000000", "~content:newclaim", "~pending:new0000000000000"], await RowKeysAsync(TableNames.LineSends));
         Assert.Equal(["new-event"], await RowKeysAsync(TableNames.LineEventLog));
         Assert.Null(await sessions.TakeAsync("expired-session", default));
         Assert.NotNull(await sessions.TakeAsync("live-session", default));

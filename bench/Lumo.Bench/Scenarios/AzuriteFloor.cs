@@ -10,6 +10,8 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class AzuriteFloor
 {
+    public const string SendPathFloor = "send path (2 reads + 2 transactions)";
+
     public static async Task<IReadOnlyList<Measurement>> RunAsync(string connectionString, int operations, int concurrency)
     {
         var prefix = "bench" + Guid.NewGuid().ToString("N")[..6];
@@ -27,6 +29,25 @@ public static class AzuriteFloor
                 table.GetEntityAsync<TableEntity>("p" + i % 64, "r" + i)),
             await Measurement.RunAsync("queue enqueue", operations, concurrency, _ => queue.SendMessageAsync(payload)),
         };
+        // The storage work of one Flow send with an idempotency key on its happy path, back to back: check the Flow key
+        // and read the friend (two point reads), record the send with its pending mark (one 2-entity transaction), save
+        // the outcome and drop the mark (one 2-entity transaction).
+        results.Add(await Measurement.RunAsync(SendPathFloor, operations, concurrency, async i =>
+        {
+            var partition = "w" + i % 64;
+            await table.GetEntityAsync<TableEntity>("p" + i % 64, "r" + i);
+            await table.GetEntityAsync<TableEntity>("p" + (i + 1) % 64, "r" + (i + 1) % operations);
+            await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, $"s{i}") { ["Payload"] = payload }),
+                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, $"~pending:s{i}") { ["SendId"] = $"s{i}" }),
+            ]);
+            await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, $"s{i}") { ["Payload"] = payload, ["Status"] = "Sent" }),
+                new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, $"~pending:s{i}"), ETag.All),
+            ]);
+        }));
         // Rows deleted in entity-group transactions of 100, as the event outbox removes exported events.
         var rows = operations / 100 * 100;
         foreach (var chunk in Enumerable.Range(0, rows).Chunk(100))
