@@ -36,7 +36,8 @@ public static class AzuriteFloor
         {
             var partition = "w" + i % 64;
             await table.GetEntityAsync<TableEntity>("p" + i % 64, "r" + i);
-            await table.GetEntityAsync<TableEntity>("p" + (i + 1) % 64, "r" + (i + 1) % operations);
+            var other = (i + 1) % operations;
+            await table.GetEntityAsync<TableEntity>("p" + other % 64, "r" + other);
             await table.SubmitTransactionAsync(
             [
                 new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, $"s{i}") { ["Payload"] = payload }),
