@@ -89,8 +89,8 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             // A recorded send of this request (a retry, or the recipient blocked since) answers for it. Otherwise,
             // since Klaviyo does not retry a 200, a later identical request is a new trigger: the skip is logged under
             // an id of its own and claims nothing, and the next request is evaluated afresh.
-            if (sendId is not null && await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken) is { Status: not SendStatus.Skipped } recorded)
-                return Answer(recorded);
+            if (sendId is not null && await sends.GetIfExistsAsync(workspaceId, sendId, cancellationToken) is { Status: not SendStatus.Skipped } earlier)
+                return Answer(earlier);
             send = send with { Id = LineSend.IdOf(send.Id, "skipped", Guid.NewGuid().ToString("N")) };
             await sends.SaveAsync(send, cancellationToken);
             logger.LogInformation("Skipped Flow send of workspace {WorkspaceId}: recipient {Reason}", workspaceId, skipReason);
@@ -98,27 +98,28 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         }
 
         // Only the request that records the send pushes it: every concurrent or later retry finds it recorded.
-        if (!await sends.TryRecordNewAsync(send, sendId is null ? contentKey : null, sendId is null ? claim : null, cancellationToken))
-            return await EarlierSendAsync(send, contentKey, cancellationToken);
-        return new(FlowSendOutcome.Queued, await sender.PushRecordedAsync(send, account, cancellationToken));
+        var recorded = await sends.TryRecordNewAsync(send, sendId is null ? contentKey : null, sendId is null ? claim : null, cancellationToken);
+        if (recorded is null) return await EarlierSendAsync(send, account, contentKey, cancellationToken);
+        return new(FlowSendOutcome.Queued, await sender.PushRecordedAsync(recorded, account));
     }
 
     // The send an earlier or concurrent request recorded for this one (found by id, or through the content claim that
     // request won).
-    private async Task<FlowSendResult> EarlierSendAsync(LineSend send, string? contentKey, CancellationToken cancellationToken)
+    private async Task<FlowSendResult> EarlierSendAsync(LineSend send, LineAccount account, string? contentKey, CancellationToken cancellationToken)
     {
         var recorded = await sends.GetIfExistsAsync(send.WorkspaceId, send.Id, cancellationToken);
         if (recorded is null && contentKey is not null && await sends.GetContentClaimIfExistsAsync(send.WorkspaceId, contentKey, cancellationToken) is { } winner)
             recorded = await sends.GetIfExistsAsync(send.WorkspaceId, winner.SendId, cancellationToken);
-        if (recorded is { Status: SendStatus.Skipped })
+        // Gone between the conflict and this read (erased, say): nothing is accepted, so Klaviyo should try again.
+        if (recorded is null) throw new InvalidOperationException($"Send {send.Id} was recorded by another request and has vanished since.");
+        if (recorded.Status == SendStatus.Skipped)
         {
-            // Logged as skipped under the send's own id by an older version: this request sends it.
-            await sends.SaveAsync(send, cancellationToken);
-            await sender.HandToQueueAsync(send, TimeSpan.Zero, cancellationToken);
-            return new(FlowSendOutcome.Queued, send);
+            // Logged as skipped under the send's own id by an older version: the request that replaces it sends it.
+            var replaced = await sends.TryReplaceSkippedAsync(send, recorded.ETag!, cancellationToken);
+            return replaced is null ? await EarlierSendAsync(send, account, contentKey, cancellationToken) : new(FlowSendOutcome.Queued, await sender.PushRecordedAsync(replaced, account));
         }
         // Recorded by a request that is still pushing it (or died: the sweep hands it to the queue).
-        return Answer(recorded ?? send);
+        return Answer(recorded);
     }
 
     private static FlowSendResult Answer(LineSend send) => new(send.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, send);

@@ -29,6 +29,8 @@ public sealed record LineSend
     public string? KeySource { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>The stored row's version as this copy was read or written (null for a send not stored yet).</summary>
+    public string? ETag { get; init; }
 
     public Guid RetryKey => RetryKeyOf(Id);
 

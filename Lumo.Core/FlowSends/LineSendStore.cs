@@ -32,12 +32,11 @@ public sealed class LineSendStore(LumoTables tables)
 
     /// <summary>
     /// Records a new send, its pending mark and (for a content-derived send) the content claim pointing at it, in one
-    /// entity-group transaction: all or nothing. False when the send or the claim already exists (a concurrent or
-    /// earlier request recorded it first: that request pushes, this one must not).
+    /// entity-group transaction: all or nothing. Null when the send or the claim already exists (a concurrent or
+    /// earlier request recorded it first: that request pushes, this one must not); else the send as stored.
     /// </summary>
-    public async Task<bool> TryRecordNewAsync(LineSend send, string? contentKey, ContentClaim? replacingClaim, CancellationToken cancellationToken)
+    public async Task<LineSend?> TryRecordNewAsync(LineSend send, string? contentKey, ContentClaim? replacingClaim, CancellationToken cancellationToken)
     {
-        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
         var actions = new List<TableTransactionAction>();
         if (contentKey is not null)
         {
@@ -47,40 +46,54 @@ public sealed class LineSendStore(LumoTables tables)
                 : new TableTransactionAction(TableTransactionActionType.UpdateReplace, claim, new ETag(replacingClaim.ETag)));
         }
         actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(send)));
-        actions.Add(new TableTransactionAction(TableTransactionActionType.Add,
-            new TableEntity(send.WorkspaceId, PendingRow(send.Id)) { ["SendId"] = send.Id, ["AccountId"] = send.AccountId, ["Since"] = send.CreatedAt }));
+        return await TryWithPendingMarkAsync(send, actions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Turns a send an older version logged as skipped under the send's own id into this send, with its pending mark;
+    /// null when another request did so first.
+    /// </summary>
+    public Task<LineSend?> TryReplaceSkippedAsync(LineSend send, string skippedETag, CancellationToken cancellationToken) =>
+        TryWithPendingMarkAsync(send, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(send), new ETag(skippedETag))], cancellationToken);
+
+    private async Task<LineSend?> TryWithPendingMarkAsync(LineSend send, List<TableTransactionAction> actions, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+            new TableEntity(send.WorkspaceId, PendingRow(send.Id)) { ["SendId"] = send.Id, ["AccountId"] = send.AccountId, ["Since"] = send.UpdatedAt }));
         try
         {
-            await table.SubmitTransactionAsync(actions, cancellationToken);
-            return true;
+            var responses = (await table.SubmitTransactionAsync(actions, cancellationToken)).Value;
+            return send with { ETag = responses[^2].Headers.ETag?.ToString() };
         }
         catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
         {
-            return false;
+            return null;
         }
     }
 
     /// <summary>
-    /// Saves the send's outcome and, with <paramref name="clearPending"/>, removes its pending mark in the same
-    /// transaction (one request). A mark already gone (the sweep handed the send to the queue) does not stop the save.
+    /// Saves the send's outcome over the version it was read or recorded as (never over another outcome, and never
+    /// bringing back a send erased meanwhile) and, with <paramref name="clearPending"/>, removes its pending mark in the
+    /// same transaction (one request). False when the send changed or vanished meanwhile.
     /// </summary>
-    public async Task CompleteAsync(LineSend send, bool clearPending, CancellationToken cancellationToken)
+    public async Task<bool> TryCompleteAsync(LineSend send, bool clearPending, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
-        if (clearPending)
+        var update = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(send), send.ETag is null ? ETag.All : new ETag(send.ETag));
+        try
         {
-            try
-            {
-                await table.SubmitTransactionAsync(
-                [
-                    new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(send)),
-                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(send.WorkspaceId, PendingRow(send.Id)), ETag.All),
-                ], cancellationToken);
-                return;
-            }
-            catch (TableTransactionFailedException e) when (e.Status == 404) { }
+            await table.SubmitTransactionAsync(clearPending
+                ? [update, new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(send.WorkspaceId, PendingRow(send.Id)), ETag.All)]
+                : [update], cancellationToken);
+            return true;
         }
-        await table.UpsertEntityAsync(ToEntity(send), TableUpdateMode.Replace, cancellationToken);
+        catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+        {
+            // Only the mark was gone (the sweep handed the send to the queue): save the outcome alone.
+            if (clearPending && e.FailedTransactionActionIndex == 1) return await TryCompleteAsync(send, clearPending: false, cancellationToken);
+            return false;
+        }
     }
 
     /// <summary>Removes a send's pending mark: the queue has taken the send over.</summary>
@@ -185,5 +198,6 @@ public sealed class LineSendStore(LumoTables tables)
         KeySource = e.GetString("KeySource"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? default,
+        ETag = e.ETag.ToString(),
     };
 }

@@ -21,17 +21,23 @@ public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, L
     /// <summary>How long to wait after a 429 that names no Retry-After.</summary>
     public static readonly TimeSpan RateLimitedWait = TimeSpan.FromSeconds(1);
 
-    /// <summary>Pushes a send the intake has just recorded (with its pending mark): the outcome, or Queued when the queue took it over.</summary>
-    public async Task<LineSend> PushRecordedAsync(LineSend send, LineAccount account, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pushes a send the intake has just recorded (with its pending mark): the outcome, or the send still Queued when
+    /// the queue took it over. Not tied to the webhook's request: a caller that hangs up does not stop a durably
+    /// accepted send half-way; the push and the storage calls have their own time limits.
+    /// </summary>
+    public async Task<LineSend> PushRecordedAsync(LineSend send, LineAccount account)
     {
         try
         {
-            return await PushAsync(send, account, fromPendingMark: true, cancellationToken);
+            return await PushAsync(send, account, fromPendingMark: true, CancellationToken.None);
         }
-        catch (LineApiException e) when (e.IsTransient)
+        catch (Exception e)
         {
-            logger.LogWarning("LINE did not take send {SendId} at once ({Status} {Message}); the queue retries it", send.Id, e.Status, e.Message);
-            await HandToQueueAsync(send, e.Status == 429 ? e.RetryAfter ?? RateLimitedWait : TimeSpan.Zero, cancellationToken);
+            // LINE did not answer or asked to wait, or recording the outcome failed: the queue retries (the retry key
+            // and the events' unique ids make a repeat of what did happen harmless).
+            logger.LogWarning(e, "Send {SendId} was not finished at once; the queue retries it", send.Id);
+            await HandToQueueAsync(send, WaitAfter(e), CancellationToken.None);
             return send;
         }
     }
@@ -57,10 +63,14 @@ public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, L
         catch (LineApiException e) when (e.Status == 429)
         {
             // Not a failure of the send: it waits its turn in a new message and this one is done.
-            await queues.EnqueueAsync(QueueNames.LineSends, request, cancellationToken, e.RetryAfter ?? RateLimitedWait);
+            await queues.EnqueueAsync(QueueNames.LineSends, request, cancellationToken, WaitAfter(e));
             return SendStatus.Queued;
         }
     }
+
+    // What LINE asked for (Retry-After), a second after a 429 that asked for nothing, else no wait.
+    private static TimeSpan WaitAfter(Exception e) =>
+        (e as LineApiException)?.RetryAfter ?? (e is LineApiException { Status: 429 } ? RateLimitedWait : TimeSpan.Zero);
 
     private async Task<LineSend> PushAsync(LineSend send, LineAccount account, bool fromPendingMark, CancellationToken cancellationToken)
     {
@@ -110,8 +120,10 @@ public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, L
             }
         }
         // Saved last: a crash before this retries the send, which the retry key and event unique ids make harmless.
-        await sends.CompleteAsync(send, clearPending, cancellationToken);
-        return send;
+        if (await sends.TryCompleteAsync(send, clearPending, cancellationToken)) return send;
+        // Finished by another attempt meanwhile (its outcome stands), or erased: this attempt's outcome is not saved.
+        logger.LogInformation("Send {SendId} changed while this attempt finished it; its stored outcome stands", send.Id);
+        return await sends.GetIfExistsAsync(send.WorkspaceId, send.Id, cancellationToken) ?? send;
     }
 
     private Task Record(LineSend send, string metric, JsonObject properties, CancellationToken cancellationToken) =>

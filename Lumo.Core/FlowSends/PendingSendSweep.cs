@@ -21,15 +21,23 @@ public sealed class PendingSendSweep(WorkspaceStore workspaces, LineSendStore se
         var handed = 0;
         foreach (var workspace in await workspaces.ListWorkspacesAsync(cancellationToken))
         {
-            foreach (var sendId in await sends.ListPendingSinceAsync(workspace.Id, before, cancellationToken))
+            try
             {
-                var send = await sends.GetIfExistsAsync(workspace.Id, sendId, cancellationToken);
-                if (send is { Status: SendStatus.Queued })
+                foreach (var sendId in await sends.ListPendingSinceAsync(workspace.Id, before, cancellationToken))
                 {
-                    await sender.HandToQueueAsync(send, TimeSpan.Zero, cancellationToken);
-                    handed++;
+                    var send = await sends.GetIfExistsAsync(workspace.Id, sendId, cancellationToken);
+                    if (send is { Status: SendStatus.Queued })
+                    {
+                        await sender.HandToQueueAsync(send, TimeSpan.Zero, cancellationToken);
+                        handed++;
+                    }
+                    else await sends.ClearPendingAsync(workspace.Id, sendId, cancellationToken); // finished; only the mark was left
                 }
-                else await sends.ClearPendingAsync(workspace.Id, sendId, cancellationToken); // finished; only the mark was left
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One workspace's trouble does not hold up the others; its marks wait for the next minute.
+                logger.LogError(e, "Sweeping the pending sends of workspace {WorkspaceId} failed", workspace.Id);
             }
         }
         if (handed > 0) logger.LogWarning("Handed {Count} sends that were recorded but not pushed to the queue", handed);

@@ -33,6 +33,10 @@ internal static class ResilienceDefaults
             options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
             options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(40);
             options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(20);
+            // A 429 asks for patience, not a broken vendor: it never opens the circuit (callers wait out Retry-After).
+            var failure = options.CircuitBreaker.ShouldHandle;
+            options.CircuitBreaker.ShouldHandle = args =>
+                args.Outcome.Result?.StatusCode == System.Net.HttpStatusCode.TooManyRequests ? ValueTask.FromResult(false) : failure(args);
         }).SelectPipelineBy(_ => tenantOf);
         return builder;
     }

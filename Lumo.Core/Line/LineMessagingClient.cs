@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lumo.Core.Http;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -45,10 +46,20 @@ public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing)
         };
         var request = new HttpRequestMessage(HttpMethod.Post, "v2/bot/message/push") { Content = JsonContent.Create(body) };
         request.Headers.Add("X-Line-Retry-Key", retryKey.ToString());
-        await pacing.WaitAsync(account, cancellationToken);
+        // One attempt per call: a retry inside the client would bypass the pacing and hold the webhook; the caller
+        // hands a push LINE did not take to the queue, which waits out Retry-After.
+        request.Options.Set(ResilienceDefaults.NoRetry, true);
+        if (!await pacing.TryWaitAsync(account, cancellationToken))
+            throw new LineApiException(429, "Lumo's own pacing for this channel is saturated", retryAfter: LinePushPacing.MaxWait);
         using var response = await SendAsync(account, request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.Conflict && response.Headers.TryGetValues("x-line-accepted-request-id", out var accepted))
-            return new LinePushResult(accepted.FirstOrDefault(), WasAlreadyAccepted: true);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The retry key was accepted before. Without the accepted request's id LINE may still be processing the
+            // first request: not a refusal, so it is retried (and then answered with the id).
+            if (response.Headers.TryGetValues("x-line-accepted-request-id", out var accepted))
+                return new LinePushResult(accepted.FirstOrDefault(), WasAlreadyAccepted: true);
+            throw new LineApiException(0, "LINE has seen this retry key and has not confirmed it yet", retryAfter: TimeSpan.FromSeconds(1));
+        }
         await ThrowIfFailedAsync(response, cancellationToken);
         return new LinePushResult(response.Headers.TryGetValues("x-line-request-id", out var ids) ? ids.FirstOrDefault() : null, false);
     }

@@ -5,7 +5,7 @@ using Azure.Core.Pipeline;
 namespace Lumo.Core.Storage;
 
 /// <summary>
-/// Counts every request the app makes of Table and Queue storage by kind (point read, query, transaction, write,
+/// Counts every request the app makes of Table and Queue storage (each attempt, as storage bills them) by kind (point read, query, transaction, write,
 /// delete; enqueue, receive, delete message) on the meter <c>Lumo.Storage</c>, instrument <c>lumo.storage.requests</c>
 /// with the tag <c>kind</c>. Operators see storage cost per feature in telemetry; the bench divides it by the work done.
 /// </summary>

@@ -44,14 +44,14 @@ public static class StorageServiceCollectionExtensions
     private static QueueClientOptions QueueOptions()
     {
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        options.AddPolicy(StorageRequestMetrics.Queues, HttpPipelinePosition.PerCall);
+        options.AddPolicy(StorageRequestMetrics.Queues, HttpPipelinePosition.PerRetry);
         return options;
     }
 
     private static TableClientOptions TableOptions()
     {
         var options = new TableClientOptions();
-        options.AddPolicy(StorageRequestMetrics.Tables, HttpPipelinePosition.PerCall);
+        options.AddPolicy(StorageRequestMetrics.Tables, HttpPipelinePosition.PerRetry);
         return options;
     }
 

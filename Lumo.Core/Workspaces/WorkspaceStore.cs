@@ -14,8 +14,9 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
     /// <summary>
     /// How stale the send path's copy of an account may be. Changes made through this instance are seen at once
     /// (its copy is dropped); another instance sees them within this time. What a send reads from it (the ordinal
-    /// behind the property names, the basic id) changes rarely, and a removed account's sends fail at LINE anyway,
-    /// because its access token is erased with it.
+    /// behind the property names, the basic id) changes rarely. After an account is deleted, a webhook on another
+    /// instance still finds no friend to send to (friends are read uncached and erased with the account), so it is
+    /// skipped, and its skip row is what a repeated DELETE of the account erases.
     /// </summary>
     public static readonly TimeSpan AccountCacheLifetime = TimeSpan.FromSeconds(30);
 

@@ -45,8 +45,7 @@ public sealed class FlowSendPathTests : IAsyncLifetime
             ProfileId = profileId, Source = "flow", MessageRef = "text", Messages = [new JsonObject { ["type"] = "text", ["text"] = "Your order has shipped" }],
             Status = SendStatus.Queued, KeySource = "explicit", CreatedAt = at, UpdatedAt = at,
         };
-        Assert.True(await _scenario.App.Service<LineSendStore>().TryRecordNewAsync(send, null, null, default));
-        return send;
+        return (await _scenario.App.Service<LineSendStore>().TryRecordNewAsync(send, null, null, default))!;
     }
 
     private async Task<string> SweepAsync()

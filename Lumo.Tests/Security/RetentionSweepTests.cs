@@ -30,8 +30,8 @@ public sealed class RetentionSweepTests : IAsyncLifetime
             WorkspaceId = workspace, Id = id, AccountId = account, Recipient = user, Source = "flow", Messages = [], Status = SendStatus.Sent, CreatedAt = at, UpdatedAt = at,
         };
         // Each send recorded as the webhook records it: the send, its content claim and its pending mark, all of its time.
-        Assert.True(await sends.TryRecordNewAsync(Send("old0000000000000", now.AddDays(-91)), "oldclaim", null, default));
-        Assert.True(await sends.TryRecordNewAsync(Send("new0000000000000", now.AddDays(-89)), "newclaim", null, default));
+        Assert.NotNull(await sends.TryRecordNewAsync(Send("old0000000000000", now.AddDays(-91)), "oldclaim", null, default));
+        Assert.NotNull(await sends.TryRecordNewAsync(Send("new0000000000000", now.AddDays(-89)), "newclaim", null, default));
         var log = _app.Service<LineEventLog>();
         await log.MarkAppliedAsync(workspace, account, Event("old-event"), now.AddDays(-100), default);
         await log.MarkAppliedAsync(workspace, account, Event("new-event"), now.AddDays(-1), default);
