@@ -61,6 +61,8 @@ Console.WriteLine($"   = {pushesPerSecond / dequeueFloor:N2} × the Azurite queu
 Console.WriteLine($"   = {pushesPerSecond / sendPathFloor:N2} × the floor of the send path's own storage work ({sendPathFloor:N0}/s: {AzuriteFloor.SendPathFloor}), the bound it runs into");
 Console.WriteLine($"   = {pushesPerSecond / 2000:P1} of LINE's push ceiling (2,000 requests/s per channel)");
 Console.WriteLine($"   storage requests per send: {opsPerSend:N2} ({perSend}; includes idle queue polling of every trigger in the process)");
+var idle = await FlowSendLoad.PostAsync(e2eSetup, "one at a time (idle)", Enumerable.Range(0, 50).Select(i => (e2eSetup.Friends[i], $"idle-{i}")).ToList(), 1);
+Console.WriteLine("   " + idle + "   (one send's whole path with nothing else running)");
 
 const int stormSends = 200, retries = 17;
 var storm = Enumerable.Range(0, stormSends).SelectMany(i => Enumerable.Repeat((e2eSetup.Friends[i % 500], $"storm-{i}"), retries))
