@@ -32,7 +32,8 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
     private const int Parallelism = 16;
     private readonly string _owner = Guid.NewGuid().ToString("N");
 
-    public TimeSpan RunBudget { get; init; } = TimeSpan.FromMinutes(8);
+    /// <summary>How long one invocation works before handing over (settable so tests can force a hand-over).</summary>
+    public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
 
     /// <summary>Imports (part of) the segment; returns the run as it stands, or null when there was nothing to do.</summary>
     public async Task<LinkImportRun?> RunAsync(LineUserIdImportRequest request, CancellationToken cancellationToken)
@@ -43,6 +44,7 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
         if (account is null || await health.IsPausedAsync(account.WorkspaceId, cancellationToken)
             || !await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken, takingOverFrom: request.HandoverFrom))
             return null;
+        var handedOver = false;
         try
         {
             var started = clock.GetUtcNow();
@@ -57,7 +59,9 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
             await history.SaveAsync(run, cancellationToken);
             try
             {
-                return await ImportPagesAsync(account, settings, run, request.Next, started, cancellationToken);
+                run = await ImportPagesAsync(account, settings, run, request.Next, started, cancellationToken);
+                handedOver = run.Status == "running"; // neither finished nor stopped: a continuation is queued
+                return run;
             }
             catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
             {
@@ -69,7 +73,9 @@ public sealed partial class LineUserIdImport(IdLinkageSettingsStore settingsStor
         }
         finally
         {
-            await leases.ReleaseAsync(LeaseScope, leaseKey, _owner, CancellationToken.None);
+            // A run that handed over keeps the lease for its continuation (which takes it over by name), so no
+            // scheduled run slips in between and starts the segment again while the continuation is dropped.
+            if (!handedOver) await leases.ReleaseAsync(LeaseScope, leaseKey, _owner, CancellationToken.None);
         }
     }
 

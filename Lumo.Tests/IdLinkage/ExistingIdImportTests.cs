@@ -123,6 +123,25 @@ public sealed class ExistingIdImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARunThatHandsOverKeepsTheLeaseSoAScheduledRunCannotStartTheSegmentAgain()
+    {
+        var members = Enumerable.Range(0, 150).Select(i => _scenario.NewKlaviyoProfile($"bulk{i}-{SandboxTenant.Hex(3)}@example.com").Id).ToList();
+        _scenario.Tenant.Klaviyo.Segments["SEGLONG"] = new ProfileGroup("SEGLONG", "Long", members);
+        await LinkingCustomer.SetUpAsync(_scenario, import: new { segmentId = "SEGLONG", lineUserIdProperty = Property });
+        var import = _scenario.App.Service<Lumo.Core.IdLinkage.LineUserIdImport>();
+        import.RunBudget = TimeSpan.Zero; // one page, then hand over to the queue
+
+        var first = await import.RunAsync(new(_scenario.WorkspaceId, _scenario.AccountId), default);
+        var scheduled = await _scenario.App.Service<Lumo.Core.IdLinkage.LineUserIdImport>().RunAsync(new(_scenario.WorkspaceId, _scenario.AccountId), default);
+
+        Assert.Equal(("running", 100), (first!.Status, first.Profiles));
+        Assert.Null(scheduled); // the continuation holds the way
+        var runs = await Eventually.MatchesAsync(async () => (await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/id-linkage/imports"))!,
+            r => r.Count == 1 && r[0]!["status"]!.GetValue<string>() == "completed", because: "the one run, finished by its continuation");
+        Assert.Equal((first.Id, 150), (runs[0]!["id"]!.GetValue<string>(), runs[0]!["profiles"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task AContinuationTakesOverFromTheRunThatQueuedItWhileThatRunStillHoldsTheLease()
     {
         var member = ProfileWithId("Later");
