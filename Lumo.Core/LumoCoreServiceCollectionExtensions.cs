@@ -13,6 +13,7 @@ using Lumo.Core.Privacy;
 using Lumo.Core.Retention;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
+using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -108,6 +109,9 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<FlowSendIntake>();
         services.AddTransient<LineSender>();
         services.AddTransient<PendingSendSweep>();
+        services.AddSingleton<TrackedLinks>();
+        services.AddTransient<SendTracking>();
+        services.AddTransient<ClickTracking>();
         return services;
     }
 

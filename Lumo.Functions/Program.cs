@@ -9,6 +9,7 @@ using Lumo.Functions.Hosting;
 using Lumo.Functions.IdLinkage;
 using Lumo.Functions.Operations;
 using Lumo.Functions.Retention;
+using Lumo.Functions.Tracking;
 using Lumo.Functions.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -43,6 +44,7 @@ app.MapImportLineUserIdsFunctions();
 app.MapLinkingTokenFunctions();
 app.MapRetentionSweepFunction();
 app.MapPendingSendSweepFunction();
+app.MapClickTracking();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

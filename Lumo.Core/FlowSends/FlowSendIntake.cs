@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Friends;
+using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,7 @@ public sealed record FlowSendResult(FlowSendOutcome Outcome, LineSend? Send = nu
 /// <see cref="FlowSendOptions.DuplicateWindow"/>. A skip never blocks a later request.
 /// </summary>
 public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, AutoSendMessageStore autoSendMessages,
-    LineSender sender, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
+    LineSender sender, SendTracking tracking, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
 {
     /// <summary>
     /// Null when <paramref name="presentedKey"/> is the workspace's Flow key; otherwise why not (unknown workspace or
@@ -45,7 +46,7 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         var account = errors.ContainsKey("account") ? null : await workspaces.GetAccountCachedAsync(workspaceId, request.Account!.Trim(), cancellationToken);
         if (account is null && !errors.ContainsKey("account"))
             errors["account"] = [$"This workspace has no LINE account '{request.Account}'."];
-        var (messages, messageRef) = errors.ContainsKey("text") ? (null, null) : await MessagesAsync(workspaceId, request, errors, cancellationToken);
+        var (messages, messageRef, messageName) = errors.ContainsKey("text") ? (null, null, null) : await MessagesAsync(workspaceId, request, errors, cancellationToken);
         if (errors.Count > 0) return new(FlowSendOutcome.Invalid, Errors: errors);
 
         var recipient = request.To!.Trim();
@@ -97,6 +98,7 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             return new(FlowSendOutcome.Skipped, send);
         }
 
+        send = await tracking.TrackLinksAsync(send, messageName ?? "flow-text", cancellationToken);
         // Only the request that records the send pushes it: every concurrent or later retry finds it recorded.
         var recorded = await sends.TryRecordNewAsync(send, sendId is null ? contentKey : null, sendId is null ? claim : null, cancellationToken);
         if (recorded is null) return await EarlierSendAsync(send, account, contentKey, cancellationToken);
@@ -125,21 +127,21 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
     private static FlowSendResult Answer(LineSend send) => new(send.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, send);
 
     /// <summary>The LINE messages to send: the direct text, or the Auto Send Message with its variables filled in.</summary>
-    private async Task<(JsonArray? Messages, string? Ref)> MessagesAsync(string workspaceId, FlowSendRequest request, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    private async Task<(JsonArray? Messages, string? Ref, string? Name)> MessagesAsync(string workspaceId, FlowSendRequest request, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(request.Text))
-            return (new JsonArray(new JsonObject { ["type"] = "text", ["text"] = request.Text }), "text");
+            return (new JsonArray(new JsonObject { ["type"] = "text", ["text"] = request.Text }), "text", null);
         var message = await autoSendMessages.GetIfExistsAsync(workspaceId, request.Message!.Trim(), cancellationToken);
         if (message is null)
         {
             errors["message"] = [$"This workspace has no Auto Send Message '{request.Message}'."];
-            return (null, null);
+            return (null, null, null);
         }
         var rendered = message.Render(request.Variables ?? [], out var missing);
         if (missing.Count > 0)
             errors["variables"] = [$"Auto Send Message '{message.Name}' needs the variables: {string.Join(", ", missing)}."];
         foreach (var (field, problems) in LineMessageRules.Validate(rendered, "message"))
             errors[field] = problems; // e.g. a variable made a text too long
-        return (rendered, "message:" + message.Id);
+        return (rendered, "message:" + message.Id, message.Name);
     }
 }

@@ -22,6 +22,8 @@ public sealed record LineSend
     public required string Source { get; init; }
     public string? MessageRef { get; init; }
     public required JsonArray Messages { get; init; }
+    /// <summary>Where the tracked links of <see cref="Messages"/> lead (UTM parameters merged), by position from 1.</summary>
+    public IReadOnlyList<string> Links { get; init; } = [];
     public SendStatus Status { get; init; }
     public string? Reason { get; init; }
     public string? LineRequestId { get; init; }

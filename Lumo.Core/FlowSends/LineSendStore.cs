@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
@@ -174,6 +175,7 @@ public sealed class LineSendStore(LumoTables tables)
         ["Source"] = s.Source,
         ["MessageRef"] = s.MessageRef,
         ["Messages"] = s.Messages.ToJsonString(),
+        ["Links"] = s.Links.Count == 0 ? null : JsonSerializer.Serialize(s.Links),
         ["Status"] = s.Status.ToString(),
         ["Reason"] = s.Reason,
         ["LineRequestId"] = s.LineRequestId,
@@ -192,6 +194,7 @@ public sealed class LineSendStore(LumoTables tables)
         Source = e.GetString("Source"),
         MessageRef = e.GetString("MessageRef"),
         Messages = JsonNode.Parse(e.GetString("Messages") ?? "[]")!.AsArray(),
+        Links = e.GetString("Links") is { } links ? JsonSerializer.Deserialize<List<string>>(links) ?? [] : [],
         Status = Enum.TryParse<SendStatus>(e.GetString("Status"), out var status) ? status : SendStatus.Queued,
         Reason = e.GetString("Reason"),
         LineRequestId = e.GetString("LineRequestId"),
