@@ -111,7 +111,9 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<PendingSendSweep>();
         services.AddSingleton<TrackedLinks>();
         services.AddTransient<SendTracking>();
-        services.AddTransient<ClickTracking>();
+        services.AddTransient<EngagementTracking>();
+        services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section)
+            .Validate(o => TrackingOptions.Problem(o) is null, "Lumo:Tracking: OpenGrace is 0 to 10 minutes, ClickWindow 1 minute to 1 day.").ValidateOnStart();
         return services;
     }
 

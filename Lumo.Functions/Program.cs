@@ -44,7 +44,7 @@ app.MapImportLineUserIdsFunctions();
 app.MapLinkingTokenFunctions();
 app.MapRetentionSweepFunction();
 app.MapPendingSendSweepFunction();
-app.MapClickTracking();
+app.MapTracking();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

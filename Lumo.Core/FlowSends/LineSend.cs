@@ -24,6 +24,12 @@ public sealed record LineSend
     public required JsonArray Messages { get; init; }
     /// <summary>Where the tracked links of <see cref="Messages"/> lead (UTM parameters merged), by position from 1.</summary>
     public IReadOnlyList<string> Links { get; init; } = [];
+    /// <summary>The original URLs of the tracked images of <see cref="Messages"/>, by position from 1.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+    /// <summary>When <c>Opened LINE Message</c> was recorded for this send (once), if it was.</summary>
+    public DateTimeOffset? OpenedAt { get; init; }
+    /// <summary>Per link position, the click window in which <c>Clicked LINE Message</c> was last recorded.</summary>
+    public IReadOnlyDictionary<int, long> ClickWindows { get; init; } = new Dictionary<int, long>();
     public SendStatus Status { get; init; }
     public string? Reason { get; init; }
     public string? LineRequestId { get; init; }

@@ -74,25 +74,60 @@ public sealed class LineSendStore(LumoTables tables)
     }
 
     /// <summary>
-    /// Saves the send's outcome over the version it was read or recorded as (never over another outcome, and never
-    /// bringing back a send erased meanwhile) and, with <paramref name="clearPending"/>, removes its pending mark in the
-    /// same transaction (one request). False when the send changed or vanished meanwhile.
+    /// Saves the send's outcome over the version it was read or recorded as, and, with <paramref name="clearPending"/>,
+    /// removes its pending mark in the same transaction (one request). The outcome's columns are merged, so an open or
+    /// click marked on the row meanwhile stays; a row that changed only that way is saved over again. False when
+    /// another attempt finished the send meanwhile (its outcome stands) or it was erased (it is not written back).
     /// </summary>
     public async Task<bool> TryCompleteAsync(LineSend send, bool clearPending, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
-        var update = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(send), send.ETag is null ? ETag.All : new ETag(send.ETag));
+        for (var attempt = 0; ; attempt++)
+        {
+            var outcome = new TableEntity(send.WorkspaceId, send.Id)
+            {
+                ["Status"] = send.Status.ToString(), ["Reason"] = send.Reason, ["LineRequestId"] = send.LineRequestId, ["UpdatedAt"] = send.UpdatedAt,
+            };
+            var update = new TableTransactionAction(TableTransactionActionType.UpdateMerge, outcome, send.ETag is null ? ETag.All : new ETag(send.ETag));
+            try
+            {
+                await table.SubmitTransactionAsync(clearPending
+                    ? [update, new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(send.WorkspaceId, PendingRow(send.Id)), ETag.All)]
+                    : [update], cancellationToken);
+                return true;
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+            {
+                if (clearPending && e.FailedTransactionActionIndex == 1)
+                {
+                    clearPending = false; // only the mark was gone (the sweep handed the send to the queue)
+                    continue;
+                }
+                if (e.Status == 404 || attempt >= 3) return false;
+                var current = await GetIfExistsAsync(send.WorkspaceId, send.Id, cancellationToken);
+                if (current is not { Status: SendStatus.Queued }) return false;
+                send = send with { ETag = current.ETag }; // only an open or a click was marked meanwhile
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks when the send was opened and which click windows were recorded, over the version read: false when the row
+    /// changed meanwhile (read it again: another request may have recorded the same open or click).
+    /// </summary>
+    public async Task<bool> TryMarkEngagementAsync(LineSend send, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
         try
         {
-            await table.SubmitTransactionAsync(clearPending
-                ? [update, new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(send.WorkspaceId, PendingRow(send.Id)), ETag.All)]
-                : [update], cancellationToken);
+            await table.UpdateEntityAsync(new TableEntity(send.WorkspaceId, send.Id)
+            {
+                ["OpenedAt"] = send.OpenedAt, ["ClickWindows"] = send.ClickWindows.Count == 0 ? null : JsonSerializer.Serialize(send.ClickWindows),
+            }, new ETag(send.ETag!), TableUpdateMode.Merge, cancellationToken);
             return true;
         }
-        catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
-            // Only the mark was gone (the sweep handed the send to the queue): save the outcome alone.
-            if (clearPending && e.FailedTransactionActionIndex == 1) return await TryCompleteAsync(send, clearPending: false, cancellationToken);
             return false;
         }
     }
@@ -176,6 +211,9 @@ public sealed class LineSendStore(LumoTables tables)
         ["MessageRef"] = s.MessageRef,
         ["Messages"] = s.Messages.ToJsonString(),
         ["Links"] = s.Links.Count == 0 ? null : JsonSerializer.Serialize(s.Links),
+        ["Images"] = s.Images.Count == 0 ? null : JsonSerializer.Serialize(s.Images),
+        ["OpenedAt"] = s.OpenedAt,
+        ["ClickWindows"] = s.ClickWindows.Count == 0 ? null : JsonSerializer.Serialize(s.ClickWindows),
         ["Status"] = s.Status.ToString(),
         ["Reason"] = s.Reason,
         ["LineRequestId"] = s.LineRequestId,
@@ -195,6 +233,9 @@ public sealed class LineSendStore(LumoTables tables)
         MessageRef = e.GetString("MessageRef"),
         Messages = JsonNode.Parse(e.GetString("Messages") ?? "[]")!.AsArray(),
         Links = e.GetString("Links") is { } links ? JsonSerializer.Deserialize<List<string>>(links) ?? [] : [],
+        Images = e.GetString("Images") is { } images ? JsonSerializer.Deserialize<List<string>>(images) ?? [] : [],
+        OpenedAt = e.GetDateTimeOffset("OpenedAt"),
+        ClickWindows = e.GetString("ClickWindows") is { } clicks ? JsonSerializer.Deserialize<Dictionary<int, long>>(clicks) ?? [] : new Dictionary<int, long>(),
         Status = Enum.TryParse<SendStatus>(e.GetString("Status"), out var status) ? status : SendStatus.Queued,
         Reason = e.GetString("Reason"),
         LineRequestId = e.GetString("LineRequestId"),

@@ -8,8 +8,14 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace Lumo.Core.Tracking;
 
-/// <summary>One link of a send as its tracking URL names it.</summary>
-public sealed record TrackedLink(string WorkspaceId, string SendId, int Index);
+/// <summary>What a tracking URL stands for: a link a person follows (<c>t</c>) or an image the phone loads (<c>o</c>).</summary>
+public enum TrackedKind { Link, Image }
+
+/// <summary>One link or image of a send as its tracking URL names it.</summary>
+public sealed record TrackedLink(string WorkspaceId, string SendId, int Index, TrackedKind Kind = TrackedKind.Link)
+{
+    public string PathSegment => Kind == TrackedKind.Link ? "t" : "o";
+}
 
 /// <summary>
 /// Tracking URLs for the links of a send: <c>{base}/api/t/{workspace}/{send}/{index}/{mac}</c>, where the mac is an
@@ -22,7 +28,7 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
     private byte[]? _key;
 
     public async ValueTask<string> PathForAsync(TrackedLink link, CancellationToken cancellationToken) =>
-        $"/api/t/{link.WorkspaceId}/{link.SendId}/{link.Index}/{await MacAsync(link, cancellationToken)}";
+        $"/api/{link.PathSegment}/{link.WorkspaceId}/{link.SendId}/{link.Index}/{await MacAsync(link, cancellationToken)}";
 
     /// <summary>Whether <paramref name="mac"/> is the link's own (compared in constant time).</summary>
     public async ValueTask<bool> IsAuthenticAsync(TrackedLink link, string mac, CancellationToken cancellationToken) =>
@@ -31,7 +37,7 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
     private async ValueTask<string> MacAsync(TrackedLink link, CancellationToken cancellationToken)
     {
         _key ??= (await deploymentKey.GetAsync(cancellationToken)).DeriveKey("tracking-link");
-        return WebEncoders.Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{link.WorkspaceId}\n{link.SendId}\n{link.Index}")), 0, 12);
+        return WebEncoders.Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{link.PathSegment}\n{link.WorkspaceId}\n{link.SendId}\n{link.Index}")), 0, 12);
     }
 
     /// <summary>
@@ -78,6 +84,35 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
                         node[name] = trackingUrl(destinations.Count);
                     }
                     break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces every image URL in the messages — an image message's <c>originalContentUrl</c> and
+    /// <c>previewImageUrl</c>, a flex image's <c>url</c>, an image map's <c>baseUrl</c> (to which LINE appends the
+    /// width it wants) — with <paramref name="trackingUrl"/> for its position; returns the originals in that order.
+    /// </summary>
+    public static (JsonArray Messages, List<string> Originals) RewriteImages(JsonArray messages, Func<int, string> trackingUrl)
+    {
+        var rewritten = (JsonArray)messages.DeepClone();
+        var originals = new List<string>();
+        foreach (var message in rewritten.OfType<JsonObject>()) VisitImages(message, trackingUrl, originals);
+        return (rewritten, originals);
+    }
+
+    private static void VisitImages(JsonObject node, Func<int, string> trackingUrl, List<string> originals)
+    {
+        var type = node["type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
+        foreach (var (name, value) in node.ToList())
+        {
+            if (value is JsonObject child) VisitImages(child, trackingUrl, originals);
+            else if (value is JsonArray array) foreach (var item in array.OfType<JsonObject>()) VisitImages(item, trackingUrl, originals);
+            else if (value is JsonValue leaf && leaf.TryGetValue<string>(out var url) && IsWebLink(url)
+                     && (type, name) is ("image", "originalContentUrl" or "previewImageUrl" or "url") or ("imagemap", "baseUrl"))
+            {
+                originals.Add(url);
+                node[name] = trackingUrl(originals.Count);
             }
         }
     }

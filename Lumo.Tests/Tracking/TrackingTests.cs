@@ -10,11 +10,13 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Lumo.Tests.Tracking;
 
 /// <summary>
-/// Trackable links: every http(s) link of a Flow send reaches LINE as a signed tracking URL of ours; following it
-/// lands on the destination with UTM parameters merged and records one Clicked LINE Message per click window for a
-/// linked recipient; preview crawlers and scanners are redirected without counting; anything else is a 404.
+/// Trackable links and images: every http(s) link and image of a Flow send reaches LINE as a signed tracking URL of
+/// ours. Following a link lands on the destination with UTM parameters merged and records one Clicked LINE Message per
+/// click window; loading an image (after the send-time grace) records one Opened LINE Message per send, and a click
+/// implies the open; crawlers and scanners are redirected without counting; anything else is a 404. Each event reaches
+/// Klaviyo once: the sandbox counts duplicates it received.
 /// </summary>
-public sealed class ClickTrackingTests : IAsyncLifetime
+public sealed class TrackingTests : IAsyncLifetime
 {
     private const string Phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/15.12.1";
     private WorkspaceScenario _scenario = null!;
@@ -22,7 +24,7 @@ public sealed class ClickTrackingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _scenario = await WorkspaceScenario.StartAsync();
+        _scenario = await WorkspaceScenario.StartAsync(settings: new() { ["Lumo:Tracking:OpenGrace"] = "00:00:01" });
         _browser = _scenario.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
     }
 
@@ -52,6 +54,62 @@ public sealed class ClickTrackingTests : IAsyncLifetime
     }
 
     private IReadOnlyList<RecordedEvent> Clicks() => _scenario.Tenant.Klaviyo.EventsOf(KlaviyoMetrics.ClickedLineMessage);
+
+    private IReadOnlyList<RecordedEvent> Opens() => _scenario.Tenant.Klaviyo.EventsOf(KlaviyoMetrics.OpenedLineMessage);
+
+    // A card with a hero image and a button, as an Auto Send Message, sent by a Flow; returns the pushed card.
+    private async Task<(JsonObject Card, SimulatedProfile Profile)> SendCardAsync(string name)
+    {
+        var card = JsonNode.Parse("""
+            {"type":"flex","altText":"New in","contents":{"type":"bubble",
+             "hero":{"type":"image","url":"https://cdn.example.com/hero.jpg","size":"full"},
+             "footer":{"type":"box","layout":"vertical","contents":[{"type":"button","action":{"type":"uri","label":"Shop","uri":"https://shop.example.com/new"}}]}}}
+            """)!;
+        var created = await _scenario.Admin.PostAsJsonAsync($"/api/manage/workspaces/{_scenario.WorkspaceId}/messages", new { name = "New in " + name, messages = new JsonArray(card) });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var messageId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var (user, profile) = await _scenario.LinkedFriendAsync(name);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flow/{_scenario.WorkspaceId}/send")
+        {
+            Content = JsonContent.Create(new { to = user.UserId, account = _scenario.AccountId, message = messageId, idempotencyKey = "evt-" + SandboxTenant.Hex(4) }),
+        };
+        request.Headers.Add(FlowKeys.HeaderName, await _scenario.FlowKeyAsync());
+        Assert.Equal(HttpStatusCode.Accepted, (await _scenario.Client.SendAsync(request)).StatusCode);
+        return (_scenario.Tenant.Channel.PushesTo(user.UserId).Single().Messages[0]!.AsObject(), profile);
+    }
+
+    private static string HeroOf(JsonObject card) => card["contents"]!["hero"]!["url"]!.GetValue<string>();
+
+    private static string ButtonOf(JsonObject card) => card["contents"]!["footer"]!["contents"]![0]!["action"]!["uri"]!.GetValue<string>();
+
+    [Fact]
+    public async Task ACardImageLoadedByThePhoneIsOneOpenAndNeitherTheSendTimeFetchNorBotsCount()
+    {
+        var (card, profile) = await SendCardAsync("Io");
+        var hero = HeroOf(card);
+        Assert.StartsWith("http://localhost/api/o/", hero);
+        Assert.StartsWith("http://localhost/api/t/", ButtonOf(card));
+
+        var atSendTime = await FollowAsync(hero); // within the grace after the push: a prefetch, not a reader
+        Assert.Equal(HttpStatusCode.Redirect, atSendTime.StatusCode);
+        Assert.Equal("https://cdn.example.com/hero.jpg", atSendTime.Headers.Location!.OriginalString);
+        Assert.Contains("private", atSendTime.Headers.CacheControl!.ToString());
+        await Task.Delay(TimeSpan.FromSeconds(1.2)); // past the grace (1 s in this test)
+        await FollowAsync(hero, "facebookexternalhit/1.1;line-poker/1.0");
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => FollowAsync(hero))); // the phone, repeatedly and at once
+        await Eventually.MatchesAsync(() => Task.FromResult(Opens()), o => o.Any(e => e.ProfileId == profile.Id), because: "the open exported");
+        await FollowAsync(hero); // the chat shown again, long after
+        await FollowAsync(ButtonOf(card)); // a click after the open implies no second open
+        var (marker, markerProfile) = await SendCardAsync("Marker");
+        await FollowAsync(ButtonOf(marker)); // a click without an image load: Clicked, and the implied Opened
+        await Eventually.MatchesAsync(() => Task.FromResult(Opens()), o => o.Any(e => e.ProfileId == markerProfile.Id), because: "the marker's implied open");
+
+        Assert.Single(Opens(), e => e.ProfileId == profile.Id);
+        Assert.Single(Clicks(), e => e.ProfileId == profile.Id);
+        Assert.Single(Clicks(), e => e.ProfileId == markerProfile.Id);
+        Assert.Equal(2, Opens().Count);
+        Assert.Equal(0, Interlocked.Read(ref _scenario.Tenant.Klaviyo.DuplicateEventsIgnored)); // nothing reached Klaviyo twice
+    }
 
     [Fact]
     public async Task ALinkReachesLineAsATrackingUrlAndLandsWithUtmParametersMerged()
