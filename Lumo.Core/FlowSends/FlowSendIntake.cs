@@ -98,7 +98,7 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             return new(FlowSendOutcome.Skipped, send);
         }
 
-        send = await tracking.TrackAsync(send, messageName ?? "flow-text", cancellationToken);
+        if (account.TrackOpensAndClicks) send = await tracking.TrackAsync(send, messageName ?? "flow-text", cancellationToken);
         // Only the request that records the send pushes it: every concurrent or later retry finds it recorded.
         var recorded = await sends.TryRecordNewAsync(send, sendId is null ? contentKey : null, sendId is null ? claim : null, cancellationToken);
         if (recorded is null) return await EarlierSendAsync(send, account, contentKey, cancellationToken);

@@ -31,7 +31,7 @@ public sealed record KlaviyoCredentialsDraft(string? PrivateApiKey)
 }
 
 /// <summary>Input for connecting (all fields) or updating (only the given fields) a LINE Official Account.</summary>
-public sealed partial record LineAccountDraft(string? Name, string? ChannelId, string? ChannelSecret, string? ChannelAccessToken)
+public sealed partial record LineAccountDraft(string? Name, string? ChannelId, string? ChannelSecret, string? ChannelAccessToken, bool? TrackOpensAndClicks = null)
 {
     public Dictionary<string, string[]> Validate(bool isUpdate)
     {

@@ -33,6 +33,8 @@ public sealed record LineAccount
     public string? BotUserId { get; init; }
     public string? BasicId { get; init; }
     public string? BotDisplayName { get; init; }
+    /// <summary>Whether links and images of this account's messages are tracked (opens and clicks); on unless switched off.</summary>
+    public bool TrackOpensAndClicks { get; init; } = true;
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public string? ETag { get; init; }

@@ -128,6 +128,7 @@ public sealed class WorkspaceAdministration(
         {
             Name = draft.Name?.Trim() ?? account.Name,
             ChannelId = draft.ChannelId ?? account.ChannelId,
+            TrackOpensAndClicks = draft.TrackOpensAndClicks ?? account.TrackOpensAndClicks,
             Line = recheck ? ConnectionState.Unverified : account.Line,
             UpdatedAt = clock.GetUtcNow(),
         };

@@ -193,6 +193,7 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         {
             ["Name"] = a.Name,
             ["Ordinal"] = a.Ordinal,
+            ["TrackOpensAndClicks"] = a.TrackOpensAndClicks,
             ["ChannelId"] = a.ChannelId,
             ["BotUserId"] = a.BotUserId,
             ["BasicId"] = a.BasicId,
@@ -218,6 +219,7 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? default,
         ETag = e.ETag.ToString(),
+        TrackOpensAndClicks = e.GetBoolean("TrackOpensAndClicks") ?? true,
     };
 
     private static void WriteConnection(TableEntity entity, string prefix, ConnectionState state)

@@ -15,8 +15,10 @@ public static class FlowSettingsEndpoints
     public sealed record FlowSettingsView(string DestinationUrl, string Method, string HeaderName, string HeaderValue,
         DateTimeOffset KeyIssuedAt, string KeyIssuedBy, JsonObject ExampleBody);
 
+    /// <summary>A send as the send log shows it, with its tracked links and images and when an open and clicks were recorded.</summary>
     public sealed record SendView(string SendId, string AccountId, string Recipient, string? ProfileId, string Source, string? MessageRef,
-        SendStatus Status, string? Reason, string? LineRequestId, string? KeySource, Guid RetryKey, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+        SendStatus Status, string? Reason, string? LineRequestId, string? KeySource, Guid RetryKey, int TrackedLinks, int TrackedImages, DateTimeOffset? OpenedAt,
+        List<int> ClickedLinks, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
     public static RouteGroupBuilder MapFlowSettingsEndpoints(this RouteGroupBuilder manage)
     {
@@ -53,7 +55,8 @@ public static class FlowSettingsEndpoints
     /// <summary>The send log (at most 500), filtered by recipient (LINE user ID) and/or status.</summary>
     public static async Task<Ok<List<SendView>>> ListSends(string workspaceId, string? recipient, SendStatus? status, LineSendStore sends, CancellationToken ct) =>
         TypedResults.Ok((await sends.ListAsync(workspaceId, recipient, status, 500, ct)).Select(s => new SendView(s.Id, s.AccountId, s.Recipient, s.ProfileId,
-            s.Source, s.MessageRef, s.Status, s.Reason, s.LineRequestId, s.KeySource, s.RetryKey, s.CreatedAt, s.UpdatedAt)).ToList());
+            s.Source, s.MessageRef, s.Status, s.Reason, s.LineRequestId, s.KeySource, s.RetryKey, s.Links.Count, s.Images.Count, s.OpenedAt,
+            s.ClickWindows.Keys.Order().ToList(), s.CreatedAt, s.UpdatedAt)).ToList());
 
     private static FlowSettingsView View(HttpRequest request, string workspaceId, FlowKey key, IReadOnlyList<LineAccount> accounts) => new(
         $"{request.Scheme}://{request.Host}/api/flow/{workspaceId}/send", "POST", FlowKeys.HeaderName, key.Value, key.IssuedAt, key.IssuedBy,

@@ -22,8 +22,9 @@ public sealed record ConnectionView(ConnectionStatus Status, DateTimeOffset? Che
 /// <summary>A LINE account with the exact Klaviyo property names its data is written under.</summary>
 /// <param name="WebhookPath">Append to the app's base URL and set as the Webhook URL in the LINE Developers Console.</param>
 public sealed record LineAccountView(string Id, string Name, int Ordinal, string ChannelId, ConnectionView Connection,
-    string? BotUserId, string? BasicId, string? BotDisplayName, LinePropertyNames PropertyNames, string WebhookPath, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    string? BotUserId, string? BasicId, string? BotDisplayName, LinePropertyNames PropertyNames, string WebhookPath, bool TrackOpensAndClicks,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static LineAccountView From(LineAccount a) => new(a.Id, a.Name, a.Ordinal, a.ChannelId, ConnectionView.From(a.Line),
-        a.BotUserId, a.BasicId, a.BotDisplayName, a.PropertyNames, $"/api/line/webhook/{a.WorkspaceId}/{a.Id}", a.CreatedAt, a.UpdatedAt);
+        a.BotUserId, a.BasicId, a.BotDisplayName, a.PropertyNames, $"/api/line/webhook/{a.WorkspaceId}/{a.Id}", a.TrackOpensAndClicks, a.CreatedAt, a.UpdatedAt);
 }

@@ -109,6 +109,23 @@ public sealed class TrackingTests : IAsyncLifetime
         Assert.Single(Clicks(), e => e.ProfileId == markerProfile.Id);
         Assert.Equal(2, Opens().Count);
         Assert.Equal(0, Interlocked.Read(ref _scenario.Tenant.Klaviyo.DuplicateEventsIgnored)); // nothing reached Klaviyo twice
+        // The send log shows what was tracked and recorded.
+        var logged = (await _scenario.Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_scenario.WorkspaceId}/sends?recipient={profile.Properties["LINE User ID"]}"))!.Single()!;
+        Assert.Equal((1, 1), (logged["trackedLinks"]!.GetValue<int>(), logged["trackedImages"]!.GetValue<int>()));
+        Assert.NotNull(logged["openedAt"]);
+        Assert.Equal([1], logged["clickedLinks"]!.AsArray().Select(n => n!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task AnAccountWithTrackingSwitchedOffSendsItsLinksAsTheyAre()
+    {
+        var off = await _scenario.Admin.PatchAsJsonAsync(_scenario.AccountPath(), new { trackOpensAndClicks = false });
+        Assert.Equal(HttpStatusCode.OK, off.StatusCode);
+        Assert.False((await off.Content.ReadFromJsonAsync<JsonObject>())!["trackOpensAndClicks"]!.GetValue<bool>());
+
+        var (text, _, _) = await SendAsync("Sale https://shop.example.com/sale");
+
+        Assert.Equal("Sale https://shop.example.com/sale", text);
     }
 
     [Fact]
