@@ -5,14 +5,14 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--only 2|3|4|5]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--only 2|3|4|5|6|7]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
 var backlog = ArgValue("--backlog", 100_000);
 var flowSends = ArgValue("--flow-sends", 2000);
 var segmentSize = ArgValue("--segment", 100_000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3, 4, 5 or 6)
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3, 4, 5, 6 or 7)
 var outageSeconds = ArgValue("--outage-seconds", 60); // scenario 6: the 401 outage lasts this long, the 503 one twice as long
 bool Runs(int section) => only == 0 || only == section;
 
@@ -79,6 +79,20 @@ Console.WriteLine($"   retry storm: {stormSends} sends × {retries} webhook post
                   $"(expected {stormSends}; duplicates {Math.Max(0, stormPushes - stormSends)}, missing {Math.Max(0, stormSends - stormPushes)}); " +
                   $"retry keys LINE received again: {Interlocked.Read(ref e2eSetup.Channel.RetryKeyRepeats)}");
 
+}
+
+if (Runs(7))
+{
+Console.WriteLine();
+Console.WriteLine("7. Click redirects: 500 sends with one link, each link followed 4 times by a phone, Klaviyo injecting 2.5% 429 + 2.5% 500");
+var (clickApp, clickPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: true);
+var clickSetup = await FlowSendLoad.PrepareAsync(clickApp, clickPrefix, azurite.ConnectionString, sandbox, 500, "clicks");
+var clicked = await ClickRedirects.RunAsync(clickSetup, sandbox, 4, 32);
+var pointReads = floor.Single(m => m.Name == "table read (point)").PerSecond;
+Console.WriteLine("   " + clicked.Clicks);
+Console.WriteLine($"   = {clicked.Clicks.PerSecond / pointReads:N2} × the Azurite point-read floor ({pointReads:N0}/s; a click is one point read, the first per window also one write and two events)");
+Console.WriteLine($"   events: {clicked.Clicked} Clicked and {clicked.Opened} Opened for {clicked.Links} links (expected {clicked.Links} each; lost {Math.Max(0, clicked.Links - clicked.Clicked) + Math.Max(0, clicked.Links - clicked.Opened)}), " +
+                  $"duplicates Klaviyo received {clicked.DuplicatesReceived}; all in Klaviyo {clicked.EventsSettled.TotalSeconds:N1} s after the last click");
 }
 
 if (Runs(5))

@@ -15,7 +15,7 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class FlowSendLoad
 {
-    public sealed record Setup(Uri App, string WorkspaceId, string AccountId, string FlowKey, LineChannel Channel, List<string> Friends);
+    public sealed record Setup(Uri App, string WorkspaceId, string AccountId, string FlowKey, LineChannel Channel, Lumo.Sandbox.Klaviyo.KlaviyoAccountState Klaviyo, List<string> Friends);
 
     /// <summary>A workspace with one LINE account and <paramref name="friends"/> linked friends, seeded in the app's storage.</summary>
     public static async Task<Setup> PrepareAsync(Uri app, string prefix, string storage, SandboxHost sandbox, int friends, string tag)
@@ -43,17 +43,17 @@ public static class FlowSendLoad
                 WorkspaceId = workspaceId, AccountId = accountId, UserId = f.id, FollowStatus = FollowStatus.Friend, Consent = Consent.Granted,
                 KlaviyoProfileId = klaviyo.Profiles.Keys.ElementAt(f.i), LinkedAt = DateTimeOffset.UtcNow, LinkedHow = "bench",
             }, ct));
-        return new Setup(app, workspaceId, accountId, flowKey, channel, ids);
+        return new Setup(app, workspaceId, accountId, flowKey, channel, klaviyo, ids);
     }
 
-    public static async Task<Measurement> PostAsync(Setup setup, string name, IReadOnlyList<(string To, string Key)> sends, int concurrency)
+    public static async Task<Measurement> PostAsync(Setup setup, string name, IReadOnlyList<(string To, string Key)> sends, int concurrency, string text = "Your cart is waiting")
     {
         using var client = new HttpClient { BaseAddress = setup.App };
         return await Measurement.RunAsync(name, sends.Count, concurrency, async i =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"api/flow/{setup.WorkspaceId}/send")
             {
-                Content = JsonContent.Create(new { to = sends[i].To, account = setup.AccountId, text = "Your cart is waiting", idempotencyKey = sends[i].Key }),
+                Content = JsonContent.Create(new { to = sends[i].To, account = setup.AccountId, text, idempotencyKey = sends[i].Key }),
             };
             request.Headers.Add("X-Lumo-Flow-Key", setup.FlowKey);
             using var response = await client.SendAsync(request);
