@@ -113,7 +113,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<SendTracking>();
         services.AddTransient<EngagementTracking>();
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section)
-            .Validate(o => TrackingOptions.Problem(o) is null, "Lumo:Tracking: OpenGrace is 0 to 10 minutes, ClickWindow 1 minute to 1 day.").ValidateOnStart();
+            .Validate(o => TrackingOptions.Problem(o) is null, "Lumo:Tracking: OpenGrace is 0 to 10 minutes, ClickWindow 1 minute to 1 day, UtmSource 1 to 100 characters.").ValidateOnStart();
         return services;
     }
 

@@ -15,6 +15,10 @@ public sealed partial record AutoSendMessage
     public required string Id { get; init; }
     public required string Name { get; init; }
     public required JsonArray Messages { get; init; }
+    /// <summary>Whether this message's links and images are tracked (when its LINE account tracks at all).</summary>
+    public bool TrackOpensAndClicks { get; init; } = true;
+    /// <summary>UTM parameters this message sets instead of the defaults (e.g. its own <c>utm_campaign</c>).</summary>
+    public IReadOnlyDictionary<string, string> Utm { get; init; } = new Dictionary<string, string>();
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 

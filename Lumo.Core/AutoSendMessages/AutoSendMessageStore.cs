@@ -32,7 +32,8 @@ public sealed class AutoSendMessageStore(LumoTables tables)
         var json = message.Messages.ToJsonString();
         var entity = new TableEntity(message.WorkspaceId, message.Id)
         {
-            ["Name"] = message.Name, ["CreatedAt"] = message.CreatedAt, ["UpdatedAt"] = message.UpdatedAt, ["Chunks"] = (json.Length + ChunkChars - 1) / ChunkChars,
+            ["Name"] = message.Name, ["TrackOpensAndClicks"] = message.TrackOpensAndClicks,
+            ["Utm"] = message.Utm.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(message.Utm), ["CreatedAt"] = message.CreatedAt, ["UpdatedAt"] = message.UpdatedAt, ["Chunks"] = (json.Length + ChunkChars - 1) / ChunkChars,
         };
         for (var i = 0; i * ChunkChars < json.Length; i++)
             entity[$"Messages{i}"] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - i * ChunkChars));
@@ -52,6 +53,8 @@ public sealed class AutoSendMessageStore(LumoTables tables)
         Id = e.RowKey,
         Name = e.GetString("Name"),
         Messages = JsonNode.Parse(string.Concat(Enumerable.Range(0, e.GetInt32("Chunks") ?? 0).Select(i => e.GetString($"Messages{i}"))))!.AsArray(),
+        TrackOpensAndClicks = e.GetBoolean("TrackOpensAndClicks") ?? true,
+        Utm = e.GetString("Utm") is { } utm ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(utm) ?? [] : new Dictionary<string, string>(),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? default,
     };

@@ -46,7 +46,7 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         var account = errors.ContainsKey("account") ? null : await workspaces.GetAccountCachedAsync(workspaceId, request.Account!.Trim(), cancellationToken);
         if (account is null && !errors.ContainsKey("account"))
             errors["account"] = [$"This workspace has no LINE account '{request.Account}'."];
-        var (messages, messageRef, messageName) = errors.ContainsKey("text") ? (null, null, null) : await MessagesAsync(workspaceId, request, errors, cancellationToken);
+        var (messages, messageRef, autoSendMessage) = errors.ContainsKey("text") ? (null, null, null) : await MessagesAsync(workspaceId, request, errors, cancellationToken);
         if (errors.Count > 0) return new(FlowSendOutcome.Invalid, Errors: errors);
 
         var recipient = request.To!.Trim();
@@ -98,7 +98,8 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             return new(FlowSendOutcome.Skipped, send);
         }
 
-        if (account.TrackOpensAndClicks) send = await tracking.TrackAsync(send, messageName ?? "flow-text", cancellationToken);
+        if (account.TrackOpensAndClicks && autoSendMessage?.TrackOpensAndClicks != false)
+            send = await tracking.TrackAsync(send, autoSendMessage?.Name ?? "flow-text", autoSendMessage?.Utm, cancellationToken);
         // Only the request that records the send pushes it: every concurrent or later retry finds it recorded.
         var recorded = await sends.TryRecordNewAsync(send, sendId is null ? contentKey : null, sendId is null ? claim : null, cancellationToken);
         if (recorded is null) return await EarlierSendAsync(send, account, contentKey, cancellationToken);
@@ -127,7 +128,7 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
     private static FlowSendResult Answer(LineSend send) => new(send.Status == SendStatus.Queued ? FlowSendOutcome.Queued : FlowSendOutcome.AlreadyDone, send);
 
     /// <summary>The LINE messages to send: the direct text, or the Auto Send Message with its variables filled in.</summary>
-    private async Task<(JsonArray? Messages, string? Ref, string? Name)> MessagesAsync(string workspaceId, FlowSendRequest request, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    private async Task<(JsonArray? Messages, string? Ref, AutoSendMessage? Message)> MessagesAsync(string workspaceId, FlowSendRequest request, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(request.Text))
             return (new JsonArray(new JsonObject { ["type"] = "text", ["text"] = request.Text }), "text", null);
@@ -142,6 +143,6 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             errors["variables"] = [$"Auto Send Message '{message.Name}' needs the variables: {string.Join(", ", missing)}."];
         foreach (var (field, problems) in LineMessageRules.Validate(rendered, "message"))
             errors[field] = problems; // e.g. a variable made a text too long
-        return (rendered, "message:" + message.Id, message.Name);
+        return (rendered, "message:" + message.Id, message);
     }
 }

@@ -11,8 +11,8 @@ public sealed record TrackedDestination(string? Url);
 
 /// <summary>
 /// Follows tracking URLs: checks the mac, finds the link or image in the send's own record and answers its
-/// destination at once. For an ID-linked recipient, and only when a person (not a crawler or scanner,
-/// <see cref="AutomatedFetches"/>) did it: a click records <c>Clicked LINE Message</c> once per send, link and
+/// destination at once. Only when a person (not a crawler or scanner, <see cref="AutomatedFetches"/>) did it, and
+/// as an event only for an ID-linked recipient (otherwise it counts on the send alone): a click records <c>Clicked LINE Message</c> once per send, link and
 /// <see cref="TrackingOptions.ClickWindow"/>; an image loaded at least <see cref="TrackingOptions.OpenGrace"/> after
 /// LINE took the push records <c>Opened LINE Message</c> once per send, and a click implies an open when none was
 /// recorded. Which ones were recorded is marked on the send row with a conditional write first, so concurrent fetches
@@ -27,8 +27,7 @@ public sealed class EngagementTracking(TrackedLinks links, LineSendStore sends, 
         var send = await sends.GetIfExistsAsync(link.WorkspaceId, link.SendId, cancellationToken);
         var targets = link.Kind == TrackedKind.Link ? send?.Links : send?.Images;
         if (send is null || targets is null || link.Index < 1 || link.Index > targets.Count) return new(null); // past retention, or erased
-        if (send.ProfileId is not null && !AutomatedFetches.IsAutomated(method, userAgent))
-            await RecordAsync(send, link, targets[link.Index - 1], cancellationToken);
+        if (!AutomatedFetches.IsAutomated(method, userAgent)) await RecordAsync(send, link, targets[link.Index - 1], cancellationToken);
         return new(targets[link.Index - 1]);
     }
 
@@ -49,6 +48,7 @@ public sealed class EngagementTracking(TrackedLinks links, LineSendStore sends, 
             };
             if (await sends.TryMarkEngagementAsync(marked, cancellationToken))
             {
+                if (send.ProfileId is null) return; // counted on the send (the send log shows it), but no event: not ID-linked
                 var account = await workspaces.GetAccountCachedAsync(send.WorkspaceId, send.AccountId, cancellationToken);
                 var properties = new JsonObject
                 {

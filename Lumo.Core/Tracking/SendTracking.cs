@@ -10,9 +10,9 @@ namespace Lumo.Core.Tracking;
 /// <c>utm_source=line</c>, <c>utm_medium</c> = the send's source, <c>utm_campaign</c> = the message's name,
 /// <c>utm_content=link-N</c>). Deterministic: a retry of the same request makes the same URLs.
 /// </summary>
-public sealed class SendTracking(TrackedLinks trackedLinks, IOptions<IdLinkageOptions> options)
+public sealed class SendTracking(TrackedLinks trackedLinks, IOptions<IdLinkageOptions> options, IOptions<TrackingOptions> tracking)
 {
-    public async Task<LineSend> TrackAsync(LineSend send, string campaign, CancellationToken cancellationToken)
+    public async Task<LineSend> TrackAsync(LineSend send, string campaign, IReadOnlyDictionary<string, string>? utmOverrides, CancellationToken cancellationToken)
     {
         // Tracking URLs are signed, which takes the key: count first, sign that many, then rewrite. (A text whose URLs
         // would make it too long keeps its links, so the second pass's links are the ones that count.)
@@ -26,12 +26,20 @@ public sealed class SendTracking(TrackedLinks trackedLinks, IOptions<IdLinkageOp
         return send with
         {
             Messages = messages,
-            Links = destinations.Select((destination, i) => Utm.Merge(destination,
-            [
-                new("utm_source", "line"), new("utm_medium", send.Source), new("utm_campaign", campaign), new("utm_content", $"link-{i + 1}"),
-            ])).ToList(),
+            Links = destinations.Select((destination, i) => Utm.Merge(destination, UtmFor(send, campaign, i + 1, utmOverrides))).ToList(),
             Images = images,
         };
+    }
+
+    // The defaults, with a message's own overrides in their place.
+    private IEnumerable<KeyValuePair<string, string>> UtmFor(LineSend send, string campaign, int position, IReadOnlyDictionary<string, string>? overrides)
+    {
+        var parameters = new Dictionary<string, string>
+        {
+            ["utm_source"] = tracking.Value.UtmSource, ["utm_medium"] = send.Source, ["utm_campaign"] = campaign, ["utm_content"] = $"link-{position}",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) parameters[key] = value;
+        return parameters;
     }
 
     private async Task<List<string>> UrlsAsync(LineSend send, TrackedKind kind, int count, CancellationToken cancellationToken)

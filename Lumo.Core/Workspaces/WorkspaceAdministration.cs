@@ -115,6 +115,20 @@ public sealed class WorkspaceAdministration(
 
     public async Task<LineAccount?> UpdateAccountAsync(string workspaceId, string accountId, LineAccountDraft draft, string? ifMatch, CancellationToken cancellationToken)
     {
+        // Without If-Match the caller asked for no concurrency check: a background write to the row (a connection check
+        // recording its result) between our read and write is read again, not reported as the caller's conflict.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await UpdateAccountOnceAsync(workspaceId, accountId, draft, ifMatch, cancellationToken);
+            }
+            catch (EditConflictException) when (ifMatch is null && attempt < 3) { }
+        }
+    }
+
+    private async Task<LineAccount?> UpdateAccountOnceAsync(string workspaceId, string accountId, LineAccountDraft draft, string? ifMatch, CancellationToken cancellationToken)
+    {
         var account = await store.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
         if (account is null) return null;
         EditConflictException.ThrowIfStale(account.ETag, ifMatch);

@@ -9,8 +9,10 @@ namespace Lumo.Functions.Admin;
 /// <summary>Auto Send Messages: reusable LINE messages, validated against LINE's limits, and "Get JSON" for Flows.</summary>
 public static class AutoSendMessageEndpoints
 {
-    public sealed record MessageDraft(string? Name, JsonArray? Messages);
-    public sealed record MessageView(string Id, string Name, JsonArray Messages, IReadOnlyList<string> Variables, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    /// <summary>An Auto Send Message; tracking is on unless <c>TrackOpensAndClicks</c> is false, and <c>Utm</c> overrides the default UTM parameters.</summary>
+    public sealed record MessageDraft(string? Name, JsonArray? Messages, bool? TrackOpensAndClicks = null, Dictionary<string, string>? Utm = null);
+    public sealed record MessageView(string Id, string Name, JsonArray Messages, IReadOnlyList<string> Variables, bool TrackOpensAndClicks,
+        IReadOnlyDictionary<string, string> Utm, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
     public sealed record FlowJsonView(string DestinationUrl, string Method, string HeaderName, string Body);
 
     public static RouteGroupBuilder MapAutoSendMessageEndpoints(this RouteGroupBuilder manage)
@@ -38,7 +40,11 @@ public static class AutoSendMessageEndpoints
             return AdminProblems.WorkspaceNotFound(workspaceId);
         if (Validate(draft) is { Count: > 0 } errors) return TypedResults.ValidationProblem(errors);
         var now = clock.GetUtcNow();
-        var message = new AutoSendMessage { WorkspaceId = workspaceId, Id = Guid.NewGuid().ToString("N")[..16], Name = draft.Name!.Trim(), Messages = draft.Messages!, CreatedAt = now, UpdatedAt = now };
+        var message = new AutoSendMessage
+        {
+            WorkspaceId = workspaceId, Id = Guid.NewGuid().ToString("N")[..16], Name = draft.Name!.Trim(), Messages = draft.Messages!,
+            TrackOpensAndClicks = draft.TrackOpensAndClicks ?? true, Utm = draft.Utm ?? [], CreatedAt = now, UpdatedAt = now,
+        };
         await store.SaveAsync(message, ct);
         return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/messages/{message.Id}", View(message));
     }
@@ -48,7 +54,10 @@ public static class AutoSendMessageEndpoints
     {
         if (Validate(draft) is { Count: > 0 } errors) return TypedResults.ValidationProblem(errors);
         if (await store.GetIfExistsAsync(workspaceId, messageId, ct) is not { } existing) return NotFound(messageId);
-        var message = existing with { Name = draft.Name!.Trim(), Messages = draft.Messages!, UpdatedAt = clock.GetUtcNow() };
+        var message = existing with
+        {
+            Name = draft.Name!.Trim(), Messages = draft.Messages!, TrackOpensAndClicks = draft.TrackOpensAndClicks ?? true, Utm = draft.Utm ?? [], UpdatedAt = clock.GetUtcNow(),
+        };
         await store.SaveAsync(message, ct);
         return TypedResults.Ok(View(message));
     }
@@ -85,10 +94,13 @@ public static class AutoSendMessageEndpoints
     {
         var errors = LineMessageRules.Validate(draft.Messages);
         if (string.IsNullOrWhiteSpace(draft.Name) || draft.Name.Length > 100) errors["name"] = ["A name has 1 to 100 characters."];
+        if (draft.Utm?.FirstOrDefault(p => p.Key is not ("utm_source" or "utm_medium" or "utm_campaign" or "utm_content" or "utm_term")
+                                            || string.IsNullOrWhiteSpace(p.Value) || p.Value.Length > 100) is { Key: not null } bad)
+            errors["utm"] = [$"'{bad.Key}': UTM overrides are utm_source, utm_medium, utm_campaign, utm_content or utm_term, each with 1 to 100 characters."];
         return errors;
     }
 
-    private static MessageView View(AutoSendMessage m) => new(m.Id, m.Name, m.Messages, m.Variables, m.CreatedAt, m.UpdatedAt);
+    private static MessageView View(AutoSendMessage m) => new(m.Id, m.Name, m.Messages, m.Variables, m.TrackOpensAndClicks, m.Utm, m.CreatedAt, m.UpdatedAt);
 
     private static ProblemHttpResult NotFound(string messageId) =>
         AdminProblems.NotFound("Auto Send Message not found", $"There is no Auto Send Message '{messageId}'.");

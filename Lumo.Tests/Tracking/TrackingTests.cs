@@ -58,14 +58,14 @@ public sealed class TrackingTests : IAsyncLifetime
     private IReadOnlyList<RecordedEvent> Opens() => _scenario.Tenant.Klaviyo.EventsOf(KlaviyoMetrics.OpenedLineMessage);
 
     // A card with a hero image and a button, as an Auto Send Message, sent by a Flow; returns the pushed card.
-    private async Task<(JsonObject Card, SimulatedProfile Profile)> SendCardAsync(string name)
+    private async Task<(JsonObject Card, SimulatedProfile Profile)> SendCardAsync(string name, bool? track = null, Dictionary<string, string>? utm = null)
     {
         var card = JsonNode.Parse("""
             {"type":"flex","altText":"New in","contents":{"type":"bubble",
              "hero":{"type":"image","url":"https://cdn.example.com/hero.jpg","size":"full"},
              "footer":{"type":"box","layout":"vertical","contents":[{"type":"button","action":{"type":"uri","label":"Shop","uri":"https://shop.example.com/new"}}]}}}
             """)!;
-        var created = await _scenario.Admin.PostAsJsonAsync($"/api/manage/workspaces/{_scenario.WorkspaceId}/messages", new { name = "New in " + name, messages = new JsonArray(card) });
+        var created = await _scenario.Admin.PostAsJsonAsync($"/api/manage/workspaces/{_scenario.WorkspaceId}/messages", new { name = "New in " + name, messages = new JsonArray(card), trackOpensAndClicks = track, utm });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var messageId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var (user, profile) = await _scenario.LinkedFriendAsync(name);
@@ -114,6 +114,22 @@ public sealed class TrackingTests : IAsyncLifetime
         Assert.Equal((1, 1), (logged["trackedLinks"]!.GetValue<int>(), logged["trackedImages"]!.GetValue<int>()));
         Assert.NotNull(logged["openedAt"]);
         Assert.Equal([1], logged["clickedLinks"]!.AsArray().Select(n => n!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task AnAutoSendMessageSetsItsOwnUtmCampaignOrSwitchesTrackingOff()
+    {
+        var (campaign, _) = await SendCardAsync("Mei", utm: new() { ["utm_campaign"] = "spring sale" });
+        var (untracked, _) = await SendCardAsync("Ken", track: false);
+
+        var landing = await FollowAsync(ButtonOf(campaign));
+        Assert.Equal("https://shop.example.com/new?utm_source=line&utm_medium=flow&utm_campaign=spring%20sale&utm_content=link-1", landing.Headers.Location!.OriginalString);
+        Assert.Equal("https://shop.example.com/new", ButtonOf(untracked));
+        Assert.Equal("https://cdn.example.com/hero.jpg", HeroOf(untracked));
+        var refused = await _scenario.Admin.PostAsJsonAsync($"/api/manage/workspaces/{_scenario.WorkspaceId}/messages",
+            new { name = "Bad", messages = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "hi" }), utm = new Dictionary<string, string> { ["ref"] = "x" } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("utm", await refused.Content.ReadAsStringAsync());
     }
 
     [Fact]
