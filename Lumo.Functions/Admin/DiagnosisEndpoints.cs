@@ -58,10 +58,23 @@ public static class DiagnosisEndpoints
                     friend?.PropertiesSyncError ?? friend?.PropertiesSyncedAt?.ToString("u")),
                 new("Last send", lastSend?.Status is SendStatus.Sent,
                     lastSend is null ? "no send yet" : $"{lastSend.Status} {lastSend.Reason} (source {lastSend.Source}, key {lastSend.KeySource}, LINE request {lastSend.LineRequestId ?? "-"}, retry key {lastSend.RetryKey})"),
+                new("Last send was opened", lastSend?.OpenedAt is not null, WhyNoOpen(lastSend, account, friend)),
             ]));
         }
         return TypedResults.Ok(result);
     }
+
+    // Why no Opened LINE Message was recorded for the send, most telling reason first.
+    private static string? WhyNoOpen(LineSend? send, LineAccount account, LineFriend? friend) => send switch
+    {
+        null => "no send yet",
+        { OpenedAt: { } at } => $"opened {at:u}" + (friend?.IsLinked == true ? "" : " (counted on the send only: not ID-linked, so no Klaviyo event)"),
+        { Links.Count: 0, Images.Count: 0 } when !account.TrackOpensAndClicks => "tracking is switched off for this LINE account",
+        { Links.Count: 0, Images.Count: 0 } => "nothing to track: the message has no link or image (or its Auto Send Message has tracking off)",
+        { Status: not SendStatus.Sent } => "not delivered to LINE",
+        { Images.Count: 0 } => "no image to load: only a click on one of its links would record the open",
+        _ => "no image load by a person yet: link-preview crawlers, scanners and loads right after sending do not count",
+    };
 
     /// <summary>Sends an Auto Send Message to a linked friend now, through the same pipeline as Flow sends.</summary>
     public static async Task<Results<Accepted<FlowSendEndpointAnswer>, ValidationProblem, ProblemHttpResult>> TestSend(

@@ -136,9 +136,13 @@ public sealed class AutoSendMessageTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await Eventually.MatchesAsync(() => Task.FromResult(Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        JsonNode Check(JsonArray d, string name) => d[0]!["checks"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == name)!;
         var diagnosis = await Eventually.MatchesAsync(() => Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/diagnosis?lineUserId={user.UserId}"),
-            d => d![0]!["checks"]!.AsArray().All(c => c!["ok"]!.GetValue<bool>()));
-        Assert.Contains("test", diagnosis![0]!["checks"]!.AsArray().Last()!["detail"]!.GetValue<string>());
+            d => d![0]!["checks"]!.AsArray().Where(c => c!["name"]!.GetValue<string>() != "Last send was opened").All(c => c!["ok"]!.GetValue<bool>()));
+        Assert.Contains("test", Check(diagnosis!, "Last send")["detail"]!.GetValue<string>());
+        // A text without a link can never be opened, and the diagnosis says so.
+        Assert.False(Check(diagnosis!, "Last send was opened")["ok"]!.GetValue<bool>());
+        Assert.Contains("no link or image", Check(diagnosis!, "Last send was opened")["detail"]!.GetValue<string>());
 
         var stranger = "U" + SandboxTenant.Hex(16);
         var unknown = (await Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{WorkspaceId}/diagnosis?lineUserId={stranger}"))!;
