@@ -19,6 +19,8 @@ public sealed record ContentClaim(string SendId, DateTimeOffset Since, string ET
 public sealed class LineSendStore(LumoTables tables)
 {
     private const string IndexStart = "~";
+    // URLs as they are (no \u0026 for every &): a column holds at most 64 KiB.
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static string ContentRow(string contentKey) => $"~content:{contentKey}";
 
@@ -210,8 +212,8 @@ public sealed class LineSendStore(LumoTables tables)
         ["Source"] = s.Source,
         ["MessageRef"] = s.MessageRef,
         ["Messages"] = s.Messages.ToJsonString(),
-        ["Links"] = s.Links.Count == 0 ? null : JsonSerializer.Serialize(s.Links),
-        ["Images"] = s.Images.Count == 0 ? null : JsonSerializer.Serialize(s.Images),
+        ["Links"] = s.Links.Count == 0 ? null : JsonSerializer.Serialize(s.Links, Compact),
+        ["Images"] = s.Images.Count == 0 ? null : JsonSerializer.Serialize(s.Images, Compact),
         ["OpenedAt"] = s.OpenedAt,
         ["ClickWindows"] = s.ClickWindows.Count == 0 ? null : JsonSerializer.Serialize(s.ClickWindows),
         ["Status"] = s.Status.ToString(),

@@ -19,9 +19,14 @@ public sealed class SendTracking(TrackedLinks trackedLinks, IOptions<IdLinkageOp
         var (_, found) = TrackedLinks.Rewrite(send.Messages, _ => "");
         var links = await UrlsAsync(send, TrackedKind.Link, found.Count, cancellationToken);
         var (messages, destinations) = TrackedLinks.Rewrite(send.Messages, i => links[i - 1]);
-        var (_, images) = TrackedLinks.RewriteImages(messages, _ => "");
-        var imageUrls = await UrlsAsync(send, TrackedKind.Image, images.Count, cancellationToken);
-        (messages, images) = TrackedLinks.RewriteImages(messages, i => imageUrls[i - 1]);
+        // LINE takes only https image URLs: behind a plain-http address (a local run) images are left as they are.
+        var images = new List<string>();
+        if (options.Value.PublicBaseUrl!.Scheme == Uri.UriSchemeHttps)
+        {
+            (_, images) = TrackedLinks.RewriteImages(messages, _ => "");
+            var imageUrls = await UrlsAsync(send, TrackedKind.Image, images.Count, cancellationToken);
+            (messages, images) = TrackedLinks.RewriteImages(messages, i => imageUrls[i - 1]);
+        }
         if (destinations.Count == 0 && images.Count == 0) return send;
         return send with
         {

@@ -40,11 +40,16 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
         return WebEncoders.Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{link.PathSegment}\n{link.WorkspaceId}\n{link.SendId}\n{link.Index}")), 0, 12);
     }
 
+    /// <summary>At most this many links and images of one send are tracked (the tracking route takes positions 1–999; the record stays small).</summary>
+    public const int MaxTracked = 100;
+
     /// <summary>
     /// Replaces every http(s) link in the messages — URLs in texts, and the <c>uri</c>/<c>linkUri</c> of actions in
     /// templates, flex messages and image maps — with <paramref name="trackingUrl"/> for its position; returns the
-    /// rewritten messages and the original destinations in that order. A text that would grow past LINE's 5,000
-    /// characters keeps its links as they are.
+    /// rewritten messages and the destinations in that order, in ASCII (an international host as punycode, other
+    /// characters escaped) so that they fit a Location header. Left as they are: a text that would grow past LINE's
+    /// 5,000 characters, a text with LINE emojis (their positions are counted in the text), anything that does not
+    /// parse as an absolute http(s) URL, and links beyond <see cref="MaxTracked"/>.
     /// </summary>
     public static (JsonArray Messages, List<string> Destinations) Rewrite(JsonArray messages, Func<int, string> trackingUrl)
     {
@@ -53,16 +58,48 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
         foreach (var message in rewritten.OfType<JsonObject>())
         {
             // Only a text message's own text is auto-linked by LINE; texts inside flex messages are not links.
-            if (message["type"]?.GetValue<string>() == "text" && message["text"] is JsonValue value && value.TryGetValue<string>(out var text))
+            if (message["type"]?.GetValue<string>() == "text" && message["emojis"] is null && message["text"] is JsonValue value && value.TryGetValue<string>(out var text))
             {
                 var before = destinations.Count;
-                var replaced = WebLink().Replace(text, m => { destinations.Add(m.Value); return trackingUrl(destinations.Count); });
+                var replaced = WebLink().Replace(text, m =>
+                {
+                    var (url, after) = TrimTrailing(m.Value);
+                    // A URL running on into other characters (a path in Japanese, say) is left as LINE shows it.
+                    var next = m.Index + m.Length < text.Length ? text[m.Index + m.Length] : ' ';
+                    if (!char.IsWhiteSpace(next) && !"。、」』）】".Contains(next)) return m.Value;
+                    if (destinations.Count >= MaxTracked || AsciiUrl(url) is not { } ascii) return m.Value;
+                    destinations.Add(ascii);
+                    return trackingUrl(destinations.Count) + after;
+                });
                 if (replaced.Length <= LineMessageRules.MaxTextLength) message["text"] = replaced;
                 else destinations.RemoveRange(before, destinations.Count - before);
             }
             Visit(message, trackingUrl, destinations);
         }
         return (rewritten, destinations);
+    }
+
+    // Sentence punctuation after a URL is not part of it, nor is a closing parenthesis that opened before the URL.
+    private static (string Url, string After) TrimTrailing(string match)
+    {
+        var end = match.Length;
+        while (end > 0 && (".,;:!?'".Contains(match[end - 1]) || (match[end - 1] == ')' && match[..end].Count(c => c == '(') < match[..end].Count(c => c == ')'))))
+            end--;
+        return (match[..end], match[end..]);
+    }
+
+    /// <summary>The URL as an absolute http(s) URL in ASCII, or null when it is not one.</summary>
+    public static string? AsciiUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)) return null;
+        try
+        {
+            return new UriBuilder(uri) { Host = uri.IdnHost }.Uri.AbsoluteUri;
+        }
+        catch (UriFormatException)
+        {
+            return null;
+        }
     }
 
     private static void Visit(JsonObject node, Func<int, string> trackingUrl, List<string> destinations)
@@ -78,9 +115,9 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
                     foreach (var item in array.OfType<JsonObject>()) Visit(item, trackingUrl, destinations);
                     break;
                 case JsonValue leaf when leaf.TryGetValue<string>(out var text):
-                    if (name is "uri" or "linkUri" && IsWebLink(text))
+                    if (name is "uri" or "linkUri" && destinations.Count < MaxTracked && AsciiUrl(text) is { } ascii)
                     {
-                        destinations.Add(text);
+                        destinations.Add(ascii);
                         node[name] = trackingUrl(destinations.Count);
                     }
                     break;
@@ -108,19 +145,17 @@ public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
         {
             if (value is JsonObject child) VisitImages(child, trackingUrl, originals);
             else if (value is JsonArray array) foreach (var item in array.OfType<JsonObject>()) VisitImages(item, trackingUrl, originals);
-            else if (value is JsonValue leaf && leaf.TryGetValue<string>(out var url) && IsWebLink(url)
+            else if (value is JsonValue leaf && leaf.TryGetValue<string>(out var url) && originals.Count < MaxTracked && AsciiUrl(url) is { } ascii
                      && (type, name) is ("image", "originalContentUrl" or "previewImageUrl" or "url") or ("imagemap", "baseUrl"))
             {
-                originals.Add(url);
+                originals.Add(ascii);
                 node[name] = trackingUrl(originals.Count);
             }
         }
     }
 
-    private static bool IsWebLink(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
-
-    // A URL in running text ends at whitespace; a closing bracket or sentence punctuation after it is not part of it.
-    [GeneratedRegex(@"https?://[^\s<>""]+[^\s<>"".,;:!?)\]}'’」。、]")]
+    // A URL in running text: the scheme in any case, then only characters a URL may hold unescaped, so text in
+    // another script right after it (「…」, 、, を) ends it.
+    [GeneratedRegex(@"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", RegexOptions.IgnoreCase)]
     private static partial Regex WebLink();
 }

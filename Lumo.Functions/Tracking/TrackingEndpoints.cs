@@ -30,16 +30,18 @@ public static partial class TrackingEndpoints
         TrackedDestination found = new(null);
         if (Ids.IsLumoId(w) && SendId().IsMatch(s) && int.TryParse(n, out var index) && index is > 0 and < 1000 && Mac().IsMatch(m) && (size is null || Width().IsMatch(size)))
             found = await tracking.FollowAsync(new TrackedLink(w, s, index, kind), m, context.Request.Method, context.Request.Headers.UserAgent.ToString(), ct);
-        if (found.Url is not { } url)
+        var destination = found.Url is not { } url ? null : size is null ? url : $"{url.TrimEnd('/')}/{size}"; // an image map's width, as LINE asks for it
+        // Stored in ASCII when the send was recorded; anything else (an older record) is not followed.
+        if (destination is null || TrackedLinks.AsciiUrl(destination) is not { } location)
         {
             if (kind == TrackedKind.Image) return Results.NotFound();
             return LinkPages.Render(context, new LinkOutcomePage(404, "Link not found", "This link is not valid, or it has expired."));
         }
         LinkPages.NoReferrer(context.Response);
-        // An image answer may be kept by the phone, never by a shared cache, so each recipient's first load reaches us.
-        if (kind == TrackedKind.Image) context.Response.Headers.CacheControl = "private, max-age=86400";
-        var destination = size is null ? url : $"{url.TrimEnd('/')}/{size}"; // an image map's width, as LINE asks for it
-        return Results.Redirect(new Uri(destination).AbsoluteUri); // escaped: a header carries ASCII only
+        // An image answer may be kept by the phone (never by a shared cache) once the open is recorded; until then each
+        // load must reach us, or a load too early to count would hide the real one.
+        if (kind == TrackedKind.Image && found.Cacheable) context.Response.Headers.CacheControl = "private, max-age=86400";
+        return Results.Redirect(location);
     }
 
     [GeneratedRegex("^[0-9a-f]{32}$")]

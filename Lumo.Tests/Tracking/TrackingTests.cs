@@ -24,7 +24,8 @@ public sealed class TrackingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _scenario = await WorkspaceScenario.StartAsync(settings: new() { ["Lumo:Tracking:OpenGrace"] = "00:00:01" });
+        // An https address, as in Azure: LINE takes only https image URLs, so images are tracked only behind one.
+        _scenario = await WorkspaceScenario.StartAsync(settings: new() { ["Lumo:Tracking:OpenGrace"] = "00:00:01", ["Lumo:IdLinkage:PublicBaseUrl"] = "https://localhost" });
         _browser = _scenario.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
     }
 
@@ -44,7 +45,7 @@ public sealed class TrackingTests : IAsyncLifetime
     }
 
     private static List<string> TrackingUrls(string text) =>
-        System.Text.RegularExpressions.Regex.Matches(text, @"http://localhost/api/t/[A-Za-z0-9_/-]+").Select(m => m.Value).ToList();
+        System.Text.RegularExpressions.Regex.Matches(text, @"https://localhost/api/t/[A-Za-z0-9_/-]+").Select(m => m.Value).ToList();
 
     private Task<HttpResponseMessage> FollowAsync(string url, string? userAgent = Phone, HttpMethod? method = null)
     {
@@ -87,13 +88,13 @@ public sealed class TrackingTests : IAsyncLifetime
     {
         var (card, profile) = await SendCardAsync("Io");
         var hero = HeroOf(card);
-        Assert.StartsWith("http://localhost/api/o/", hero);
-        Assert.StartsWith("http://localhost/api/t/", ButtonOf(card));
+        Assert.StartsWith("https://localhost/api/o/", hero);
+        Assert.StartsWith("https://localhost/api/t/", ButtonOf(card));
 
         var atSendTime = await FollowAsync(hero); // within the grace after the push: a prefetch, not a reader
         Assert.Equal(HttpStatusCode.Redirect, atSendTime.StatusCode);
         Assert.Equal("https://cdn.example.com/hero.jpg", atSendTime.Headers.Location!.OriginalString);
-        Assert.Contains("private", atSendTime.Headers.CacheControl!.ToString());
+        Assert.Null(atSendTime.Headers.CacheControl?.MaxAge); // not counted yet: the phone must not keep it
         await Task.Delay(TimeSpan.FromSeconds(1.2)); // past the grace (1 s in this test)
         await FollowAsync(hero, "facebookexternalhit/1.1;line-poker/1.0");
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => FollowAsync(hero))); // the phone, repeatedly and at once
@@ -205,7 +206,7 @@ public sealed class TrackingTests : IAsyncLifetime
             "tampered" => url[..^1] + (url[^1] == 'A' ? 'B' : 'A'),
             "truncated" => url[..^5],
             "other-link" => url.Replace("/1/", "/2/"),
-            _ => "http://localhost/api/t/0123456789abcdef/0123456789abcdef0123456789abcdef/1/AAAAAAAAAAAAAAAA",
+            _ => "https://localhost/api/t/0123456789abcdef/0123456789abcdef0123456789abcdef/1/AAAAAAAAAAAAAAAA",
         };
 
         var answer = await FollowAsync(bad);
