@@ -19,9 +19,9 @@ public sealed record TrackedDestination(string? Url, bool Cacheable = false);
 /// as an event only for an ID-linked recipient (otherwise it counts on the send alone): a click records
 /// <c>Clicked LINE Message</c> once per send, link and <see cref="TrackingOptions.ClickWindow"/>; an image loaded at
 /// least <see cref="TrackingOptions.OpenGrace"/> after LINE took the push records <c>Opened LINE Message</c> once per
-/// send, and a click implies an open when none was recorded. The events are written to the outbox (which collapses
-/// repeats of one unique id) and then marked on the send row with a conditional write, so a later fetch records
-/// nothing again; a failure there is logged and never costs the redirect.
+/// send, and a click implies an open when none was recorded. What a fetch records is first marked on the send row
+/// with a conditional write, and only the fetch whose mark succeeds writes the events to the outbox, so concurrent
+/// fetches and a reload hours later record nothing twice; a failure there is logged and never costs the redirect.
 /// </summary>
 public sealed class EngagementTracking(TrackedLinks links, LineSendStore sends, WorkspaceStore workspaces, KlaviyoEventRecorder events, IOptions<TrackingOptions> options,
     TimeProvider clock, ILogger<EngagementTracking> logger)
@@ -59,14 +59,18 @@ public sealed class EngagementTracking(TrackedLinks links, LineSendStore sends, 
             // An image fetched before the send was pushed, or right after, is not a person reading it.
             var open = send.OpenedAt is null && (click || (send.Status == SendStatus.Sent && now - send.UpdatedAt >= options.Value.OpenGrace));
             if (!click && !open) return send.OpenedAt is not null;
-            if (send.ProfileId is not null) await RecordEventsAsync(send, link, destination, click, open, now, window); // not ID-linked: counted on the send only
             var marked = send with
             {
                 OpenedAt = open ? now : send.OpenedAt,
                 ClickWindows = click ? new Dictionary<int, long>(send.ClickWindows) { [link.Index] = window } : send.ClickWindows,
             };
-            if (await sends.TryMarkEngagementAsync(marked, CancellationToken.None)) return marked.OpenedAt is not null;
-            // Another fetch marked the row first: see what is left to record (its events and ours share unique ids).
+            // The fetch that marks the row records the events: concurrent fetches of one link never both do.
+            if (await sends.TryMarkEngagementAsync(marked, CancellationToken.None))
+            {
+                if (send.ProfileId is not null) await RecordEventsAsync(send, link, destination, click, open, now, window); // not ID-linked: counted on the send only
+                return marked.OpenedAt is not null;
+            }
+            // Another fetch marked the row first: see what is left to record.
             if (await sends.GetIfExistsAsync(send.WorkspaceId, send.Id, CancellationToken.None) is not { } current) return false;
             send = current;
         }
