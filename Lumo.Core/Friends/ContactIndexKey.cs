@@ -33,7 +33,16 @@ public sealed class ContactIndexKey(ISecretStore secrets, LumoTables tables, Tim
     private const string Partition = "keys";
     private const string Row = "contact-index";
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _derived = new();
     private ContactHasher? _hasher;
+
+    /// <summary>The key for <paramref name="purpose"/> derived from this one (<see cref="ContactHasher.DeriveKey"/>), computed once per purpose.</summary>
+    public async ValueTask<byte[]> DerivedKeyAsync(string purpose, CancellationToken cancellationToken)
+    {
+        if (_derived.TryGetValue(purpose, out var key)) return key;
+        var hasher = await GetAsync(cancellationToken);
+        return _derived.GetOrAdd(purpose, hasher.DeriveKey);
+    }
 
     public async ValueTask<ContactHasher> GetAsync(CancellationToken cancellationToken)
     {

@@ -15,13 +15,12 @@ namespace Lumo.Core.IdLinkage;
 public sealed class LinkingTokens(ContactIndexKey deploymentKey)
 {
     private const string Purpose = "linking-token";
-    private byte[]? _key;
 
     /// <summary>The profile's token in the account's current <paramref name="version"/> (0 until the first rotation).</summary>
     public async ValueTask<string> ForProfileAsync(string workspaceId, string accountId, string profileId, int version, CancellationToken cancellationToken)
     {
-        _key ??= (await deploymentKey.GetAsync(cancellationToken)).DeriveKey(Purpose);
-        var mac = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{workspaceId}\n{accountId}\n{profileId}" + (version > 0 ? $"\n{version}" : "")));
+        var key = await deploymentKey.DerivedKeyAsync(Purpose, cancellationToken);
+        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{workspaceId}\n{accountId}\n{profileId}" + (version > 0 ? $"\n{version}" : "")));
         return WebEncoders.Base64UrlEncode(mac, 0, 16); // 128 bits: short enough for a QR code, far beyond guessing
     }
 

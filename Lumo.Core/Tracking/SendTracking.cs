@@ -14,19 +14,13 @@ public sealed class SendTracking(TrackedLinks trackedLinks, IOptions<IdLinkageOp
 {
     public async Task<LineSend> TrackAsync(LineSend send, string campaign, IReadOnlyDictionary<string, string>? utmOverrides, CancellationToken cancellationToken)
     {
-        // Tracking URLs are signed, which takes the key: count first, sign that many, then rewrite. (A text whose URLs
-        // would make it too long keeps its links, so the second pass's links are the ones that count.)
-        var (_, found) = TrackedLinks.Rewrite(send.Messages, _ => "");
-        var links = await UrlsAsync(send, TrackedKind.Link, found.Count, cancellationToken);
-        var (messages, destinations) = TrackedLinks.Rewrite(send.Messages, i => links[i - 1]);
+        var pathFor = await trackedLinks.PathMakerAsync(cancellationToken);
+        string UrlFor(TrackedKind kind, int position) => options.Value.Url(pathFor(new TrackedLink(send.WorkspaceId, send.Id, position, kind))).AbsoluteUri;
+        var (messages, destinations) = TrackedLinks.Rewrite(send.Messages, i => UrlFor(TrackedKind.Link, i));
         // LINE takes only https image URLs: behind a plain-http address (a local run) images are left as they are.
         var images = new List<string>();
         if (options.Value.PublicBaseUrl!.Scheme == Uri.UriSchemeHttps)
-        {
-            (_, images) = TrackedLinks.RewriteImages(messages, _ => "");
-            var imageUrls = await UrlsAsync(send, TrackedKind.Image, images.Count, cancellationToken);
-            (messages, images) = TrackedLinks.RewriteImages(messages, i => imageUrls[i - 1]);
-        }
+            (messages, images) = TrackedLinks.RewriteImages(messages, i => UrlFor(TrackedKind.Image, i));
         if (destinations.Count == 0 && images.Count == 0) return send;
         return send with
         {
@@ -45,13 +39,5 @@ public sealed class SendTracking(TrackedLinks trackedLinks, IOptions<IdLinkageOp
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) parameters[key] = value;
         return parameters;
-    }
-
-    private async Task<List<string>> UrlsAsync(LineSend send, TrackedKind kind, int count, CancellationToken cancellationToken)
-    {
-        var urls = new List<string>();
-        for (var i = 1; i <= count; i++)
-            urls.Add(options.Value.Url(await trackedLinks.PathForAsync(new TrackedLink(send.WorkspaceId, send.Id, i, kind), cancellationToken)).AbsoluteUri);
-        return urls;
     }
 }

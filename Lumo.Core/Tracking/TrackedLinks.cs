@@ -25,20 +25,21 @@ public sealed record TrackedLink(string WorkspaceId, string SendId, int Index, T
 /// </summary>
 public sealed partial class TrackedLinks(ContactIndexKey deploymentKey)
 {
-    private byte[]? _key;
+    private const string Purpose = "tracking-link";
 
-    public async ValueTask<string> PathForAsync(TrackedLink link, CancellationToken cancellationToken) =>
-        $"/api/{link.PathSegment}/{link.WorkspaceId}/{link.SendId}/{link.Index}/{await MacAsync(link, cancellationToken)}";
+    /// <summary>Makes tracking paths with the key loaded once, so that a whole message is rewritten in one pass.</summary>
+    public async ValueTask<Func<TrackedLink, string>> PathMakerAsync(CancellationToken cancellationToken)
+    {
+        var key = await deploymentKey.DerivedKeyAsync(Purpose, cancellationToken);
+        return link => $"/api/{link.PathSegment}/{link.WorkspaceId}/{link.SendId}/{link.Index}/{Mac(key, link)}";
+    }
 
     /// <summary>Whether <paramref name="mac"/> is the link's own (compared in constant time).</summary>
     public async ValueTask<bool> IsAuthenticAsync(TrackedLink link, string mac, CancellationToken cancellationToken) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(await MacAsync(link, cancellationToken)), Encoding.ASCII.GetBytes(mac));
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(await deploymentKey.DerivedKeyAsync(Purpose, cancellationToken), link)), Encoding.ASCII.GetBytes(mac));
 
-    private async ValueTask<string> MacAsync(TrackedLink link, CancellationToken cancellationToken)
-    {
-        _key ??= (await deploymentKey.GetAsync(cancellationToken)).DeriveKey("tracking-link");
-        return WebEncoders.Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{link.PathSegment}\n{link.WorkspaceId}\n{link.SendId}\n{link.Index}")), 0, 12);
-    }
+    private static string Mac(byte[] key, TrackedLink link) =>
+        WebEncoders.Base64UrlEncode(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{link.PathSegment}\n{link.WorkspaceId}\n{link.SendId}\n{link.Index}")), 0, 12);
 
     /// <summary>At most this many links and images of one send are tracked (the tracking route takes positions 1–999; the record stays small).</summary>
     public const int MaxTracked = 100;
