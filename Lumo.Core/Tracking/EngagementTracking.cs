@@ -52,9 +52,9 @@ public sealed class EngagementTracking(TrackedLinks links, LineSendStore sends, 
     private async Task<bool> RecordAsync(LineSend send, TrackedLink link, string destination)
     {
         var now = clock.GetUtcNow();
+        var window = now.ToUnixTimeSeconds() / (long)options.Value.ClickWindow.TotalSeconds;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var window = now.ToUnixTimeSeconds() / (long)options.Value.ClickWindow.TotalSeconds;
             var click = link.Kind == TrackedKind.Link && send.ClickWindows.GetValueOrDefault(link.Index, -1) != window;
             // An image fetched before the send was pushed, or right after, is not a person reading it.
             var open = send.OpenedAt is null && (click || (send.Status == SendStatus.Sent && now - send.UpdatedAt >= options.Value.OpenGrace));
