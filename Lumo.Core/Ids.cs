@@ -9,7 +9,10 @@ namespace Lumo.Core;
 /// </summary>
 public static partial class Ids
 {
-    /// <summary>Workspaces, LINE accounts and Auto Send Messages: 16 lower-case hex characters.</summary>
+    /// <summary>A new random id in Lumo's format (16 lower-case hex characters).</summary>
+    public static string NewLumoId() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+
+    /// <summary>Workspaces, LINE accounts, Auto Send Messages, segments and broadcasts: 16 lower-case hex characters.</summary>
     public static bool IsLumoId(string? value) => value is not null && LumoId().IsMatch(value);
 
     /// <summary>QR codes: 12 lower-case hex characters.</summary>

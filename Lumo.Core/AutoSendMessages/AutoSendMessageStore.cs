@@ -5,11 +5,9 @@ using Lumo.Core.Storage;
 
 namespace Lumo.Core.AutoSendMessages;
 
-/// <summary>Auto Send Messages, one partition per workspace. Message JSON is split over properties (64 KB each).</summary>
+/// <summary>Auto Send Messages, one partition per workspace. Message JSON is split over properties (<see cref="LongText"/>).</summary>
 public sealed class AutoSendMessageStore(LumoTables tables)
 {
-    private const int ChunkChars = 30_000; // a string property holds 64 KiB of UTF-16
-
     public async Task<AutoSendMessage?> GetIfExistsAsync(string workspaceId, string id, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.AutoSendMessages, cancellationToken);
@@ -33,10 +31,9 @@ public sealed class AutoSendMessageStore(LumoTables tables)
         var entity = new TableEntity(message.WorkspaceId, message.Id)
         {
             ["Name"] = message.Name, ["TrackOpensAndClicks"] = message.TrackOpensAndClicks,
-            ["Utm"] = message.Utm.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(message.Utm), ["CreatedAt"] = message.CreatedAt, ["UpdatedAt"] = message.UpdatedAt, ["Chunks"] = (json.Length + ChunkChars - 1) / ChunkChars,
+            ["Utm"] = message.Utm.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(message.Utm), ["CreatedAt"] = message.CreatedAt, ["UpdatedAt"] = message.UpdatedAt,
         };
-        for (var i = 0; i * ChunkChars < json.Length; i++)
-            entity[$"Messages{i}"] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - i * ChunkChars));
+        LongText.Write(entity, "Messages", json);
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
@@ -52,7 +49,7 @@ public sealed class AutoSendMessageStore(LumoTables tables)
         WorkspaceId = e.PartitionKey,
         Id = e.RowKey,
         Name = e.GetString("Name"),
-        Messages = JsonNode.Parse(string.Concat(Enumerable.Range(0, e.GetInt32("Chunks") ?? 0).Select(i => e.GetString($"Messages{i}"))))!.AsArray(),
+        Messages = JsonNode.Parse(LongText.Read(e, "Messages"))!.AsArray(),
         TrackOpensAndClicks = e.GetBoolean("TrackOpensAndClicks") ?? true,
         Utm = e.GetString("Utm") is { } utm ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(utm) ?? [] : new Dictionary<string, string>(),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,

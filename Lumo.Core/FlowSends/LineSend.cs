@@ -42,14 +42,8 @@ public sealed record LineSend
 
     public Guid RetryKey => RetryKeyOf(Id);
 
-    /// <summary>A UUID (version 8, name-based on SHA-256) from the send id: the same send always gets the same key.</summary>
-    public static Guid RetryKeyOf(string sendId)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes("lumo-line-retry-key:" + sendId))[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
-        return new Guid(bytes, bigEndian: true);
-    }
+    /// <summary>The send's retry key: the same send always gets the same key.</summary>
+    public static Guid RetryKeyOf(string sendId) => Line.LineRetryKey.Of("lumo-line-retry-key:" + sendId);
 
     public static string IdOf(params string[] parts) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))))[..32].ToLowerInvariant();

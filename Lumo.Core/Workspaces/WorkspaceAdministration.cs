@@ -192,5 +192,5 @@ public sealed class WorkspaceAdministration(
     // A failed entity-group transaction is a RequestFailedException carrying the failing action's status.
     private static bool IsConcurrencyConflict(Exception e) => e is RequestFailedException { Status: 412 };
 
-    private static string NewId() => Guid.NewGuid().ToString("N")[..16];
+    private static string NewId() => Ids.NewLumoId();
 }
