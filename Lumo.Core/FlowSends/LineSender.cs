@@ -81,7 +81,7 @@ public sealed class LineSender(LineSendStore sends, WorkspaceStore workspaces, L
             return await FinishAsync(send, account, SendStatus.Sent, pushed.WasAlreadyAccepted ? "accepted by LINE earlier (retry key)" : null, pushed.RequestId,
                 fromPendingMark, cancellationToken);
         }
-        catch (LineApiException e) when (e.Status == 429 && e.Message.Contains("monthly limit", StringComparison.OrdinalIgnoreCase))
+        catch (LineApiException e) when (e.IsMonthlyQuotaUsedUp)
         {
             logger.LogWarning("LINE account {AccountId} has used up its monthly message quota", send.AccountId);
             return await FinishAsync(send, account, SendStatus.Failed, "the LINE Official Account's monthly message quota is used up", null, fromPendingMark, cancellationToken);

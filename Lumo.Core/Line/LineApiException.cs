@@ -10,4 +10,10 @@ public sealed class LineApiException(int status, string message, IReadOnlyList<s
     : VendorApiException(status, null, message, retryAfter, inner)
 {
     public IReadOnlyList<string> Details { get; } = details ?? [];
+
+    /// <summary>
+    /// A 429 that is not the rate limit but the month's message quota ("You have reached your monthly limit."):
+    /// waiting seconds does not help, only next month or a bigger plan does.
+    /// </summary>
+    public bool IsMonthlyQuotaUsedUp => Status == 429 && Message.Contains("monthly limit", StringComparison.OrdinalIgnoreCase);
 }

@@ -52,10 +52,58 @@ public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing)
         if (!await pacing.TryWaitAsync(account, cancellationToken))
             throw new LineApiException(429, "Lumo's own pacing for this channel is saturated", retryAfter: LinePushPacing.MaxWait);
         using var response = await SendAsync(account, request, cancellationToken);
+        return await ReadSendResultAsync(response, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the same messages to up to 500 users (https://developers.line.biz/en/reference/messaging-api/#send-multicast-message),
+    /// idempotent by <paramref name="retryKey"/> like <see cref="PushMessageAsync"/>. One attempt: the caller decides
+    /// how to wait (rate limit) or stop (monthly quota).
+    /// </summary>
+    public Task<LinePushResult> MulticastAsync(LineAccountRef account, IReadOnlyList<string> userIds, JsonArray messages, Guid retryKey, CancellationToken cancellationToken)
+    {
+        if (userIds.Count is 0 or > MaxMulticastRecipients) throw new ArgumentOutOfRangeException(nameof(userIds), $"1 to {MaxMulticastRecipients} recipients per multicast.");
+        return SendOnceAsync(account, "v2/bot/message/multicast", new JsonObject { ["to"] = new JsonArray(userIds.Select(u => (JsonNode)u).ToArray()), ["messages"] = messages.DeepClone() },
+            retryKey, cancellationToken);
+    }
+
+    /// <summary>Sends messages to every friend of the account (https://developers.line.biz/en/reference/messaging-api/#send-broadcast-message), idempotent by <paramref name="retryKey"/>.</summary>
+    public Task<LinePushResult> BroadcastAsync(LineAccountRef account, JsonArray messages, Guid retryKey, CancellationToken cancellationToken) =>
+        SendOnceAsync(account, "v2/bot/message/broadcast", new JsonObject { ["messages"] = messages.DeepClone() }, retryKey, cancellationToken);
+
+    /// <summary>
+    /// The messages the account may still send this month: the target limit (https://developers.line.biz/en/reference/messaging-api/#get-quota)
+    /// less the consumption (…/#get-consumption); null when the plan has no limit.
+    /// </summary>
+    public async Task<long?> GetRemainingQuotaAsync(LineAccountRef account, CancellationToken cancellationToken)
+    {
+        using var quotaResponse = await SendAsync(account, new HttpRequestMessage(HttpMethod.Get, "v2/bot/message/quota"), cancellationToken);
+        await ThrowIfFailedAsync(quotaResponse, cancellationToken);
+        var quota = await quotaResponse.Content.ReadFromJsonAsync<JsonObject>(Json, cancellationToken);
+        if (quota?["type"]?.GetValue<string>() != "limited") return null;
+        using var usageResponse = await SendAsync(account, new HttpRequestMessage(HttpMethod.Get, "v2/bot/message/quota/consumption"), cancellationToken);
+        await ThrowIfFailedAsync(usageResponse, cancellationToken);
+        var usage = await usageResponse.Content.ReadFromJsonAsync<JsonObject>(Json, cancellationToken);
+        return Math.Max(0, quota["value"]!.GetValue<long>() - usage!["totalUsage"]!.GetValue<long>());
+    }
+
+    public const int MaxMulticastRecipients = 500;
+
+    private async Task<LinePushResult> SendOnceAsync(LineAccountRef account, string path, JsonObject body, Guid retryKey, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("X-Line-Retry-Key", retryKey.ToString());
+        request.Options.Set(ResilienceDefaults.NoRetry, true);
+        using var response = await SendAsync(account, request, cancellationToken);
+        return await ReadSendResultAsync(response, cancellationToken);
+    }
+
+    // 200: LINE's request id. 409 for the retry key: accepted before, with the first request's id; without that id
+    // LINE may still be processing the first request, which is not a refusal, so it is thrown to be retried.
+    private static async Task<LinePushResult> ReadSendResultAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
-            // The retry key was accepted before. Without the accepted request's id LINE may still be processing the
-            // first request: not a refusal, so it is retried (and then answered with the id).
             if (response.Headers.TryGetValues("x-line-accepted-request-id", out var accepted))
                 return new LinePushResult(accepted.FirstOrDefault(), WasAlreadyAccepted: true);
             throw new LineApiException(0, "LINE has seen this retry key and has not confirmed it yet", retryAfter: TimeSpan.FromSeconds(1));

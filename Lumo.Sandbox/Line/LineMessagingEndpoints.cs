@@ -5,7 +5,7 @@ using Lumo.Sandbox.Infrastructure;
 namespace Lumo.Sandbox.Line;
 
 /// <summary>
-/// The simulated LINE Messaging API: bot info, profiles, push (with retry keys), multicast, followers and quota,
+/// The simulated LINE Messaging API: bot info, profiles, push (with retry keys), multicast, broadcast, followers and quota,
 /// answering with LINE's status codes (push is 200 even to a user who blocked the account; profile is 404 for
 /// non-friends; a repeated retry key is 409 with <c>x-line-accepted-request-id</c>).
 /// </summary>
@@ -21,6 +21,7 @@ public static partial class LineMessagingEndpoints
         routes.MapGet("/v2/bot/profile/{userId}", GetProfile);
         routes.MapPost("/v2/bot/message/push", Push);
         routes.MapPost("/v2/bot/message/multicast", Multicast);
+        routes.MapPost("/v2/bot/message/broadcast", Broadcast);
         routes.MapGet("/v2/bot/followers/ids", GetFollowerIds);
         routes.MapGet("/v2/bot/message/quota", (HttpContext c, LineState s) => Results.Json(new { type = "limited", value = Channel(c, s).MonthlyQuota }));
         routes.MapGet("/v2/bot/message/quota/consumption", (HttpContext c, LineState s) => Results.Json(new { totalUsage = Interlocked.Read(ref Channel(c, s).MessagesThisMonth) }));
@@ -80,7 +81,18 @@ public static partial class LineMessagingEndpoints
             messages, _ => new JsonObject());
     }
 
-    // Retry-key handling, quota and recording shared by push and multicast.
+    private static async Task<IResult> Broadcast(HttpContext context, LineState state, LineMessagingVendor vendor)
+    {
+        var channel = Channel(context, state);
+        var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+        var messages = body["messages"]!.AsArray();
+        if (CheckMessages(messages) is { } problem)
+            return vendor.Error(400, "The request body has 1 error(s)", [problem]);
+        // Every friend who has not blocked the account; blocked ones are neither sent to nor counted.
+        return Accept(context, channel, vendor, () => channel.Friends.Values.Where(f => !f.Blocked).Select(f => (f.UserId, true)).ToList(), messages, _ => new JsonObject());
+    }
+
+    // Retry-key handling, quota and recording shared by push, multicast and broadcast.
     private static IResult Accept(HttpContext context, LineChannel channel, LineMessagingVendor vendor,
         Func<List<(string To, bool Delivered)>> recipients, JsonArray messages, Func<string, JsonObject> answer)
     {

@@ -9,7 +9,8 @@ public sealed class LineMessagingVendor(LineState state) : ISimulatedVendor
 {
     // https://developers.line.biz/en/reference/messaging-api/#rate-limits (per channel)
     private static readonly RateLimit Standard = new("line:standard", 2_000);
-    private static readonly RateLimit Multicast = new("line:multicast", 200);
+    // 2,000/s since 2025-04-23 (it was 200/s).
+    private static readonly RateLimit Multicast = new("line:multicast", 2_000);
     private static readonly RateLimit BroadcastOrNarrowcast = new("line:broadcast", 0, PerHour: 60);
 
     public string Name => "line";
