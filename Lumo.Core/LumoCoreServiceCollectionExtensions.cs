@@ -1,4 +1,5 @@
 using Lumo.Core.AutoSendMessages;
+using Lumo.Core.Broadcasts;
 using Lumo.Core.Connections;
 using Lumo.Core.FlowSends;
 using Lumo.Core.Friends;
@@ -114,6 +115,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddTransient<EngagementTracking>();
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section)
             .Validate(o => TrackingOptions.Problem(o) is null, "Lumo:Tracking: OpenGrace is 0 to 10 minutes, ClickWindow 1 minute to 1 day, UtmSource 1 to 100 characters.").ValidateOnStart();
+        services.AddLumoBroadcasts();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using Lumo.Core;
 using Lumo.Functions.Admin;
+using Lumo.Functions.Broadcasts;
 using Lumo.Functions.Connections;
 using Lumo.Functions.FlowSends;
 using Lumo.Functions.Friends;
@@ -45,6 +46,7 @@ app.MapLinkingTokenFunctions();
 app.MapRetentionSweepFunction();
 app.MapPendingSendSweepFunction();
 app.MapTracking();
+app.MapBroadcasts();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

@@ -58,11 +58,30 @@ public sealed class KlaviyoClient(HttpClient http)
     /// One page (≤ 100) of a segment's members with their properties (https://developers.klaviyo.com/en/reference/get_profiles_for_segment);
     /// pass the previous page's <see cref="KlaviyoPage{T}.Next"/> link for the following page.
     /// </summary>
-    public async Task<KlaviyoPage<KlaviyoProfile>> GetSegmentProfilesPageAsync(string workspaceId, string segmentId, string? next, CancellationToken cancellationToken)
+    public Task<KlaviyoPage<KlaviyoProfile>> GetSegmentProfilesPageAsync(string workspaceId, string segmentId, string? next, CancellationToken cancellationToken) =>
+        GetGroupProfilesPageAsync(workspaceId, new KlaviyoGroup(KlaviyoGroupKind.Segment, segmentId), next, cancellationToken);
+
+    /// <summary>
+    /// One page (≤ 100) of a list's or segment's members (https://developers.klaviyo.com/en/reference/get_profiles_for_list,
+    /// …/get_profiles_for_segment); 404 (as <see cref="KlaviyoApiException"/>) when the account has no such list or segment.
+    /// </summary>
+    public async Task<KlaviyoPage<KlaviyoProfile>> GetGroupProfilesPageAsync(string workspaceId, KlaviyoGroup group, string? next, CancellationToken cancellationToken,
+        int pageSize = 100)
     {
-        var document = await SendAsync(workspaceId, HttpMethod.Get, next ?? $"api/segments/{Uri.EscapeDataString(segmentId)}/profiles?page[size]=100", null, cancellationToken);
+        var collection = group.Kind == KlaviyoGroupKind.List ? "lists" : "segments";
+        var document = await SendAsync(workspaceId, HttpMethod.Get, next ?? $"api/{collection}/{Uri.EscapeDataString(group.Id)}/profiles?page[size]={pageSize}", null,
+            cancellationToken);
         return new KlaviyoPage<KlaviyoProfile>((document?["data"]?.AsArray() ?? []).Select(item => ToProfile(item!)).ToList(),
             document?["links"]?["next"]?.GetValue<string>());
+    }
+
+    /// <summary>The profiles with the given ids (at most 100), with their properties; ids Klaviyo does not know are left out.</summary>
+    public async Task<List<KlaviyoProfile>> GetProfilesByIdAsync(string workspaceId, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count is 0 or > 100) throw new ArgumentOutOfRangeException(nameof(ids), "Between 1 and 100 ids per request.");
+        var filter = $"any(id,[{string.Join(',', ids.Select(id => $"\"{id}\""))}])";
+        var document = await SendAsync(workspaceId, HttpMethod.Get, "api/profiles?page[size]=100&filter=" + Uri.EscapeDataString(filter), null, cancellationToken);
+        return (document?["data"]?.AsArray() ?? []).Select(item => ToProfile(item!)).ToList();
     }
 
     /// <summary>The account's sign-up forms (https://developers.klaviyo.com/en/reference/get_forms).</summary>

@@ -12,6 +12,11 @@ public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumbe
         && value.TryGetValue<string>(out var s) ? s : null;
 }
 
+public enum KlaviyoGroupKind { List, Segment }
+
+/// <summary>A Klaviyo list or segment, by id.</summary>
+public sealed record KlaviyoGroup(KlaviyoGroupKind Kind, string Id);
+
 /// <summary>One page of a Klaviyo collection and the link to the next, if any.</summary>
 public sealed record KlaviyoPage<T>(IReadOnlyList<T> Items, string? Next);
 

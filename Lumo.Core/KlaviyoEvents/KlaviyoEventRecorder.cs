@@ -24,6 +24,14 @@ public sealed class KlaviyoEventRecorder(KlaviyoEventOutbox outbox, LumoQueues q
         await RequestExportAsync(e.WorkspaceId, cancellationToken);
     }
 
+    /// <summary>Records many events of one workspace at once (packed into as few outbox rows as fit).</summary>
+    public async Task RecordManyAsync(string workspaceId, IReadOnlyList<KlaviyoEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0) return;
+        await outbox.AddManyAsync(events, cancellationToken);
+        await RequestExportAsync(workspaceId, cancellationToken);
+    }
+
     public async Task RequestExportAsync(string workspaceId, CancellationToken cancellationToken)
     {
         var marker = "klaviyo-export-requested:" + workspaceId;

@@ -24,8 +24,11 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
             await secrets.DeleteAsync(name, cancellationToken);
         var partition = AccountPartition.Of(workspaceId, accountId);
         var rows = 0;
-        foreach (var table in new[] { TableNames.LineFriends, TableNames.LineEventLog, TableNames.LinkQrCodes, TableNames.FormLinkArms, TableNames.LinkImportRuns })
+        foreach (var table in new[] { TableNames.LineFriends, TableNames.LineEventLog, TableNames.LinkQrCodes, TableNames.FormLinkArms, TableNames.LinkImportRuns,
+                     TableNames.Segments, TableNames.Broadcasts })
             rows += await DeleteAsync(table, $"PartitionKey eq {Quote(partition)}", cancellationToken);
+        // Chunk partitions are "{account partition}:{broadcast id}".
+        rows += await DeleteAsync(TableNames.BroadcastChunks, $"PartitionKey ge {Quote(partition + ":")} and PartitionKey lt {Quote(partition + ";")}", cancellationToken);
         rows += await DeleteAsync(TableNames.IdLinkageSettings, $"PartitionKey eq {Quote(workspaceId)} and RowKey eq {Quote(accountId)}", cancellationToken);
         rows += await DeleteAsync(TableNames.LineSends, $"PartitionKey eq {Quote(workspaceId)} and AccountId eq {Quote(accountId)}", cancellationToken);
         rows += await DeleteAsync(TableNames.KlaviyoImportJobs, $"PartitionKey eq {Quote(workspaceId)} and AccountId eq {Quote(accountId)}", cancellationToken);

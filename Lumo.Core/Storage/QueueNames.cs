@@ -13,6 +13,9 @@ public static class QueueNames
     public const string LineSends = "line-sends";
     public const string LineUserIdImports = "line-user-id-imports";
     public const string LinkingTokens = "linking-tokens";
+    public const string SegmentCounts = "segment-counts";
+    public const string Broadcasts = "broadcasts";
+    public const string BroadcastChunks = "broadcast-chunks";
 
     /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

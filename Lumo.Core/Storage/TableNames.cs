@@ -20,4 +20,7 @@ public static class TableNames
     public const string FormLinkArms = "FormLinkArms";
     public const string LinkImportRuns = "LinkImportRuns";
     public const string ErasureLog = "ErasureLog";
+    public const string Segments = "Segments";
+    public const string Broadcasts = "Broadcasts";
+    public const string BroadcastChunks = "BroadcastChunks";
 }

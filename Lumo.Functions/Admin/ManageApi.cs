@@ -1,3 +1,4 @@
+using Lumo.Functions.Broadcasts;
 using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Privacy;
@@ -36,6 +37,7 @@ public static class ManageApi
         group.MapIdLinkageEndpoints();
         group.MapContactMaintenanceEndpoints();
         group.MapErasureEndpoints();
+        group.MapBroadcastAdmin();
         return routes;
     }
 }

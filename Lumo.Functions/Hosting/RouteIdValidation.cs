@@ -15,6 +15,8 @@ public static class RouteIdValidation
         ["workspaceId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["accountId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["messageId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
+        ["segmentId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
+        ["broadcastId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["codeId"] = (Ids.IsQrCodeId, "12 lower-case hexadecimal characters"),
         ["userId"] = (Ids.IsLineUserId, "a LINE user ID: U followed by 32 lower-case hexadecimal characters"),
     };

@@ -1,0 +1,185 @@
+using Lumo.Core.Line;
+using Lumo.Core.Segments;
+using Lumo.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Core.Broadcasts;
+
+/// <summary>Queue message: start (or go on with) a broadcast.</summary>
+public sealed record BroadcastRequest(string WorkspaceId, string AccountId, string BroadcastId);
+
+/// <summary>
+/// Takes a broadcast from Scheduled to Sending: evaluates its audience now (blocked friends left out), fixes the
+/// recipients in chunks of 500 before anything is sent, checks them against LINE's remaining monthly quota, and hands
+/// each chunk to the queue (<see cref="BroadcastChunkSender"/>). Every step moves the status over the row's ETag, so a
+/// repeated or concurrent request changes nothing a first one did; a restart goes on from the status it finds
+/// (preparation is redone from scratch, as nothing was sent before the status says Sending).
+/// </summary>
+public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segments, SegmentEvaluator evaluator, LeaseStore leases,
+    LineMessagingClient line, LumoQueues queues, TimeProvider clock, ILogger<BroadcastRunner> logger)
+{
+    public const int ChunkSize = LineMessagingClient.MaxMulticastRecipients;
+    private const int ChunksPerWrite = 40;
+    private const int ParallelEnqueues = 16;
+
+    public async Task<Broadcast?> RunAsync(BroadcastRequest request, CancellationToken cancellationToken)
+    {
+        var broadcast = await broadcasts.GetIfExistsAsync(request.WorkspaceId, request.AccountId, request.BroadcastId, cancellationToken);
+        if (broadcast is { Status: BroadcastStatus.Scheduled } && broadcast.ScheduledAt > clock.GetUtcNow()) return broadcast; // the timer queues it when due
+        if (broadcast is { Status: BroadcastStatus.Scheduled or BroadcastStatus.Preparing })
+        {
+            // One preparer at a time (a send-now request and the timer may both queue it); a crashed one's lease
+            // runs out within PreparationLease and the next request (a queue retry or the timer) takes over.
+            await using var lease = await leases.HoldAsync("broadcast-preparation", $"{AccountPartition.Of(broadcast.WorkspaceId, broadcast.AccountId)}:{broadcast.Id}",
+                Guid.NewGuid().ToString("N"), PreparationLease, cancellationToken);
+            if (lease is null) return broadcast;
+            using var prepared = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
+            broadcast = await broadcasts.GetIfExistsAsync(request.WorkspaceId, request.AccountId, request.BroadcastId, prepared.Token);
+            if (broadcast is { Status: BroadcastStatus.Scheduled })
+                broadcast = await MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Preparing, StartedAt = clock.GetUtcNow() }, prepared.Token);
+            if (broadcast is { Status: BroadcastStatus.Preparing }) broadcast = await PrepareAsync(broadcast, prepared.Token);
+        }
+        if (broadcast is { Status: BroadcastStatus.Sending }) broadcast = await DispatchAsync(broadcast, cancellationToken);
+        return broadcast;
+    }
+
+    /// <summary>How long a preparer that stopped renewing (crashed) keeps others out.</summary>
+    public static readonly TimeSpan PreparationLease = TimeSpan.FromSeconds(30);
+
+    private async Task<Broadcast?> PrepareAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        SegmentCondition? rule = null;
+        if (!broadcast.ToEveryFriend)
+        {
+            var segment = await segments.GetIfExistsAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.SegmentId!, cancellationToken);
+            if (segment is null) return await RefuseAsync(broadcast, "The segment was deleted before the broadcast started.", cancellationToken);
+            rule = segment.Conditions;
+        }
+
+        var (chunkCount, targeted, blocked) = (0, 0, 0);
+        var pending = new List<SegmentMember>(ChunkSize);
+        var ready = new List<BroadcastChunk>(ChunksPerWrite);
+        async Task TakeFullChunksAsync(bool all)
+        {
+            while (pending.Count >= ChunkSize || (all && pending.Count > 0))
+            {
+                var members = pending.Take(ChunkSize).ToList();
+                pending.RemoveRange(0, members.Count);
+                ready.Add(new BroadcastChunk { Number = chunkCount++, UserIds = members.Select(m => m.UserId).ToList(), ProfileIds = members.Select(m => m.ProfileId).ToList() });
+            }
+            if (ready.Count >= ChunksPerWrite || (all && ready.Count > 0))
+            {
+                await broadcasts.WriteChunksAsync(broadcast, ready, cancellationToken);
+                ready.Clear();
+            }
+        }
+
+        SegmentEvaluation evaluation;
+        try
+        {
+            evaluation = await evaluator.EvaluateAsync(broadcast.WorkspaceId, broadcast.AccountId, rule, async members =>
+            {
+                foreach (var member in members)
+                {
+                    if (member.Blocked) blocked++;
+                    else { pending.Add(member); targeted++; }
+                }
+                await TakeFullChunksAsync(all: false);
+            }, cancellationToken);
+        }
+        catch (SegmentEvaluationException e)
+        {
+            return await RefuseAsync(broadcast, e.Message, cancellationToken);
+        }
+        await TakeFullChunksAsync(all: true);
+        await broadcasts.RemoveChunksFromAsync(broadcast, chunkCount, cancellationToken);
+        if (!broadcast.ToEveryFriend)
+            await segments.SaveEvaluationAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.SegmentId!, evaluation, cancellationToken);
+
+        var remaining = await line.GetRemainingQuotaAsync(new LineAccountRef(broadcast.WorkspaceId, broadcast.AccountId), cancellationToken);
+        if (remaining < targeted && !broadcast.AllowPartialSend)
+            return await RefuseAsync(broadcast with { Targeted = targeted, SkippedBlocked = blocked, Chunks = chunkCount },
+                $"The broadcast needs {targeted} messages and the LINE Official Account has {remaining} left this month. Raise the plan's limit, " +
+                "or allow a partial send to send as many as fit and resume the rest later.", cancellationToken);
+        logger.LogInformation("Broadcast {BroadcastId} prepared: {Targeted} recipients in {Chunks} chunks, {Blocked} blocked friends left out",
+            broadcast.Id, targeted, chunkCount, blocked);
+        return await MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Sending, Targeted = targeted, SkippedBlocked = blocked, Chunks = chunkCount },
+            cancellationToken);
+    }
+
+    // Every friend: one broadcast request to LINE (then the chunks only record the Klaviyo events). A segment: the
+    // chunks' multicasts. Either way, every chunk not sent yet goes to the queue.
+    private async Task<Broadcast?> DispatchAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        if (broadcast.ToEveryFriend && broadcast.LineRequestId is null && broadcast.Targeted > 0)
+        {
+            LinePushResult sent;
+            try
+            {
+                sent = await line.BroadcastAsync(new LineAccountRef(broadcast.WorkspaceId, broadcast.AccountId), broadcast.Messages, broadcast.RetryKeyOf(-1), cancellationToken);
+            }
+            catch (LineApiException e) when (e.IsMonthlyQuotaUsedUp)
+            {
+                return await PauseAsync(broadcast, "LINE's monthly message quota is used up. Resume next month or after raising the plan's limit.", cancellationToken);
+            }
+            catch (LineApiException e) when (e.Status == 429)
+            {
+                // Broadcast requests are limited to 60 an hour per channel: wait LINE's turn, not a failure.
+                await queues.EnqueueAsync(QueueNames.Broadcasts, new BroadcastRequest(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id), cancellationToken,
+                    e.RetryAfter ?? TimeSpan.FromMinutes(1));
+                return broadcast;
+            }
+            catch (LineApiException e) when (!e.IsTransient)
+            {
+                return await RefuseAsync(broadcast, $"LINE refused the broadcast: {e.Status} {e.Message} {string.Join("; ", e.Details)}".Trim(), cancellationToken);
+            }
+            var moved = await MoveAsync(broadcast, b => b with { LineRequestId = sent.RequestId ?? "accepted" }, cancellationToken);
+            if (moved is not { Status: BroadcastStatus.Sending }) return moved;
+            broadcast = moved;
+        }
+
+        var chunks = await broadcasts.ListPendingChunksAsync(broadcast, cancellationToken);
+        if (chunks.Count == 0) return await CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ParallelEnqueues, CancellationToken = cancellationToken }, async (number, ct) =>
+            await queues.EnqueueAsync(QueueNames.BroadcastChunks, new BroadcastChunkRequest(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id, number), ct));
+        return broadcast;
+    }
+
+    /// <summary>Marks a sending broadcast Completed once no chunk is pending (any number of callers may ask; one moves it).</summary>
+    internal static async Task<Broadcast?> CompleteIfDoneAsync(BroadcastStore broadcasts, Broadcast broadcast, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (await broadcasts.HasPendingChunksAsync(broadcast, cancellationToken)) return broadcast;
+        return await MoveAsync(broadcasts, broadcast, b => b with { Status = BroadcastStatus.Completed, FinishedAt = clock.GetUtcNow() }, cancellationToken);
+    }
+
+    private Task<Broadcast?> RefuseAsync(Broadcast broadcast, string reason, CancellationToken cancellationToken)
+    {
+        logger.LogWarning("Broadcast {BroadcastId} refused: {Reason}", broadcast.Id, reason);
+        return MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Refused, Reason = reason, FinishedAt = clock.GetUtcNow() }, cancellationToken);
+    }
+
+    private Task<Broadcast?> PauseAsync(Broadcast broadcast, string reason, CancellationToken cancellationToken) =>
+        PauseAsync(broadcasts, broadcast, reason, cancellationToken);
+
+    /// <summary>Pauses a sending broadcast (the quota ran out); its pending chunks wait for a resume.</summary>
+    internal static Task<Broadcast?> PauseAsync(BroadcastStore broadcasts, Broadcast broadcast, string reason, CancellationToken cancellationToken) =>
+        MoveAsync(broadcasts, broadcast, b => b with { Status = BroadcastStatus.Paused, Reason = reason }, cancellationToken);
+
+    private Task<Broadcast?> MoveAsync(Broadcast broadcast, Func<Broadcast, Broadcast> change, CancellationToken cancellationToken) =>
+        MoveAsync(broadcasts, broadcast, change, cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="change"/> if the broadcast still has the status it was read with. When someone moved it
+    /// meanwhile (cancelled, paused, completed by another worker), returns the broadcast as it now stands, unchanged.
+    /// </summary>
+    internal static async Task<Broadcast?> MoveAsync(BroadcastStore broadcasts, Broadcast broadcast, Func<Broadcast, Broadcast> change, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await broadcasts.TryUpdateAsync(change(broadcast), cancellationToken) is { } moved) return moved;
+            var current = await broadcasts.GetIfExistsAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id, cancellationToken);
+            if (current is null || current.Status != broadcast.Status) return current;
+            broadcast = current; // changed in a way that keeps the status (a count, the request id): apply the change to it
+        }
+    }
+}

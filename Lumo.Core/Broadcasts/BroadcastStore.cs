@@ -1,0 +1,224 @@
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Lumo.Core.Storage;
+
+namespace Lumo.Core.Broadcasts;
+
+/// <summary>How far a broadcast has got, summed over its chunks.</summary>
+public sealed record BroadcastProgress(int Sent, int Failed, int Pending, int ChunksSent, int ChunksFailed, int ChunksPending);
+
+/// <summary>
+/// Broadcasts: table Broadcasts, one partition per LINE account (<see cref="AccountPartition"/>), one row per
+/// broadcast, changed only over its ETag (status moves are compare-and-swap). Their recipients: table
+/// BroadcastChunks, one partition per broadcast (<c>{workspace}:{account}:{broadcast}</c>), one row per chunk of up
+/// to 500 recipients, row key the chunk number (5 digits, so they sort).
+/// </summary>
+public sealed class BroadcastStore(LumoTables tables)
+{
+    // A chunk row is at most ~60 KB (500 user ids and profile ids); 40 of them stay under a transaction's 4 MB.
+    private const int ChunksPerTransaction = 40;
+
+    public async Task<Broadcast?> GetIfExistsAsync(string workspaceId, string accountId, string id, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Broadcasts, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), id, cancellationToken: cancellationToken);
+        return row.HasValue ? ToBroadcast(row.Value!) : null;
+    }
+
+    public async Task<List<Broadcast>> ListAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Broadcasts, cancellationToken);
+        var partition = AccountPartition.Of(workspaceId, accountId);
+        var result = new List<Broadcast>();
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
+            result.Add(ToBroadcast(row));
+        return result.OrderByDescending(b => b.ScheduledAt).ToList();
+    }
+
+    /// <summary>
+    /// Across all accounts: scheduled broadcasts whose time has come, and preparations started before
+    /// <paramref name="preparingSince"/> (their preparer may have died with its queue message).
+    /// </summary>
+    public async Task<List<Broadcast>> ListDueAsync(DateTimeOffset now, DateTimeOffset preparingSince, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Broadcasts, cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"(Status eq {nameof(BroadcastStatus.Scheduled)} and ScheduledAt le {now}) or (Status eq {nameof(BroadcastStatus.Preparing)} and StartedAt le {preparingSince})");
+        var result = new List<Broadcast>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            result.Add(ToBroadcast(row));
+        return result;
+    }
+
+    public async Task<Broadcast> AddAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Broadcasts, cancellationToken);
+        var response = await table.AddEntityAsync(ToEntity(broadcast), cancellationToken);
+        return broadcast with { ETag = response.Headers.ETag?.ToString() };
+    }
+
+    /// <summary>Saves the broadcast if nobody changed it since it was read (its ETag); null when someone did.</summary>
+    public async Task<Broadcast?> TryUpdateAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Broadcasts, cancellationToken);
+        try
+        {
+            var response = await table.UpdateEntityAsync(ToEntity(broadcast), new ETag(broadcast.ETag!), TableUpdateMode.Replace, cancellationToken);
+            return broadcast with { ETag = response.Headers.ETag?.ToString() };
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes chunks of recipients (replacing what an interrupted earlier preparation wrote under the same numbers).</summary>
+    public async Task WriteChunksAsync(Broadcast broadcast, IReadOnlyList<BroadcastChunk> chunks, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var partition = ChunkPartition(broadcast);
+        await Task.WhenAll(chunks.Chunk(ChunksPerTransaction).Select(batch => table.SubmitTransactionAsync(
+            batch.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(partition, c))), cancellationToken)));
+    }
+
+    /// <summary>Removes chunks numbered from <paramref name="count"/> on (left by an interrupted earlier preparation).</summary>
+    public async Task RemoveChunksFromAsync(Broadcast broadcast, int count, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var partition = ChunkPartition(broadcast);
+        var stale = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {RowKey(count)}");
+        await foreach (var row in table.QueryAsync<TableEntity>(stale, select: ["RowKey"], cancellationToken: cancellationToken))
+            await table.DeleteEntityAsync(partition, row.RowKey, ETag.All, cancellationToken);
+    }
+
+    public async Task<BroadcastChunk?> GetChunkIfExistsAsync(Broadcast broadcast, int number, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(ChunkPartition(broadcast), RowKey(number), cancellationToken: cancellationToken);
+        return row.HasValue ? ToChunk(row.Value!) : null;
+    }
+
+    /// <summary>Saves a chunk if nobody changed it since it was read; null when someone did.</summary>
+    public async Task<BroadcastChunk?> TryUpdateChunkAsync(Broadcast broadcast, BroadcastChunk chunk, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        try
+        {
+            var response = await table.UpdateEntityAsync(ToEntity(ChunkPartition(broadcast), chunk), new ETag(chunk.ETag!), TableUpdateMode.Replace, cancellationToken);
+            return chunk with { ETag = response.Headers.ETag?.ToString() };
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The numbers of the chunks not sent yet.</summary>
+    public async Task<List<int>> ListPendingChunksAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and Status eq {nameof(ChunkStatus.Pending)}");
+        var result = new List<int>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            result.Add(int.Parse(row.RowKey));
+        return result;
+    }
+
+    /// <summary>True while any chunk is still to be sent (stops at the first one found).</summary>
+    public async Task<bool> HasPendingChunksAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and Status eq {nameof(ChunkStatus.Pending)}");
+        await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+            return true;
+        return false;
+    }
+
+    /// <summary>The recipients of the chunks not sent yet, in chunk order, from chunk <paramref name="fromChunk"/> on.</summary>
+    public async IAsyncEnumerable<BroadcastChunk> ListPendingRecipientsAsync(Broadcast broadcast, int fromChunk,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and RowKey ge {RowKey(fromChunk)} and Status eq {nameof(ChunkStatus.Pending)}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            yield return ToChunk(row);
+    }
+
+    public async Task<BroadcastProgress> GetProgressAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
+        var partition = ChunkPartition(broadcast);
+        int sent = 0, failed = 0, pending = 0, chunksSent = 0, chunksFailed = 0, chunksPending = 0;
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count"], cancellationToken: cancellationToken))
+        {
+            var count = row.GetInt32("Count") ?? 0;
+            switch (Enum.Parse<ChunkStatus>(row.GetString("Status")))
+            {
+                case ChunkStatus.Sent: sent += count; chunksSent++; break;
+                case ChunkStatus.Failed: failed += count; chunksFailed++; break;
+                default: pending += count; chunksPending++; break;
+            }
+        }
+        return new BroadcastProgress(sent, failed, pending, chunksSent, chunksFailed, chunksPending);
+    }
+
+    private static string ChunkPartition(Broadcast b) => $"{AccountPartition.Of(b.WorkspaceId, b.AccountId)}:{b.Id}";
+
+    private static string RowKey(int number) => number.ToString("D5");
+
+    private static TableEntity ToEntity(Broadcast b)
+    {
+        var entity = new TableEntity(AccountPartition.Of(b.WorkspaceId, b.AccountId), b.Id)
+        {
+            ["Name"] = b.Name, ["MessageRef"] = b.MessageRef, ["SegmentId"] = b.SegmentId, ["ScheduledAt"] = b.ScheduledAt,
+            ["AllowPartialSend"] = b.AllowPartialSend, ["Status"] = b.Status.ToString(), ["Reason"] = b.Reason, ["Targeted"] = b.Targeted,
+            ["SkippedBlocked"] = b.SkippedBlocked, ["ChunkCount"] = b.Chunks, ["LineRequestId"] = b.LineRequestId, ["CreatedAt"] = b.CreatedAt,
+            ["StartedAt"] = b.StartedAt, ["FinishedAt"] = b.FinishedAt,
+        };
+        LongText.Write(entity, "Messages", b.Messages.ToJsonString());
+        return entity;
+    }
+
+    private static Broadcast ToBroadcast(TableEntity e)
+    {
+        var (workspaceId, accountId) = AccountPartition.Parse(e.PartitionKey);
+        return new Broadcast
+        {
+            WorkspaceId = workspaceId, AccountId = accountId, Id = e.RowKey, Name = e.GetString("Name"),
+            Messages = JsonNode.Parse(LongText.Read(e, "Messages"))!.AsArray(), MessageRef = e.GetString("MessageRef"), SegmentId = e.GetString("SegmentId"),
+            ScheduledAt = e.GetDateTimeOffset("ScheduledAt") ?? default, AllowPartialSend = e.GetBoolean("AllowPartialSend") ?? false,
+            Status = Enum.Parse<BroadcastStatus>(e.GetString("Status")), Reason = e.GetString("Reason"), Targeted = e.GetInt32("Targeted") ?? 0,
+            SkippedBlocked = e.GetInt32("SkippedBlocked") ?? 0, Chunks = e.GetInt32("ChunkCount") ?? 0, LineRequestId = e.GetString("LineRequestId"),
+            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default, StartedAt = e.GetDateTimeOffset("StartedAt"), FinishedAt = e.GetDateTimeOffset("FinishedAt"),
+            ETag = e.ETag.ToString(),
+        };
+    }
+
+    private static TableEntity ToEntity(string partition, BroadcastChunk c) => new(partition, RowKey(c.Number))
+    {
+        ["UserIds"] = string.Join(',', c.UserIds),
+        ["ProfileIds"] = string.Join(',', c.ProfileIds.Select(p => p ?? "")),
+        ["Count"] = c.UserIds.Count,
+        ["Status"] = c.Status.ToString(),
+        ["LineRequestId"] = c.LineRequestId,
+        ["FirstAttemptAt"] = c.FirstAttemptAt,
+        ["AttemptUntil"] = c.AttemptUntil,
+        ["SentAt"] = c.SentAt,
+        ["Reason"] = c.Reason,
+    };
+
+    private static BroadcastChunk ToChunk(TableEntity e) => new()
+    {
+        Number = int.Parse(e.RowKey),
+        UserIds = e.GetString("UserIds").Split(','),
+        ProfileIds = e.GetString("ProfileIds").Split(',').Select(p => p.Length == 0 ? null : p).ToList(),
+        Status = Enum.Parse<ChunkStatus>(e.GetString("Status")),
+        LineRequestId = e.GetString("LineRequestId"),
+        FirstAttemptAt = e.GetDateTimeOffset("FirstAttemptAt"),
+        AttemptUntil = e.GetDateTimeOffset("AttemptUntil"),
+        SentAt = e.GetDateTimeOffset("SentAt"),
+        Reason = e.GetString("Reason"),
+        ETag = e.ETag.ToString(),
+    };
+}
