@@ -5,14 +5,15 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--only 2|3|4|5|6|7]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--only 2|3|4|5|6|7|8|9]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
 var backlog = ArgValue("--backlog", 100_000);
 var flowSends = ArgValue("--flow-sends", 2000);
 var segmentSize = ArgValue("--segment", 100_000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2, 3, 4, 5, 6 or 7)
+var broadcastFriends = ArgValue("--broadcast", 100_000);
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 8)
 var outageSeconds = ArgValue("--outage-seconds", 60); // scenario 6: the 401 outage lasts this long, the 503 one twice as long
 bool Runs(int section) => only == 0 || only == section;
 
@@ -93,6 +94,39 @@ Console.WriteLine("   " + clicked.Clicks);
 Console.WriteLine($"   = {clicked.Clicks.PerSecond / pointReads:N2} × the Azurite point-read floor ({pointReads:N0}/s; a click is one point read, the first per window also one write and two events)");
 Console.WriteLine($"   events: {clicked.Clicked} Clicked and {clicked.Opened} Opened for {clicked.Links} links (expected {clicked.Links} each; lost {Math.Max(0, clicked.Links - clicked.Clicked) + Math.Max(0, clicked.Links - clicked.Opened)}), " +
                   $"duplicates Klaviyo received {clicked.DuplicatesReceived}; all in Klaviyo {clicked.EventsSettled.TotalSeconds:N1} s after the last click");
+}
+
+if (Runs(8))
+{
+Console.WriteLine();
+Console.WriteLine($"8. Broadcast to a segment of {broadcastFriends:N0} friends (20 % ID-linked: Sent and Delivered events for them), multicasts of 500");
+using var broadcastOps = new StorageOperations();
+var (broadcastApp, broadcastPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: true);
+var broadcast = await SegmentBroadcast.RunAsync(azurite.ConnectionString, sandbox, broadcastApp, broadcastPrefix, broadcastFriends, 0.2, broadcastOps);
+var recipientsPerSecond = broadcast.Recipients / broadcast.Elapsed.TotalSeconds;
+const double lineCeiling = 2_000.0 * 500; // multicast: 2,000 requests/s × 500 recipients
+var floorPerSecond = broadcast.Friends / broadcast.Floor.TotalSeconds;
+Console.WriteLine($"   {broadcast.Recipients:N0} recipients in {broadcast.Elapsed.TotalSeconds:N1} s (request → last multicast) = {recipientsPerSecond:N0} recipients/s over {broadcast.Multicasts} multicasts");
+Console.WriteLine($"   = {recipientsPerSecond / lineCeiling:P2} of LINE's multicast ceiling ({lineCeiling:N0} recipients/s)");
+Console.WriteLine($"   = {recipientsPerSecond / floorPerSecond:N2} × the Azurite floor of the same storage work alone ({floorPerSecond:N0} recipients/s, {broadcast.Floor.TotalSeconds:N1} s), " +
+                  $"the bound that binds ({(floorPerSecond < lineCeiling ? "Azurite" : "LINE")} is the lower)");
+Console.WriteLine($"   storage requests per recipient: {broadcast.StorageRequestsPerRecipient:N4}; per 1,000 recipients: {broadcast.StorageBreakdown}");
+Console.WriteLine($"   pushes LINE received {broadcast.Pushes:N0}: duplicates {broadcast.Duplicates}, missing {broadcast.Missing}; retry keys received again {broadcast.RetryKeyRepeats}");
+}
+
+if (Runs(9))
+{
+Console.WriteLine();
+Console.WriteLine("9. Segment evaluation: \"in list A and in list B\" over all-linked friends (lists of half the friends each), at two sizes");
+var (countApp, countPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
+foreach (var size in new[] { broadcastFriends / 5, broadcastFriends })
+{
+    var count = await SegmentCount.RunAsync(azurite.ConnectionString, sandbox, countApp, countPrefix, size);
+    Console.WriteLine($"   {size:N0} friends, {count.ListMembers:N0} list members: {count.Evaluation.Members:N0} members in {count.Elapsed.TotalSeconds:N1} s; " +
+                      $"{count.Pages} list pages ({count.Throttled} throttled) read in {count.ListsRead.TotalSeconds:N1} s; the limits allow them in {SegmentCount.FastestAllowed(count.Pages).TotalSeconds:N1} s at the fastest = " +
+                      $"{SegmentCount.FastestAllowed(count.Pages) / count.ListsRead:N2} of the Klaviyo ceiling (whole evaluation {SegmentCount.FastestAllowed(count.Pages) / count.Elapsed:N2}, the rest is the friend scan); " +
+                      $"live managed memory added at peak: {count.PeakExtraBytes / 1_048_576.0:N1} MiB");
+}
 }
 
 if (Runs(5))

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.Segments;
+using Lumo.Sandbox;
+using Lumo.Sandbox.Klaviyo;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lumo.Bench.Scenarios;
+
+/// <summary>
+/// Evaluates "in list A and in list B" over an account's friends (all ID-linked), as a broadcast or a count does:
+/// both lists read page by page within Klaviyo's list-members limits, then the friends scanned. Measures the pages
+/// read against what the limits allowed in the time taken, and the live managed memory the evaluation adds.
+/// </summary>
+public static class SegmentCount
+{
+    public sealed record Result(int Friends, int ListMembers, SegmentEvaluation Evaluation, TimeSpan Elapsed, TimeSpan ListsRead, long Pages, long Throttled, long PeakExtraBytes);
+
+    public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int friends)
+    {
+        using var bench = await BenchWorkspace.CreateAsync(app, sandbox, "Segment bench", "sg" + BenchWorkspace.Hex(3));
+        var (_, profiles) = await FriendSeed.SeedAsync(new TableServiceClient(storage), prefix, sandbox, bench, friends, 1.0);
+        // Two lists of half the friends each, overlapping in a quarter.
+        var listA = new ProfileGroup("LSTA" + BenchWorkspace.Hex(2), "A", profiles.Take(friends / 2).ToList());
+        var listB = new ProfileGroup("LSTB" + BenchWorkspace.Hex(2), "B", profiles.Skip(friends / 4).Take(friends / 2).ToList());
+        bench.Klaviyo.Lists[listA.Id] = listA;
+        bench.Klaviyo.Lists[listB.Id] = listB;
+        var errors = new Dictionary<string, string[]>();
+        var rule = SegmentConditionParser.Parse(System.Text.Json.Nodes.JsonNode.Parse($$"""{"all":[{"inList":"{{listA.Id}}"},{"inList":"{{listB.Id}}"}]}"""), "conditions", errors)!;
+
+        await using var services = FunctionApp.CoreServices(storage, prefix, sandbox.BaseUrl);
+        var evaluator = services.GetRequiredService<SegmentEvaluator>();
+        var pagesBefore = sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/lists/{id}/profiles");
+        var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments");
+        GC.Collect();
+        var baseline = GC.GetTotalMemory(true);
+        var peak = baseline;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(true)); // live memory after a full collection
+                await Task.Delay(1000);
+            }
+        });
+        var clock = Stopwatch.StartNew();
+        TimeSpan? listsRead = null; // the first page of members comes right after the lists were read (and one page of friends scanned)
+        var evaluation = await evaluator.EvaluateAsync(bench.WorkspaceId, bench.AccountId, rule, _ =>
+        {
+            listsRead ??= clock.Elapsed;
+            return Task.CompletedTask;
+        }, default);
+        clock.Stop();
+        await sampling.CancelAsync();
+        await sampler;
+        return new Result(friends, listA.ProfileIds.Count + listB.ProfileIds.Count, evaluation, clock.Elapsed, listsRead ?? clock.Elapsed,
+            sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/lists/{id}/profiles") - pagesBefore,
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, peak - baseline);
+    }
+
+    /// <summary>
+    /// The shortest time Klaviyo's list-members limits allow for reading <paramref name="pages"/> pages: 75 a second
+    /// until a minute's 750 are spent, then the next 750 from the next minute on.
+    /// </summary>
+    public static TimeSpan FastestAllowed(long pages)
+    {
+        var fullMinutes = (pages - 1) / KlaviyoRateLimits.SegmentProfilesPerMinute;
+        var rest = pages - fullMinutes * KlaviyoRateLimits.SegmentProfilesPerMinute;
+        return TimeSpan.FromSeconds(60 * fullMinutes + rest / (double)KlaviyoRateLimits.SegmentProfilesPerSecond);
+    }
+}
