@@ -72,6 +72,7 @@ public sealed class SandboxHost : IAsyncDisposable
         var app = builder.Build();
         app.UseMiddleware<VendorGateway>();
         app.MapLineMessagingApi();
+        app.MapRichMenuApi();
         app.MapLineLogin();
         app.MapKlaviyoApi();
         app.MapSandboxControl();

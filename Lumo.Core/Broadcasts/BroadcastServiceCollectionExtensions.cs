@@ -1,3 +1,4 @@
+using Lumo.Core.RichMenus;
 using Lumo.Core.Segments;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -5,7 +6,7 @@ namespace Lumo.Core.Broadcasts;
 
 public static class BroadcastServiceCollectionExtensions
 {
-    /// <summary>Lumo Segments and Message Broadcasts. Use cases that call vendors are transient (typed HttpClients).</summary>
+    /// <summary>Lumo Segments, Message Broadcasts and the rich menus that follow segments. Use cases that call vendors are transient (typed HttpClients).</summary>
     public static IServiceCollection AddLumoBroadcasts(this IServiceCollection services)
     {
         services.AddSingleton<SegmentStore>();
@@ -15,6 +16,9 @@ public static class BroadcastServiceCollectionExtensions
         services.AddTransient<BroadcastRunner>();
         services.AddTransient<BroadcastChunkSender>();
         services.AddTransient<BroadcastAdministration>();
+        services.AddSingleton<RichMenuStore>();
+        services.AddTransient<RichMenuAdministration>();
+        services.AddTransient<RichMenuSync>();
         return services;
     }
 }

@@ -12,7 +12,7 @@ namespace Lumo.Core.Line;
 /// Typed client for the LINE Messaging API (https://developers.line.biz/en/reference/messaging-api/).
 /// Every failure surfaces as <see cref="LineApiException"/>.
 /// </summary>
-public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing)
+public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing, Microsoft.Extensions.Options.IOptions<LineOptions> options)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -88,6 +88,56 @@ public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing)
     }
 
     public const int MaxMulticastRecipients = 500;
+
+    /// <summary>Creates a rich menu (https://developers.line.biz/en/reference/messaging-api/#create-rich-menu); returns LINE's richMenuId.</summary>
+    public async Task<string> CreateRichMenuAsync(LineAccountRef account, JsonObject richMenu, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(account, new HttpRequestMessage(HttpMethod.Post, "v2/bot/richmenu") { Content = JsonContent.Create(richMenu) }, cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>(Json, cancellationToken))!["richMenuId"]!.GetValue<string>();
+    }
+
+    /// <summary>Uploads a rich menu's image to LINE's data host (https://developers.line.biz/en/reference/messaging-api/#upload-rich-menu-image).</summary>
+    public async Task UploadRichMenuImageAsync(LineAccountRef account, string richMenuId, byte[] image, string contentType, CancellationToken cancellationToken)
+    {
+        var content = new ByteArrayContent(image);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        var url = new Uri(options.Value.DataApiUrl, $"v2/bot/richmenu/{Uri.EscapeDataString(richMenuId)}/content");
+        using var response = await SendAsync(account, new HttpRequestMessage(HttpMethod.Post, url) { Content = content }, cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+    }
+
+    /// <summary>Makes a rich menu the one every user without their own sees (https://developers.line.biz/en/reference/messaging-api/#set-default-rich-menu).</summary>
+    public async Task SetDefaultRichMenuAsync(LineAccountRef account, string richMenuId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(account, new HttpRequestMessage(HttpMethod.Post, $"v2/bot/user/all/richmenu/{Uri.EscapeDataString(richMenuId)}"), cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+    }
+
+    /// <summary>Deletes a rich menu; true when LINE had it (https://developers.line.biz/en/reference/messaging-api/#delete-rich-menu).</summary>
+    public async Task<bool> DeleteRichMenuIfExistsAsync(LineAccountRef account, string richMenuId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(account, new HttpRequestMessage(HttpMethod.Delete, $"v2/bot/richmenu/{Uri.EscapeDataString(richMenuId)}"), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return false;
+        await ThrowIfFailedAsync(response, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Links a rich menu to up to 500 users (https://developers.line.biz/en/reference/messaging-api/#link-rich-menu-to-users),
+    /// or with <paramref name="richMenuId"/> null unlinks theirs, so they see the default again (…/#unlink-rich-menu-from-users).
+    /// LINE applies it asynchronously (202). One attempt: the caller paces and waits out 429s.
+    /// </summary>
+    public async Task SetUsersRichMenuAsync(LineAccountRef account, string? richMenuId, IReadOnlyList<string> userIds, CancellationToken cancellationToken)
+    {
+        if (userIds.Count is 0 or > MaxMulticastRecipients) throw new ArgumentOutOfRangeException(nameof(userIds), $"1 to {MaxMulticastRecipients} users per request.");
+        var body = new JsonObject { ["userIds"] = new JsonArray(userIds.Select(u => (JsonNode)u).ToArray()) };
+        if (richMenuId is not null) body["richMenuId"] = richMenuId;
+        var request = new HttpRequestMessage(HttpMethod.Post, richMenuId is null ? "v2/bot/richmenu/bulk/unlink" : "v2/bot/richmenu/bulk/link") { Content = JsonContent.Create(body) };
+        request.Options.Set(ResilienceDefaults.NoRetry, true);
+        using var response = await SendAsync(account, request, cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+    }
 
     private async Task<LinePushResult> SendOnceAsync(LineAccountRef account, string path, JsonObject body, Guid retryKey, CancellationToken cancellationToken)
     {

@@ -12,6 +12,14 @@ public sealed class LineOptions
     public Uri ApiBaseUrl { get; set; } = new("https://api.line.me");
 
     /// <summary>
+    /// Where LINE takes uploads such as rich menu images (https://api-data.line.me). Left empty: LINE's own when
+    /// <see cref="ApiBaseUrl"/> is LINE's, else <see cref="ApiBaseUrl"/> (the sandbox serves both).
+    /// </summary>
+    public Uri? DataApiBaseUrl { get; set; }
+
+    public Uri DataApiUrl => DataApiBaseUrl ?? (ApiBaseUrl.Host == "api.line.me" ? new Uri("https://api-data.line.me") : ApiBaseUrl);
+
+    /// <summary>
     /// LINE Login's authorize page, where the customer's browser goes (https://developers.line.biz/en/reference/line-login/);
     /// LINE Login's token and verify endpoints are under <see cref="ApiBaseUrl"/>.
     /// </summary>

@@ -25,7 +25,7 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
         var partition = AccountPartition.Of(workspaceId, accountId);
         var rows = 0;
         foreach (var table in new[] { TableNames.LineFriends, TableNames.LineEventLog, TableNames.LinkQrCodes, TableNames.FormLinkArms, TableNames.LinkImportRuns,
-                     TableNames.Segments, TableNames.Broadcasts })
+                     TableNames.Segments, TableNames.Broadcasts, TableNames.RichMenus, TableNames.RichMenuLinks })
             rows += await DeleteAsync(table, $"PartitionKey eq {Quote(partition)}", cancellationToken);
         // Chunk partitions are "{account partition}:{broadcast id}".
         rows += await DeleteAsync(TableNames.BroadcastChunks, $"PartitionKey ge {Quote(partition + ":")} and PartitionKey lt {Quote(partition + ";")}", cancellationToken);

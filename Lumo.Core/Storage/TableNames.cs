@@ -23,4 +23,6 @@ public static class TableNames
     public const string Segments = "Segments";
     public const string Broadcasts = "Broadcasts";
     public const string BroadcastChunks = "BroadcastChunks";
+    public const string RichMenus = "RichMenus";
+    public const string RichMenuLinks = "RichMenuLinks";
 }

@@ -17,6 +17,7 @@ public static class RouteIdValidation
         ["messageId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["segmentId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["broadcastId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
+        ["menuId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["codeId"] = (Ids.IsQrCodeId, "12 lower-case hexadecimal characters"),
         ["userId"] = (Ids.IsLineUserId, "a LINE user ID: U followed by 32 lower-case hexadecimal characters"),
     };

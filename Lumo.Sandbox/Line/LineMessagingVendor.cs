@@ -12,6 +12,7 @@ public sealed class LineMessagingVendor(LineState state) : ISimulatedVendor
     // 2,000/s since 2025-04-23 (it was 200/s).
     private static readonly RateLimit Multicast = new("line:multicast", 2_000);
     private static readonly RateLimit BroadcastOrNarrowcast = new("line:broadcast", 0, PerHour: 60);
+    private static readonly RateLimit RichMenuCreateOrDelete = new("line:richmenu-create", 0, PerHour: 100);
 
     public string Name => "line";
     public bool Owns(PathString path) => path.StartsWithSegments("/v2/bot");
@@ -29,6 +30,8 @@ public sealed class LineMessagingVendor(LineState state) : ISimulatedVendor
     {
         "/v2/bot/message/multicast" => Multicast,
         "/v2/bot/message/broadcast" or "/v2/bot/message/narrowcast" => BroadcastOrNarrowcast,
+        "/v2/bot/richmenu" when method == "POST" => RichMenuCreateOrDelete,
+        "/v2/bot/richmenu/{richMenuId}" when method == "DELETE" => RichMenuCreateOrDelete,
         _ => Standard,
     };
 

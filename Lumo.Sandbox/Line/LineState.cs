@@ -30,6 +30,16 @@ public sealed class LineChannel(string channelId, string channelSecret, string a
     /// <summary>Accepted <c>X-Line-Retry-Key</c>s with the request id they were accepted under and when.</summary>
     public ConcurrentDictionary<Guid, (string RequestId, DateTimeOffset At)> RetryKeys { get; } = new();
 
+    public ConcurrentDictionary<string, SimulatedRichMenu> RichMenus { get; } = new();
+    public string? DefaultRichMenuId { get; set; }
+    /// <summary>Per-user rich menu links (a user without one sees the default).</summary>
+    public ConcurrentDictionary<string, string> UserRichMenus { get; } = new();
+    /// <summary>Users whose rich menu link a bulk link or unlink changed (counted per user, repeats included).</summary>
+    public long RichMenuUserChanges;
+
+    /// <summary>The rich menu the user sees: their own, else the default.</summary>
+    public string? RichMenuOf(string userId) => UserRichMenus.TryGetValue(userId, out var id) ? id : DefaultRichMenuId;
+
     public IEnumerable<ReceivedPush> PushesTo(string userId) => Pushes.Where(p => p.To == userId);
 }
 
