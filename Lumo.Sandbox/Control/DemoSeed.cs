@@ -44,6 +44,7 @@ public static class DemoSeed
         line.Users["U000000000000000000000000000000e4"] = new LineUser("U000000000000000000000000000000e4", "Daisuke (not a friend)");
         klaviyo.Segments["DEMOSEG"] = new ProfileGroup("DEMOSEG", "Engaged shoppers", members);
         klaviyo.Lists["DEMOLST"] = new ProfileGroup("DEMOLST", "Newsletter", members);
+        klaviyo.Lists["DEMOVIP"] = new ProfileGroup("DEMOVIP", "VIP", [members[0], members[2]]); // Aiko and Chika
         klaviyo.Forms["DEMOFRM"] = ("Welcome pop-up", "live");
     }
 }

@@ -5,7 +5,7 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--only 2|3|4|5|6|7|8|9]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--only 2|3|4|5|6|7|8|9|10]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
@@ -127,6 +127,21 @@ foreach (var size in new[] { broadcastFriends / 5, broadcastFriends })
                       $"{SegmentCount.FastestAllowed(count.Pages) / count.ListsRead:N2} of the Klaviyo ceiling (whole evaluation {SegmentCount.FastestAllowed(count.Pages) / count.Elapsed:N2}, the rest is the friend scan); " +
                       $"live managed memory added at peak: {count.PeakExtraBytes / 1_048_576.0:N1} MiB");
 }
+}
+
+if (Runs(10))
+{
+Console.WriteLine();
+Console.WriteLine($"10. Rich menu sync: a menu assigned to a segment of all {broadcastFriends:N0} friends (every membership changed), then a sync with nothing changed");
+var (menuApp, menuPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: true);
+var menus = await RichMenuLinking.RunAsync(azurite.ConnectionString, sandbox, menuApp, menuPrefix, broadcastFriends);
+var linksPerSecond = menus.Linked / menus.Elapsed.TotalSeconds;
+const double bulkLinkCeiling = 2_000.0 * 500; // bulk link: 2,000 requests/s × 500 users
+var menuFloor = menus.Friends / menus.Floor.TotalSeconds;
+Console.WriteLine($"   {menus.Linked:N0} users linked in {menus.Elapsed.TotalSeconds:N1} s (assignment → sync recorded) = {linksPerSecond:N0} users/s over {menus.Requests} bulk-link requests; LINE changed {menus.UsersLineChanged:N0} users");
+Console.WriteLine($"   = {linksPerSecond / bulkLinkCeiling:P2} of LINE's bulk-link ceiling ({bulkLinkCeiling:N0} users/s); = {linksPerSecond / menuFloor:N2} × the Azurite floor of the same storage work alone " +
+                  $"({menuFloor:N0} users/s: friends scanned, one link row each), the bound that binds ({(menuFloor < bulkLinkCeiling ? "Azurite" : "LINE")} is the lower)");
+Console.WriteLine($"   a sync with nothing changed: {menus.QuietSync.TotalSeconds:N1} s, {menus.QuietRequests} requests to LINE");
 }
 
 if (Runs(5))
