@@ -33,6 +33,9 @@ public sealed record Broadcast
     /// <summary>Matching friends left out because they had blocked the account when it started.</summary>
     public int SkippedBlocked { get; init; }
     public int Chunks { get; init; }
+    /// <summary>The preparation whose chunks are the recipients (chunks of an abandoned preparation are never read).</summary>
+    public string? PreparationId { get; init; }
+    public int PreparationAttempts { get; init; }
     /// <summary>For an every-friend broadcast: LINE's request id once LINE accepted the broadcast request.</summary>
     public string? LineRequestId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -49,10 +49,13 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
         return (broadcast, null);
     }
 
-    /// <summary>Cancels a broadcast that has not started (or is paused); the problem by field when it cannot be cancelled.</summary>
+    /// <summary>
+    /// Cancels a broadcast that has not started, is paused, or is sending (chunks not sent yet are not sent; one in
+    /// flight finishes); the problem by field when it is already over or being prepared.
+    /// </summary>
     public Task<(Broadcast? Broadcast, Dictionary<string, string[]>? Errors)> CancelAsync(Broadcast broadcast, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(broadcast, [BroadcastStatus.Scheduled, BroadcastStatus.Paused], BroadcastStatus.Cancelled, "Only a scheduled or paused broadcast can be cancelled",
-            cancellationToken);
+        ChangeStatusAsync(broadcast, [BroadcastStatus.Scheduled, BroadcastStatus.Paused, BroadcastStatus.Sending], BroadcastStatus.Cancelled,
+            "Only a scheduled, sending or paused broadcast can be cancelled", cancellationToken);
 
     /// <summary>Resumes a paused broadcast: its pending chunks are queued again (and the quota checked before each).</summary>
     public async Task<(Broadcast? Broadcast, Dictionary<string, string[]>? Errors)> ResumeAsync(Broadcast broadcast, CancellationToken cancellationToken)

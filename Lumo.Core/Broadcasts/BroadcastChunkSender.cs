@@ -29,70 +29,93 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
     public async Task<string> SendAsync(BroadcastChunkRequest request, CancellationToken cancellationToken)
     {
         var broadcast = await broadcasts.GetIfExistsAsync(request.WorkspaceId, request.AccountId, request.BroadcastId, cancellationToken);
-        // Paused or cancelled meanwhile: a resume queues the pending chunks again.
-        if (broadcast is not { Status: BroadcastStatus.Sending }) return $"broadcast is {broadcast?.Status.ToString() ?? "gone"}";
+        if (broadcast is null) return "broadcast is gone";
         var chunk = await broadcasts.GetChunkIfExistsAsync(broadcast, request.Chunk, cancellationToken);
-        if (chunk is not { Status: ChunkStatus.Pending }) return $"chunk is {chunk?.Status.ToString() ?? "gone"}";
+        if (chunk is null) return "chunk is gone";
+        if (chunk.Status != ChunkStatus.Pending)
+        {
+            // The attempt that finished it may have died before completing the broadcast.
+            if (broadcast.Status == BroadcastStatus.Sending) await BroadcastRunner.CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
+            return $"chunk is {chunk.Status}";
+        }
+        // A chunk an earlier attempt may have sent is settled even while the broadcast is paused (its retry key tells);
+        // otherwise a paused or cancelled broadcast sends nothing more, and a resume queues the pending chunks again.
+        var outcomeUnknown = chunk.FirstAttemptAt is not null;
+        if (broadcast.Status != BroadcastStatus.Sending && !(broadcast.Status == BroadcastStatus.Paused && outcomeUnknown))
+            return $"broadcast is {broadcast.Status}";
         var account = await workspaces.GetAccountCachedAsync(broadcast.WorkspaceId, broadcast.AccountId, cancellationToken);
         if (account is null) return "the LINE account was removed";
         var lineAccount = new LineAccountRef(broadcast.WorkspaceId, broadcast.AccountId);
 
         var now = clock.GetUtcNow();
-        // Another copy of this message is working on the chunk (the runner may queue a chunk twice); if that attempt
-        // dies, its message comes back after the queue's visibility lease, which outlasts the attempt's.
-        if (chunk.AttemptUntil > now) return "chunk in flight in another attempt";
-        var retry = chunk.FirstAttemptAt is not null;
-        if (retry && now - chunk.FirstAttemptAt > RetryKeyHorizon)
+        if (chunk.AttemptUntil > now)
+        {
+            // Another attempt holds the chunk (the runner may queue a chunk twice, and a failed attempt's message comes
+            // back within seconds): look again once its hold has run out, so a dead holder's chunk is not dropped.
+            await queues.EnqueueAsync(QueueNames.BroadcastChunks, request, cancellationToken, chunk.AttemptUntil.Value - now + TimeSpan.FromSeconds(1));
+            return "chunk held by another attempt: looking again after its hold";
+        }
+        if (outcomeUnknown && now - chunk.FirstAttemptAt > RetryKeyHorizon)
         {
             // LINE no longer remembers the key: whether the first attempt reached LINE is unknown, and sending again
             // could send twice. Left for the admin to see; never guessed.
             return await FinishAsync(broadcast, chunk with { Status = ChunkStatus.Failed, Reason = "not confirmed within LINE's 24-hour retry-key window; not sent again to avoid a duplicate" },
                 null, cancellationToken);
         }
-        // Checked before the chunk is claimed, so a chunk paused here is not taken for one LINE may have seen. A
-        // retry skips it: its first attempt may already have used the quota for these recipients.
-        if (!retry && !broadcast.ToEveryFriend && await line.GetRemainingQuotaAsync(lineAccount, cancellationToken) is { } remaining && remaining < chunk.UserIds.Count)
+        // Checked before the chunk is claimed, so a chunk paused here is not taken for one LINE may have seen. A chunk
+        // of unknown outcome skips it: its first attempt may already have used the quota for these recipients.
+        if (!outcomeUnknown && !broadcast.ToEveryFriend && await line.GetRemainingQuotaAsync(lineAccount, cancellationToken) is { } remaining && remaining < chunk.UserIds.Count)
         {
             await PauseAsync(broadcast, $"The monthly message quota has {remaining} messages left; the next chunk has {chunk.UserIds.Count} recipients.", cancellationToken);
             return "paused: quota";
         }
-        chunk = await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { FirstAttemptAt = chunk.FirstAttemptAt ?? now, AttemptUntil = now + AttemptLease }, cancellationToken);
+        var before = chunk.FirstAttemptAt;
+        chunk = await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { FirstAttemptAt = before ?? now, AttemptUntil = now + AttemptLease }, cancellationToken);
         if (chunk is null) return "chunk taken by another attempt";
-
-        string? requestId = broadcast.LineRequestId;
-        if (!broadcast.ToEveryFriend)
+        try
         {
-            try
+            string? requestId = broadcast.LineRequestId;
+            if (!broadcast.ToEveryFriend)
             {
-                var sent = await line.MulticastAsync(lineAccount, chunk.UserIds, broadcast.Messages, broadcast.RetryKeyOf(chunk.Number), cancellationToken);
-                requestId = sent.RequestId;
+                try
+                {
+                    requestId = (await line.MulticastAsync(lineAccount, chunk.UserIds, broadcast.Messages, broadcast.RetryKeyOf(chunk.Number), cancellationToken)).RequestId;
+                }
+                catch (LineApiException e) when (e.IsMonthlyQuotaUsedUp)
+                {
+                    // LINE refused this request: the chunk is as it was before the claim (so it may wait past a key's 24 hours).
+                    await ReleaseAsync(broadcast, chunk, before);
+                    await PauseAsync(broadcast, "LINE's monthly message quota is used up.", cancellationToken);
+                    return "paused: quota";
+                }
+                catch (LineApiException e) when (e.Status == 429)
+                {
+                    await ReleaseAsync(broadcast, chunk, before);
+                    await queues.EnqueueAsync(QueueNames.BroadcastChunks, request, cancellationToken, e.RetryAfter ?? TimeSpan.FromSeconds(1));
+                    return "rate limited: queued again";
+                }
+                catch (LineApiException e) when (!e.IsTransient)
+                {
+                    return await FinishAsync(broadcast, chunk with { Status = ChunkStatus.Failed, AttemptUntil = null, Reason = $"LINE refused the multicast: {e.Status} {e.Message} {string.Join("; ", e.Details)}".Trim() },
+                        account, cancellationToken);
+                }
             }
-            catch (LineApiException e) when (e.IsMonthlyQuotaUsedUp)
-            {
-                // LINE refused it, so nothing was accepted under the key: the chunk may wait past the key's 24 hours.
-                await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { FirstAttemptAt = retry ? chunk.FirstAttemptAt : null, AttemptUntil = null }, cancellationToken);
-                await PauseAsync(broadcast, "LINE's monthly message quota is used up.", cancellationToken);
-                return "paused: quota";
-            }
-            catch (LineApiException e) when (e.Status == 429)
-            {
-                await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { AttemptUntil = null }, cancellationToken);
-                await queues.EnqueueAsync(QueueNames.BroadcastChunks, request, cancellationToken, e.RetryAfter ?? TimeSpan.FromSeconds(1));
-                return "rate limited: queued again";
-            }
-            catch (LineApiException e) when (!e.IsTransient)
-            {
-                return await FinishAsync(broadcast, chunk with { Status = ChunkStatus.Failed, AttemptUntil = null, Reason = $"LINE refused the multicast: {e.Status} {e.Message} {string.Join("; ", e.Details)}".Trim() },
-                    account, cancellationToken);
-            }
-            catch (Exception)
-            {
-                // LINE did not answer: the queue retries this message at once rather than after the attempt's lease.
-                await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { AttemptUntil = null }, CancellationToken.None);
-                throw;
-            }
+            return await FinishAsync(broadcast, chunk with { Status = ChunkStatus.Sent, AttemptUntil = null, LineRequestId = requestId, SentAt = clock.GetUtcNow() }, account, cancellationToken);
         }
-        return await FinishAsync(broadcast, chunk with { Status = ChunkStatus.Sent, AttemptUntil = null, LineRequestId = requestId, SentAt = clock.GetUtcNow() }, account, cancellationToken);
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // LINE did not answer, or recording the outcome failed: the outcome is unknown (FirstAttemptAt stays), and
+            // the queue's retry may go on at once instead of waiting out this attempt's hold.
+            await ReleaseAsync(broadcast, chunk, chunk.FirstAttemptAt);
+            throw;
+        }
+    }
+
+    // Best effort: if it fails too, the hold simply runs out (AttemptLease) and the retry looks again after it.
+    private async Task ReleaseAsync(Broadcast broadcast, BroadcastChunk chunk, DateTimeOffset? firstAttemptAt)
+    {
+        try { await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { AttemptUntil = null, FirstAttemptAt = firstAttemptAt }, CancellationToken.None); }
+        catch (Exception e) { logger.LogWarning(e, "Releasing chunk {Chunk} of broadcast {BroadcastId} failed; its hold runs out by itself", chunk.Number, broadcast.Id); }
     }
 
     // Records the chunk's Klaviyo events (before the chunk is marked, so a crash in between repeats them under the

@@ -1,3 +1,4 @@
+using Lumo.Core.Http;
 using Lumo.Core.Line;
 using Lumo.Core.Segments;
 using Lumo.Core.Storage;
@@ -33,11 +34,10 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
             await using var lease = await leases.HoldAsync("broadcast-preparation", $"{AccountPartition.Of(broadcast.WorkspaceId, broadcast.AccountId)}:{broadcast.Id}",
                 Guid.NewGuid().ToString("N"), PreparationLease, cancellationToken);
             if (lease is null) return broadcast;
-            using var prepared = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
-            broadcast = await broadcasts.GetIfExistsAsync(request.WorkspaceId, request.AccountId, request.BroadcastId, prepared.Token);
-            if (broadcast is { Status: BroadcastStatus.Scheduled })
-                broadcast = await MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Preparing, StartedAt = clock.GetUtcNow() }, prepared.Token);
-            if (broadcast is { Status: BroadcastStatus.Preparing }) broadcast = await PrepareAsync(broadcast, prepared.Token);
+            using var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
+            broadcast = await broadcasts.GetIfExistsAsync(request.WorkspaceId, request.AccountId, request.BroadcastId, held.Token);
+            if (broadcast is { Status: BroadcastStatus.Scheduled or BroadcastStatus.Preparing })
+                broadcast = await PrepareAsync(broadcast, held.Token);
         }
         if (broadcast is { Status: BroadcastStatus.Sending }) broadcast = await DispatchAsync(broadcast, cancellationToken);
         return broadcast;
@@ -46,7 +46,41 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
     /// <summary>How long a preparer that stopped renewing (crashed) keeps others out.</summary>
     public static readonly TimeSpan PreparationLease = TimeSpan.FromSeconds(30);
 
+    /// <summary>Preparations that failed (Klaviyo or LINE not answering) before the broadcast is refused instead of tried again.</summary>
+    public const int MaxPreparationAttempts = 10;
+
+    // The preparation claims the broadcast with a new preparation id (its chunks live under that id), and every later
+    // move is made over the claim's ETag: a preparer that lost its lease and carries on writes only chunks nobody
+    // reads, and cannot move the broadcast on.
     private async Task<Broadcast?> PrepareAsync(Broadcast broadcast, CancellationToken cancellationToken)
+    {
+        if (broadcast.PreparationAttempts >= MaxPreparationAttempts)
+            return await RefuseAsync(broadcast, $"It could not be prepared in {MaxPreparationAttempts} attempts: {broadcast.Reason ?? "Klaviyo or LINE did not answer"}", cancellationToken);
+        var claimed = await broadcasts.TryUpdateAsync(broadcast with
+        {
+            Status = BroadcastStatus.Preparing, StartedAt = broadcast.StartedAt ?? clock.GetUtcNow(), PreparationId = Guid.NewGuid().ToString("N")[..12],
+            PreparationAttempts = broadcast.PreparationAttempts + 1,
+        }, cancellationToken);
+        if (claimed is null) return await broadcasts.GetIfExistsAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id, cancellationToken);
+        try
+        {
+            return await PrepareClaimedAsync(claimed, cancellationToken);
+        }
+        catch (VendorApiException e) when (!e.IsTransient)
+        {
+            return await RefuseAsync(claimed, $"It could not be prepared: {e.Message} ({e.Status})", cancellationToken);
+        }
+        catch (Exception e) when (e is VendorApiException or Azure.RequestFailedException)
+        {
+            // Tried again by the schedule timer a minute later (so an outage of minutes is ridden out), up to
+            // MaxPreparationAttempts; the reason shows on the broadcast meanwhile.
+            logger.LogWarning(e, "Preparing broadcast {BroadcastId} failed (attempt {Attempt})", claimed.Id, claimed.PreparationAttempts);
+            return await broadcasts.TryUpdateAsync(claimed with { Reason = $"preparation attempt {claimed.PreparationAttempts} failed: {e.Message}" }, CancellationToken.None)
+                   ?? claimed;
+        }
+    }
+
+    private async Task<Broadcast?> PrepareClaimedAsync(Broadcast broadcast, CancellationToken cancellationToken)
     {
         SegmentCondition? rule = null;
         if (!broadcast.ToEveryFriend)
@@ -92,7 +126,6 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
             return await RefuseAsync(broadcast, e.Message, cancellationToken);
         }
         await TakeFullChunksAsync(all: true);
-        await broadcasts.RemoveChunksFromAsync(broadcast, chunkCount, cancellationToken);
         if (!broadcast.ToEveryFriend)
             await segments.SaveEvaluationAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.SegmentId!, evaluation, cancellationToken);
 
@@ -103,9 +136,14 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
                 "or allow a partial send to send as many as fit and resume the rest later.", cancellationToken);
         logger.LogInformation("Broadcast {BroadcastId} prepared: {Targeted} recipients in {Chunks} chunks, {Blocked} blocked friends left out",
             broadcast.Id, targeted, chunkCount, blocked);
-        return await MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Sending, Targeted = targeted, SkippedBlocked = blocked, Chunks = chunkCount },
+        return await MoveFromClaimAsync(broadcast, broadcast with { Status = BroadcastStatus.Sending, Targeted = targeted, SkippedBlocked = blocked, Chunks = chunkCount, Reason = null },
             cancellationToken);
     }
+
+    // Only the holder of the claim (the ETag it was read with) moves the broadcast; anyone else finds it as it stands.
+    private async Task<Broadcast?> MoveFromClaimAsync(Broadcast claimed, Broadcast moved, CancellationToken cancellationToken) =>
+        await broadcasts.TryUpdateAsync(moved, cancellationToken)
+        ?? await broadcasts.GetIfExistsAsync(claimed.WorkspaceId, claimed.AccountId, claimed.Id, cancellationToken);
 
     // Every friend: one broadcast request to LINE (then the chunks only record the Klaviyo events). A segment: the
     // chunks' multicasts. Either way, every chunk not sent yet goes to the queue.
@@ -155,7 +193,7 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
     private Task<Broadcast?> RefuseAsync(Broadcast broadcast, string reason, CancellationToken cancellationToken)
     {
         logger.LogWarning("Broadcast {BroadcastId} refused: {Reason}", broadcast.Id, reason);
-        return MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Refused, Reason = reason, FinishedAt = clock.GetUtcNow() }, cancellationToken);
+        return MoveFromClaimAsync(broadcast, broadcast with { Status = BroadcastStatus.Refused, Reason = reason, FinishedAt = clock.GetUtcNow() }, cancellationToken);
     }
 
     private Task<Broadcast?> PauseAsync(Broadcast broadcast, string reason, CancellationToken cancellationToken) =>

@@ -5,14 +5,17 @@ using Lumo.Core.Storage;
 
 namespace Lumo.Core.Broadcasts;
 
-/// <summary>How far a broadcast has got, summed over its chunks.</summary>
-public sealed record BroadcastProgress(int Sent, int Failed, int Pending, int ChunksSent, int ChunksFailed, int ChunksPending);
+/// <summary>
+/// How far a broadcast has got, summed over its chunks: recipients and chunks sent, failed and pending, and when a
+/// chunk was last attempted or sent (<c>LastActivityAt</c>, null before the first).
+/// </summary>
+public sealed record BroadcastProgress(int Sent, int Failed, int Pending, int ChunksSent, int ChunksFailed, int ChunksPending, DateTimeOffset? LastActivityAt = null);
 
 /// <summary>
 /// Broadcasts: table Broadcasts, one partition per LINE account (<see cref="AccountPartition"/>), one row per
 /// broadcast, changed only over its ETag (status moves are compare-and-swap). Their recipients: table
-/// BroadcastChunks, one partition per broadcast (<c>{workspace}:{account}:{broadcast}</c>), one row per chunk of up
-/// to 500 recipients, row key the chunk number (5 digits, so they sort).
+/// BroadcastChunks, one partition per preparation of a broadcast (<c>{workspace}:{account}:{broadcast}:{preparation}</c>),
+/// one row per chunk of up to 500 recipients, row key the chunk number (5 digits, so they sort).
 /// </summary>
 public sealed class BroadcastStore(LumoTables tables)
 {
@@ -37,14 +40,15 @@ public sealed class BroadcastStore(LumoTables tables)
     }
 
     /// <summary>
-    /// Across all accounts: scheduled broadcasts whose time has come, and preparations started before
-    /// <paramref name="preparingSince"/> (their preparer may have died with its queue message).
+    /// Across all accounts: scheduled broadcasts whose time has come, preparations started before
+    /// <paramref name="preparingSince"/> (their preparer may have died, or is to try again), and every broadcast that
+    /// is sending (for the caller to see whether it stalled).
     /// </summary>
     public async Task<List<Broadcast>> ListDueAsync(DateTimeOffset now, DateTimeOffset preparingSince, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.Broadcasts, cancellationToken);
         var filter = TableClient.CreateQueryFilter(
-            $"(Status eq {nameof(BroadcastStatus.Scheduled)} and ScheduledAt le {now}) or (Status eq {nameof(BroadcastStatus.Preparing)} and StartedAt le {preparingSince})");
+            $"(Status eq {nameof(BroadcastStatus.Scheduled)} and ScheduledAt le {now}) or (Status eq {nameof(BroadcastStatus.Preparing)} and StartedAt le {preparingSince}) or Status eq {nameof(BroadcastStatus.Sending)}");
         var result = new List<Broadcast>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             result.Add(ToBroadcast(row));
@@ -73,23 +77,13 @@ public sealed class BroadcastStore(LumoTables tables)
         }
     }
 
-    /// <summary>Writes chunks of recipients (replacing what an interrupted earlier preparation wrote under the same numbers).</summary>
+    /// <summary>Writes chunks of recipients under the broadcast's preparation.</summary>
     public async Task WriteChunksAsync(Broadcast broadcast, IReadOnlyList<BroadcastChunk> chunks, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
         var partition = ChunkPartition(broadcast);
         await Task.WhenAll(chunks.Chunk(ChunksPerTransaction).Select(batch => table.SubmitTransactionAsync(
             batch.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(partition, c))), cancellationToken)));
-    }
-
-    /// <summary>Removes chunks numbered from <paramref name="count"/> on (left by an interrupted earlier preparation).</summary>
-    public async Task RemoveChunksFromAsync(Broadcast broadcast, int count, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
-        var partition = ChunkPartition(broadcast);
-        var stale = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {RowKey(count)}");
-        await foreach (var row in table.QueryAsync<TableEntity>(stale, select: ["RowKey"], cancellationToken: cancellationToken))
-            await table.DeleteEntityAsync(partition, row.RowKey, ETag.All, cancellationToken);
     }
 
     public async Task<BroadcastChunk?> GetChunkIfExistsAsync(Broadcast broadcast, int number, CancellationToken cancellationToken)
@@ -150,9 +144,12 @@ public sealed class BroadcastStore(LumoTables tables)
         var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
         var partition = ChunkPartition(broadcast);
         int sent = 0, failed = 0, pending = 0, chunksSent = 0, chunksFailed = 0, chunksPending = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count"], cancellationToken: cancellationToken))
+        DateTimeOffset? lastActivity = null;
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count", "FirstAttemptAt", "SentAt"], cancellationToken: cancellationToken))
         {
             var count = row.GetInt32("Count") ?? 0;
+            foreach (var at in new[] { row.GetDateTimeOffset("FirstAttemptAt"), row.GetDateTimeOffset("SentAt") })
+                if (at > lastActivity || lastActivity is null && at is not null) lastActivity = at;
             switch (Enum.Parse<ChunkStatus>(row.GetString("Status")))
             {
                 case ChunkStatus.Sent: sent += count; chunksSent++; break;
@@ -160,10 +157,10 @@ public sealed class BroadcastStore(LumoTables tables)
                 default: pending += count; chunksPending++; break;
             }
         }
-        return new BroadcastProgress(sent, failed, pending, chunksSent, chunksFailed, chunksPending);
+        return new BroadcastProgress(sent, failed, pending, chunksSent, chunksFailed, chunksPending, lastActivity);
     }
 
-    private static string ChunkPartition(Broadcast b) => $"{AccountPartition.Of(b.WorkspaceId, b.AccountId)}:{b.Id}";
+    private static string ChunkPartition(Broadcast b) => $"{AccountPartition.Of(b.WorkspaceId, b.AccountId)}:{b.Id}:{b.PreparationId}";
 
     private static string RowKey(int number) => number.ToString("D5");
 
@@ -173,7 +170,8 @@ public sealed class BroadcastStore(LumoTables tables)
         {
             ["Name"] = b.Name, ["MessageRef"] = b.MessageRef, ["SegmentId"] = b.SegmentId, ["ScheduledAt"] = b.ScheduledAt,
             ["AllowPartialSend"] = b.AllowPartialSend, ["Status"] = b.Status.ToString(), ["Reason"] = b.Reason, ["Targeted"] = b.Targeted,
-            ["SkippedBlocked"] = b.SkippedBlocked, ["ChunkCount"] = b.Chunks, ["LineRequestId"] = b.LineRequestId, ["CreatedAt"] = b.CreatedAt,
+            ["SkippedBlocked"] = b.SkippedBlocked, ["ChunkCount"] = b.Chunks, ["PreparationId"] = b.PreparationId,
+            ["PreparationAttempts"] = b.PreparationAttempts, ["LineRequestId"] = b.LineRequestId, ["CreatedAt"] = b.CreatedAt,
             ["StartedAt"] = b.StartedAt, ["FinishedAt"] = b.FinishedAt,
         };
         LongText.Write(entity, "Messages", b.Messages.ToJsonString());
@@ -189,7 +187,8 @@ public sealed class BroadcastStore(LumoTables tables)
             Messages = JsonNode.Parse(LongText.Read(e, "Messages"))!.AsArray(), MessageRef = e.GetString("MessageRef"), SegmentId = e.GetString("SegmentId"),
             ScheduledAt = e.GetDateTimeOffset("ScheduledAt") ?? default, AllowPartialSend = e.GetBoolean("AllowPartialSend") ?? false,
             Status = Enum.Parse<BroadcastStatus>(e.GetString("Status")), Reason = e.GetString("Reason"), Targeted = e.GetInt32("Targeted") ?? 0,
-            SkippedBlocked = e.GetInt32("SkippedBlocked") ?? 0, Chunks = e.GetInt32("ChunkCount") ?? 0, LineRequestId = e.GetString("LineRequestId"),
+            SkippedBlocked = e.GetInt32("SkippedBlocked") ?? 0, Chunks = e.GetInt32("ChunkCount") ?? 0, PreparationId = e.GetString("PreparationId"),
+            PreparationAttempts = e.GetInt32("PreparationAttempts") ?? 0, LineRequestId = e.GetString("LineRequestId"),
             CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default, StartedAt = e.GetDateTimeOffset("StartedAt"), FinishedAt = e.GetDateTimeOffset("FinishedAt"),
             ETag = e.ETag.ToString(),
         };

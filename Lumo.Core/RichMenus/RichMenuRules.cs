@@ -28,6 +28,11 @@ public static class RichMenuRules
         ValidateAreas(draft.Areas, width, height, errors);
 
         byte[]? image = null;
+        if (draft.Image is { Length: > (MaxImageBytes + 2) / 3 * 4 + 4 })
+        {
+            errors["image"] = ["The image is larger than 1 MB, the most LINE takes."];
+            return (null, null);
+        }
         try { image = draft.Image is null ? null : Convert.FromBase64String(draft.Image); }
         catch (FormatException) { }
         if (image is null || image.Length == 0) { errors["image"] = ["Attach the image as base64 (JPEG or PNG)."]; return (null, null); }
@@ -48,13 +53,14 @@ public static class RichMenuRules
         }
         for (var i = 0; i < areas.Count; i++)
         {
-            var bounds = areas[i]?["bounds"];
+            var area = areas[i] as JsonObject;
+            var bounds = area?["bounds"] as JsonObject;
             int? Read(string name) => bounds?[name] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
             if (Read("x") is not { } x || Read("y") is not { } y || Read("width") is not { } w || Read("height") is not { } h || x < 0 || y < 0 || w < 1 || h < 1)
                 errors[$"areas[{i}].bounds"] = ["Bounds are x, y (0 or more), width and height (1 or more) in pixels."];
             else if (x + w > width || y + h > height)
                 errors[$"areas[{i}].bounds"] = [$"The area ({x},{y}) {w}×{h} reaches outside the {width}×{height} menu."];
-            var action = areas[i]?["action"] as JsonObject;
+            var action = area?["action"] as JsonObject;
             var type = action?["type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
             if (type is null || !ActionTypes.Contains(type))
                 errors[$"areas[{i}].action"] = [$"The action's type is one of {string.Join(", ", ActionTypes)}."];

@@ -14,6 +14,8 @@ public sealed class SegmentAdministration(SegmentStore segments, WorkspaceStore 
     TimeProvider clock, ILogger<SegmentAdministration> logger)
 {
     public const int MaxNameLength = 100;
+    /// <summary>A rule is stored in one table property (64 KiB of UTF-16).</summary>
+    public const int MaxRuleLength = 30_000;
 
     /// <summary>
     /// Creates (<paramref name="id"/> null) or replaces a segment. Returns the problems by field instead when the name or
@@ -29,6 +31,8 @@ public sealed class SegmentAdministration(SegmentStore segments, WorkspaceStore 
         if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
             errors["name"] = [$"Give the segment a name of 1 to {MaxNameLength} characters."];
         var rule = SegmentConditionParser.Parse(conditions, "conditions", errors);
+        if (rule is not null && rule.ToJson().ToJsonString().Length > MaxRuleLength)
+            errors["conditions"] = [$"The rule is longer than {MaxRuleLength:N0} characters as JSON; use fewer or shorter values."];
         if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken) is null) return (null, []);
         var existing = id is null ? null : await segments.GetIfExistsAsync(workspaceId, accountId, id, cancellationToken);
         if (id is not null && existing is null) return (null, []);

@@ -92,7 +92,7 @@ public sealed record PropertyComparison(string Property, PropertyOperator Operat
         {
             PropertyOperator.Exists => true,
             PropertyOperator.Equals => actual is JsonValue v && (Number(v) is { } n && Number(Value!) is { } m ? n == m : Text(v) == Text(Value!)),
-            PropertyOperator.Contains => actual is JsonArray list ? list.Any(item => item is JsonValue iv && Text(iv) == Text(Value!))
+            PropertyOperator.Contains => actual is JsonArray list ? list.Any(item => item is JsonValue iv && string.Equals(Text(iv), Text(Value!), StringComparison.OrdinalIgnoreCase))
                 : actual is JsonValue text && Text(text)?.Contains(Text(Value!) ?? "", StringComparison.OrdinalIgnoreCase) == true,
             PropertyOperator.GreaterThan => actual is JsonValue v && Number(v) > Number(Value!),
             PropertyOperator.LessThan => actual is JsonValue v && Number(v) < Number(Value!),

@@ -10,18 +10,20 @@ namespace Lumo.Core.Segments;
 /// </summary>
 public static class SegmentConditionParser
 {
+    public const int MaxValueLength = 1_000;
+
     public static SegmentCondition? Parse(JsonNode? node, string path, Dictionary<string, string[]> errors)
     {
         var count = 0;
         var condition = Parse(node, path, 1, ref count, errors);
         if (count > SegmentCondition.MaxConditions)
-            errors[path] = [$"A segment has at most {SegmentCondition.MaxConditions} conditions; this one has {count}."];
+            errors[path] = [$"A segment has at most {SegmentCondition.MaxConditions} conditions."];
         return errors.Count == 0 ? condition : null;
     }
 
     private static SegmentCondition? Parse(JsonNode? node, string path, int depth, ref int count, Dictionary<string, string[]> errors)
     {
-        count++;
+        if (++count > SegmentCondition.MaxConditions) return null; // reported once, by the caller
         if (node is not JsonObject json || json.Count == 0)
             return Fail(errors, path, "A condition is an object such as {\"linked\": true}, {\"inList\": \"<list id>\"} or {\"all\": [...]}.");
         if (json.ContainsKey("all") || json.ContainsKey("any"))
@@ -31,7 +33,7 @@ public static class SegmentConditionParser
             if (depth > SegmentCondition.MaxDepth) return Fail(errors, path, $"Conditions nest at most {SegmentCondition.MaxDepth} levels deep.");
             if (json[kind] is not JsonArray { Count: > 0 } items) return Fail(errors, $"{path}.{kind}", $"\"{kind}\" needs a non-empty list of conditions.");
             var parts = new List<SegmentCondition>();
-            for (var i = 0; i < items.Count; i++)
+            for (var i = 0; i < items.Count && count <= SegmentCondition.MaxConditions; i++)
                 if (Parse(items[i], $"{path}.{kind}[{i}]", depth + 1, ref count, errors) is { } part) parts.Add(part);
             return kind == "all" ? new AllOf(parts) : new AnyOf(parts);
         }
@@ -77,6 +79,10 @@ public static class SegmentConditionParser
             errors[$"{path}.value"] = [$"\"{operatorName}\" compares numbers: the value must be a number."];
         else if (errors.Count == before && @operator is PropertyOperator.Before or PropertyOperator.After && PropertyComparison.Date(value!) is null)
             errors[$"{path}.value"] = [$"\"{operatorName}\" compares dates: the value must be an ISO 8601 date such as 2026-12-01 or 2026-12-01T09:00:00+09:00."];
+        else if (errors.Count == before && value is not null && PropertyComparison.Text(value) is { Length: > MaxValueLength })
+            errors[$"{path}.value"] = [$"A value has at most {MaxValueLength} characters."];
+        else if (errors.Count == before && @operator == PropertyOperator.Contains && PropertyComparison.Text(value!) is not { Length: > 0 })
+            errors[$"{path}.value"] = ["\"contains\" needs something to look for."];
         else if (errors.Count == before && @operator == PropertyOperator.Exists && value is not null)
             errors[$"{path}.value"] = ["\"exists\" takes no value."];
         return errors.Count == before ? new PropertyComparison(name!, @operator, (JsonValue?)value?.DeepClone()) : null;

@@ -52,13 +52,20 @@ public static class BroadcastFunctions
         return InvocationResult.Done($"Rich menus of account {request.AccountId}: {run.Linked} linked, {run.Unlinked} unlinked, {run.Unchanged} unchanged{(run.Error is null ? "" : "; " + run.Error)}").ToHttpResult();
     }
 
+    /// <summary>A sending broadcast with no chunk attempted or sent for this long is dispatched again (its chunk messages may have been parked or lost).</summary>
+    public static readonly TimeSpan StalledAfter = TimeSpan.FromMinutes(5);
+
     public static async Task<IResult> StartDue(InvocationEnvelope invocation, BroadcastStore store, LumoQueues queues, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var due = await store.ListDueAsync(now, now - 2 * BroadcastRunner.PreparationLease, ct);
-        foreach (var b in due)
+        var queued = 0;
+        foreach (var b in await store.ListDueAsync(now, now - 2 * BroadcastRunner.PreparationLease, ct))
+        {
+            if (b.Status == BroadcastStatus.Sending && ((await store.GetProgressAsync(b, ct)).LastActivityAt ?? b.StartedAt) > now - StalledAfter) continue;
             await queues.EnqueueAsync(QueueNames.Broadcasts, new BroadcastRequest(b.WorkspaceId, b.AccountId, b.Id), ct);
-        return InvocationResult.Done($"Queued {due.Count} broadcasts").ToHttpResult();
+            queued++;
+        }
+        return InvocationResult.Done($"Queued {queued} broadcasts").ToHttpResult();
     }
 
     public static async Task<IResult> Run(InvocationEnvelope invocation, BroadcastRunner runner, CancellationToken ct)

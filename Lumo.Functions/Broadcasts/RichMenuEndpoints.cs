@@ -90,7 +90,14 @@ public static class RichMenuEndpoints
         RichMenuAdministration admin, CancellationToken ct)
     {
         if (await store.GetIfExistsAsync(workspaceId, accountId, menuId, ct) is not { } menu) return NotFound(menuId);
-        await admin.DeleteAsync(menu, ct);
+        try
+        {
+            await admin.DeleteAsync(menu, ct);
+        }
+        catch (LineApiException e)
+        {
+            return LineRefused(e);
+        }
         return TypedResults.NoContent();
     }
 

@@ -153,10 +153,10 @@ public sealed class BroadcastTests : IAsyncLifetime
         Assert.Contains("\"status\"", await late.Content.ReadAsStringAsync());
     }
 
-    private async Task<string> TimerAsync()
+    private async Task<string> TimerAsync(HttpClient? client = null)
     {
         const string payload = """{"Data":{"timer":{"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"StartDueBroadcasts","UtcNow":"2026-11-23T00:00:00Z"}}}""";
-        var response = await _scenario.Client.PostAsync("/StartDueBroadcasts", new StringContent(payload, Encoding.UTF8, "application/json"));
+        var response = await (client ?? _scenario.Client).PostAsync("/StartDueBroadcasts", new StringContent(payload, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }
@@ -223,8 +223,8 @@ public sealed class BroadcastTests : IAsyncLifetime
         Assert.Equal(BroadcastStatus.Sending, broadcast!.Status);
         var store = _scenario.App.Service<BroadcastStore>();
         var chunk = (await store.GetChunkIfExistsAsync(broadcast, 1, default))!;
-        // Its attempt's hold has run out by the time its queue message comes back.
-        await store.TryUpdateChunkAsync(broadcast, chunk with { FirstAttemptAt = DateTimeOffset.UtcNow, AttemptUntil = DateTimeOffset.UtcNow.AddSeconds(-1) }, default);
+        // Its attempt still holds the chunk for a few seconds when the next instance first looks at it.
+        await store.TryUpdateChunkAsync(broadcast, chunk with { FirstAttemptAt = DateTimeOffset.UtcNow, AttemptUntil = DateTimeOffset.UtcNow.AddSeconds(3) }, default);
         await _scenario.App.Service<LineMessagingClient>().MulticastAsync(new LineAccountRef(_scenario.WorkspaceId, _scenario.AccountId), chunk.UserIds,
             broadcast.Messages, broadcast.RetryKeyOf(1), default);
 
@@ -236,6 +236,31 @@ public sealed class BroadcastTests : IAsyncLifetime
         Assert.All(users, u => Assert.Single(Channel.PushesTo(u.UserId)));
         Assert.Equal(1, Interlocked.Read(ref Channel.RetryKeyRepeats)); // the killed chunk, recognised by its key
         Assert.Equal(4, Multicasts); // three chunks, one of them twice (the second answered 409)
+    }
+
+    [Fact]
+    public async Task ABroadcastWhoseChunkMessagesWereLostIsDispatchedAgainByTheTimer()
+    {
+        await RestartWithoutTriggersAsync();
+        var users = await FriendsAsync(3, "Lost");
+        var segment = await SegmentAsync(new { followStatus = "friend" });
+        var id = await CreateAsync(new { name = "Lost sale", text = "Lost sale", segmentId = segment });
+        var store = _scenario.App.Service<BroadcastStore>();
+        await _scenario.App.Service<BroadcastRunner>().RunAsync(new BroadcastRequest(_scenario.WorkspaceId, _scenario.AccountId, id), default);
+        // Its chunk messages are gone (parked, say) and nothing has happened for a while.
+        var queues = _scenario.App.Service<Lumo.Core.Storage.LumoQueues>();
+        await (await queues.GetAsync(Lumo.Core.Storage.QueueNames.BroadcastChunks)).ClearMessagesAsync();
+        await (await queues.GetAsync(Lumo.Core.Storage.QueueNames.Broadcasts)).ClearMessagesAsync();
+        var sending = (await store.GetIfExistsAsync(_scenario.WorkspaceId, _scenario.AccountId, id, default))!;
+        Assert.Equal(BroadcastStatus.Sending, sending.Status);
+        await store.TryUpdateAsync(sending with { StartedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, default);
+
+        await using var next = await LumoApp.StartAsync(runTriggers: true, sharingStorageWith: _scenario.App.Prefix);
+        Assert.Contains("Queued 1", await TimerAsync(next.CreateClient()));
+        await StatusAsync(id, "completed");
+
+        Assert.All(users, u => Assert.Single(Channel.PushesTo(u.UserId)));
+        Assert.Contains("Queued 0", await TimerAsync(next.CreateClient())); // completed: nothing more to do
     }
 
     private async Task RestartWithoutTriggersAsync()

@@ -59,6 +59,7 @@ public sealed class RichMenuTests : IAsyncLifetime
         { "image", Menu("Too big", image: new byte[1024 * 1024 + 1]) },
         { "size", Menu("Too narrow", width: 1000, height: 800) },
         { "areas[0].bounds", Menu("Outside", areas: [new { bounds = new { x = 2000, y = 0, width = 600, height = 843 }, action = new { type = "message", text = "Hi" } }]) },
+        { "areas[0].bounds", Menu("Not an area", areas: [1]) },
         { "areas[0].action", Menu("Bad action", areas: [new { bounds = new { x = 0, y = 0, width = 100, height = 100 }, action = new { type = "uri", uri = "javascript:alert(1)" } }]) },
     };
 

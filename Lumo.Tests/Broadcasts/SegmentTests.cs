@@ -117,6 +117,7 @@ public sealed class SegmentTests : IAsyncLifetime
     [InlineData("""{"name":"Not a number","conditions":{"property":"spend","operator":"greater-than","value":"lots"}}""", "conditions.value")]
     [InlineData("""{"name":"Bad operator","conditions":{"property":"spend","operator":"between","value":1}}""", "conditions.operator")]
     [InlineData("""{"name":"Unknown list","conditions":{"inList":"NOSUCH"}}""", "conditions")]
+    [InlineData("""{"name":"Contains nothing","conditions":{"property":"tier","operator":"contains","value":""}}""", "conditions.value")]
     public async Task AnInvalidRuleIsRefusedNamingTheFieldAndNothingIsStored(string body, string field)
     {
         var response = await _scenario.Admin.PostAsync($"{_scenario.AccountPath()}/segments", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
