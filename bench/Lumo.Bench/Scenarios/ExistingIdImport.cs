@@ -62,25 +62,12 @@ public static class ExistingIdImport
 
         var requestsBefore = sandbox.Requests.CountOf(klaviyo.Id, "GET", "/api/segments/{id}/profiles");
         var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments");
-        GC.Collect();
-        var baseline = GC.GetTotalMemory(true);
-        var peak = baseline;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                // Live memory (after a full collection): what the run holds, not the garbage it has made so far.
-                peak = Math.Max(peak, GC.GetTotalMemory(true));
-                await Task.Delay(1000);
-            }
-        });
+        var memory = new MemorySampler();
         var clock = Stopwatch.StartNew();
         var run = await import.RunAsync(new LineUserIdImportRequest(workspaceId, accountId), default);
         clock.Stop();
-        await sampling.CancelAsync();
-        await sampler;
+        await memory.DisposeAsync();
         return new Result(profiles, newLinks, clock.Elapsed, sandbox.Requests.CountOf(klaviyo.Id, "GET", "/api/segments/{id}/profiles") - requestsBefore,
-            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, peak - baseline, run!);
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes, run!);
     }
 }

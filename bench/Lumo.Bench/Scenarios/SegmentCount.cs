@@ -33,18 +33,7 @@ public static class SegmentCount
         var evaluator = services.GetRequiredService<SegmentEvaluator>();
         var pagesBefore = sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/lists/{id}/profiles");
         var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments");
-        GC.Collect();
-        var baseline = GC.GetTotalMemory(true);
-        var peak = baseline;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, GC.GetTotalMemory(true)); // live memory after a full collection
-                await Task.Delay(1000);
-            }
-        });
+        var memory = new MemorySampler();
         var clock = Stopwatch.StartNew();
         TimeSpan? listsRead = null; // the first page of members comes right after the lists were read (and one page of friends scanned)
         var evaluation = await evaluator.EvaluateAsync(bench.WorkspaceId, bench.AccountId, rule, _ =>
@@ -53,11 +42,10 @@ public static class SegmentCount
             return Task.CompletedTask;
         }, default);
         clock.Stop();
-        await sampling.CancelAsync();
-        await sampler;
+        await memory.DisposeAsync();
         return new Result(friends, listA.ProfileIds.Count + listB.ProfileIds.Count, evaluation, clock.Elapsed, listsRead ?? clock.Elapsed,
             sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/lists/{id}/profiles") - pagesBefore,
-            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, peak - baseline);
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes);
     }
 
     /// <summary>
