@@ -19,29 +19,55 @@ public static class FunctionApp
     {
         var port = FreePort();
         var prefix = "bench" + Guid.NewGuid().ToString("N")[..6];
-        var settings = new Dictionary<string, string>
-        {
-            ["AzureWebJobsStorage"] = storage,
-            ["Lumo__Storage__NamePrefix"] = prefix,
-            ["Lumo__Line__ApiBaseUrl"] = sandbox.ToString(),
-            ["Lumo__Klaviyo__ApiBaseUrl"] = sandbox.ToString(),
-            ["Lumo__Line__LoginAuthorizeUrl"] = new Uri(sandbox, "/oauth2/v2.1/authorize").ToString(),
-            ["Lumo__IdLinkage__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-            ["Lumo__Admin__Key"] = AdminKey,
-            ["Lumo__Standalone__Urls"] = $"http://127.0.0.1:{port}",
-            ["Lumo__Standalone__RunTriggers"] = runTriggers.ToString(),
-            ["Lumo__LocalSettingsPath"] = "/nonexistent",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
-        foreach (var (key, value) in settings) Environment.SetEnvironmentVariable(key, value);
+        foreach (var (key, value) in Settings(storage, sandbox, port, prefix, runTriggers)) Environment.SetEnvironmentVariable(key, value);
         var entry = typeof(Lumo.Functions.Hosting.HostingMode).Assembly.EntryPoint!;
         _ = Task.Factory.StartNew(() => entry.Invoke(null, [Array.Empty<string>()]), TaskCreationOptions.LongRunning);
-
         var url = new Uri($"http://127.0.0.1:{port}/");
+        await WaitUntilUpAsync(url);
+        return (url, prefix);
+    }
+
+    /// <summary>
+    /// Starts the app as a process of its own on the given storage prefix (<c>dotnet Lumo.Functions.dll</c>, the same
+    /// build), so that a scenario can kill it as a crash would and start another.
+    /// </summary>
+    public static async Task<(System.Diagnostics.Process Process, Uri Url)> StartProcessAsync(string storage, Uri sandbox, string prefix)
+    {
+        var port = FreePort();
+        var dll = typeof(Lumo.Functions.Hosting.HostingMode).Assembly.Location;
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in Settings(storage, sandbox, port, prefix, runTriggers: true)) start.Environment[key] = value;
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        await WaitUntilUpAsync(url);
+        return (process, url);
+    }
+
+    private static Dictionary<string, string> Settings(string storage, Uri sandbox, int port, string prefix, bool runTriggers) => new()
+    {
+        ["AzureWebJobsStorage"] = storage,
+        ["Lumo__Storage__NamePrefix"] = prefix,
+        ["Lumo__Line__ApiBaseUrl"] = sandbox.ToString(),
+        ["Lumo__Klaviyo__ApiBaseUrl"] = sandbox.ToString(),
+        ["Lumo__Line__LoginAuthorizeUrl"] = new Uri(sandbox, "/oauth2/v2.1/authorize").ToString(),
+        ["Lumo__IdLinkage__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+        ["Lumo__Admin__Key"] = AdminKey,
+        ["Lumo__Standalone__Urls"] = $"http://127.0.0.1:{port}",
+        ["Lumo__Standalone__RunTriggers"] = runTriggers.ToString(),
+        ["Lumo__LocalSettingsPath"] = "/nonexistent",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
+    private static async Task WaitUntilUpAsync(Uri url)
+    {
         using var http = new HttpClient();
         for (var i = 0; i < 300; i++)
         {
-            try { if ((await http.GetAsync(url)).IsSuccessStatusCode) return (url, prefix); }
+            try { if ((await http.GetAsync(url)).IsSuccessStatusCode) return; }
             catch (HttpRequestException) { }
             await Task.Delay(100);
         }
