@@ -20,6 +20,13 @@ public sealed record Broadcast
     public required JsonArray Messages { get; init; }
     /// <summary>"text", or the id of the Auto Send Message the messages were taken from (when the broadcast was created).</summary>
     public required string MessageRef { get; init; }
+    /// <summary>
+    /// Links and images are tracked (opens and clicks): each recipient then gets a push of their own, with their own
+    /// tracking URLs, instead of a share of a multicast. Only for segment broadcasts with something to track.
+    /// </summary>
+    public bool Tracked { get; init; }
+    /// <summary>The Auto Send Message's UTM overrides for tracked links.</summary>
+    public IReadOnlyDictionary<string, string> Utm { get; init; } = new Dictionary<string, string>();
     /// <summary>The Lumo Segment to send to; null: every friend, through LINE's broadcast API.</summary>
     public string? SegmentId { get; init; }
     public DateTimeOffset ScheduledAt { get; init; }
@@ -66,6 +73,8 @@ public sealed record BroadcastChunk
     public DateTimeOffset? FirstAttemptAt { get; init; }
     /// <summary>Until when an attempt in progress holds the chunk (null: none does).</summary>
     public DateTimeOffset? AttemptUntil { get; init; }
+    /// <summary>For a tracked broadcast (a push each): the positions in <see cref="UserIds"/> already pushed (or refused for good).</summary>
+    public IReadOnlySet<int> Done { get; init; } = new HashSet<int>();
     public DateTimeOffset? SentAt { get; init; }
     public string? Reason { get; init; }
     public string? ETag { get; init; }

@@ -1,8 +1,10 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
+using Lumo.Core.FlowSends;
 using Lumo.Core.Line;
 using Lumo.Core.Segments;
 using Lumo.Core.Storage;
+using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 
 namespace Lumo.Core.Broadcasts;
@@ -15,7 +17,7 @@ public sealed record TestSendOutcome(string UserId, bool Sent, string? LineReque
 
 /// <summary>The admin's use cases for Message Broadcasts: create (validated, nothing written when invalid), cancel, resume, test send.</summary>
 public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentStore segments, AutoSendMessageStore autoSendMessages, WorkspaceStore workspaces,
-    LineMessagingClient line, LumoQueues queues, TimeProvider clock)
+    LineMessagingClient line, SendTracking tracking, LumoQueues queues, TimeProvider clock)
 {
     public const int MaxNameLength = 100;
     public const int MaxTestRecipients = 10;
@@ -26,12 +28,12 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
     public async Task<(Broadcast? Broadcast, Dictionary<string, string[]>? Errors)> CreateAsync(string workspaceId, string accountId, BroadcastDraft draft,
         CancellationToken cancellationToken)
     {
-        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken) is null) return (null, null);
+        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken) is not { } account) return (null, null);
         var errors = new Dictionary<string, string[]>();
         var name = draft.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
             errors["name"] = [$"Give the broadcast a name of 1 to {MaxNameLength} characters; it names the broadcast in Klaviyo events."];
-        var (messages, messageRef) = await MessagesAsync(workspaceId, draft, errors, cancellationToken);
+        var (messages, messageRef, autoSendMessage) = await MessagesAsync(workspaceId, draft, errors, cancellationToken);
         if (draft.SegmentId is { } segmentId && (!Ids.IsLumoId(segmentId) || await segments.GetIfExistsAsync(workspaceId, accountId, segmentId, cancellationToken) is null))
             errors["segmentId"] = [$"This LINE account has no segment '{segmentId}'. Leave it out to send to every friend."];
         var now = clock.GetUtcNow();
@@ -39,8 +41,20 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
             errors["scheduledAt"] = [$"{at:u} is in the past. Leave it out to send now."];
         if (errors.Count > 0) return (null, errors);
 
+        // Tracking needs a tracking URL per recipient, so a tracked broadcast is a push per recipient: only to a
+        // segment (LINE's every-friend broadcast is one request), and only when the message has a link or image.
+        var tracked = false;
+        if (draft.SegmentId is not null && account.TrackOpensAndClicks && autoSendMessage?.TrackOpensAndClicks != false)
+        {
+            var probe = await tracking.TrackAsync(new LineSend
+            {
+                WorkspaceId = workspaceId, Id = "probe", AccountId = accountId, Recipient = "", Source = BroadcastChunkSender.Source, Messages = messages!,
+            }, name!, autoSendMessage?.Utm, cancellationToken);
+            tracked = probe.Links.Count + probe.Images.Count > 0;
+        }
         var broadcast = await broadcasts.AddAsync(new Broadcast
         {
+            Tracked = tracked, Utm = autoSendMessage?.Utm ?? new Dictionary<string, string>(),
             WorkspaceId = workspaceId, AccountId = accountId, Id = Ids.NewLumoId(), Name = name!, Messages = messages!, MessageRef = messageRef!,
             SegmentId = draft.SegmentId, ScheduledAt = draft.ScheduledAt?.ToUniversalTime() ?? now, AllowPartialSend = draft.AllowPartialSend,
             Status = BroadcastStatus.Scheduled, CreatedAt = now,
@@ -106,31 +120,31 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
     private Task RunAsync(Broadcast broadcast, CancellationToken cancellationToken) =>
         queues.EnqueueAsync(QueueNames.Broadcasts, new BroadcastRequest(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id), cancellationToken);
 
-    private async Task<(JsonArray? Messages, string? Ref)> MessagesAsync(string workspaceId, BroadcastDraft draft, Dictionary<string, string[]> errors,
+    private async Task<(JsonArray? Messages, string? Ref, AutoSendMessage? Message)> MessagesAsync(string workspaceId, BroadcastDraft draft, Dictionary<string, string[]> errors,
         CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(draft.Text) == string.IsNullOrWhiteSpace(draft.MessageId))
         {
             errors["text"] = ["Give either a text or the id of an Auto Send Message (messageId), not both."];
-            return (null, null);
+            return (null, null, null);
         }
         if (!string.IsNullOrWhiteSpace(draft.Text))
         {
             var text = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = draft.Text });
             foreach (var (field, problems) in LineMessageRules.Validate(text, "text")) errors["text"] = problems;
-            return (text, "text");
+            return (text, "text", null);
         }
         var message = Ids.IsLumoId(draft.MessageId) ? await autoSendMessages.GetIfExistsAsync(workspaceId, draft.MessageId!, cancellationToken) : null;
         if (message is null)
         {
             errors["messageId"] = [$"This workspace has no Auto Send Message '{draft.MessageId}'."];
-            return (null, null);
+            return (null, null, null);
         }
         if (message.Variables.Count > 0)
         {
             errors["messageId"] = [$"The Auto Send Message uses variables ({string.Join(", ", message.Variables)}), which a broadcast has no per-recipient values for."];
-            return (null, null);
+            return (null, null, null);
         }
-        return ((JsonArray)message.Messages.DeepClone(), message.Id);
+        return ((JsonArray)message.Messages.DeepClone(), message.Id, message);
     }
 }

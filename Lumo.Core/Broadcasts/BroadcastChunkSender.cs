@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using Lumo.Core.FlowSends;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Line;
 using Lumo.Core.Storage;
+using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
 
@@ -18,7 +20,7 @@ public sealed record BroadcastChunkRequest(string WorkspaceId, string AccountId,
 /// broadcast (no retries: only next month or a bigger plan helps). LINE's rate limit is waited out in the queue.
 /// </summary>
 public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceStore workspaces, LineMessagingClient line, KlaviyoEventRecorder events,
-    LumoQueues queues, TimeProvider clock, ILogger<BroadcastChunkSender> logger)
+    LineSendStore lineSends, SendTracking tracking, LumoQueues queues, TimeProvider clock, ILogger<BroadcastChunkSender> logger)
 {
     /// <summary>LINE keeps a retry key for 24 hours; a chunk first attempted longer ago than this is not sent again blindly.</summary>
     public static readonly TimeSpan RetryKeyHorizon = TimeSpan.FromHours(23);
@@ -64,9 +66,10 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         }
         // Checked before the chunk is claimed, so a chunk paused here is not taken for one LINE may have seen. A chunk
         // of unknown outcome skips it: its first attempt may already have used the quota for these recipients.
-        if (!outcomeUnknown && !broadcast.ToEveryFriend && await line.GetRemainingQuotaAsync(lineAccount, cancellationToken) is { } remaining && remaining < chunk.UserIds.Count)
+        var toReach = chunk.UserIds.Count - chunk.Done.Count;
+        if (!outcomeUnknown && !broadcast.ToEveryFriend && await line.GetRemainingQuotaAsync(lineAccount, cancellationToken) is { } remaining && remaining < toReach)
         {
-            await PauseAsync(broadcast, $"The monthly message quota has {remaining} messages left; the next chunk has {chunk.UserIds.Count} recipients.", cancellationToken);
+            await PauseAsync(broadcast, $"The monthly message quota has {remaining} messages left; the next chunk has {toReach} recipients.", cancellationToken);
             return "paused: quota";
         }
         var before = chunk.FirstAttemptAt;
@@ -74,6 +77,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         if (chunk is null) return "chunk taken by another attempt";
         try
         {
+            if (broadcast.Tracked) return await SendTrackedAsync(broadcast, chunk, account, lineAccount, request, cancellationToken);
             string? requestId = broadcast.LineRequestId;
             if (!broadcast.ToEveryFriend)
             {
@@ -122,37 +126,122 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
     // same unique ids rather than losing them), marks the chunk, and completes the broadcast after its last chunk.
     private async Task<string> FinishAsync(Broadcast broadcast, BroadcastChunk chunk, LineAccount? account, CancellationToken cancellationToken)
     {
-        if (account is not null) await events.RecordManyAsync(broadcast.WorkspaceId, EventsOf(broadcast, chunk, account), cancellationToken);
+        if (account is not null)
+            await events.RecordManyAsync(broadcast.WorkspaceId, EventsOf(broadcast, chunk, account, Enumerable.Range(0, chunk.UserIds.Count), chunk.Status == ChunkStatus.Sent, chunk.Reason),
+                cancellationToken);
         if (await broadcasts.TryUpdateChunkAsync(broadcast, chunk, cancellationToken) is null)
             logger.LogInformation("Chunk {Chunk} of broadcast {BroadcastId} was finished by another attempt", chunk.Number, broadcast.Id);
         await BroadcastRunner.CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
         return $"chunk {chunk.Number}: {chunk.Status} ({chunk.UserIds.Count} recipients)";
     }
 
-    private List<KlaviyoEvent> EventsOf(Broadcast broadcast, BroadcastChunk chunk, LineAccount account)
+    // Sent and Delivered (or Failed, with the reason) for the linked recipients at the given positions of the chunk.
+    private List<KlaviyoEvent> EventsOf(Broadcast broadcast, BroadcastChunk chunk, LineAccount account, IEnumerable<int> positions, bool sent, string? reason)
     {
-        var metrics = chunk.Status == ChunkStatus.Sent ? new[] { KlaviyoMetrics.SentLineMessage, KlaviyoMetrics.DeliveredLineMessage } : [KlaviyoMetrics.FailedLineMessage];
+        var metrics = sent ? new[] { KlaviyoMetrics.SentLineMessage, KlaviyoMetrics.DeliveredLineMessage } : [KlaviyoMetrics.FailedLineMessage];
         var at = chunk.SentAt ?? clock.GetUtcNow();
         var result = new List<KlaviyoEvent>();
-        for (var i = 0; i < chunk.UserIds.Count; i++)
+        foreach (var i in positions)
         {
             if (chunk.ProfileIds[i] is not { } profileId) continue; // events are for ID-linked friends only
             foreach (var metric in metrics)
             {
                 var properties = new JsonObject
                 {
-                    ["Source"] = "broadcast",
+                    ["Source"] = Source,
                     ["Broadcast"] = broadcast.Name,
                     ["Broadcast ID"] = broadcast.Id,
                     ["Message"] = broadcast.MessageRef,
                     ["LINE Official Account"] = account.BasicId ?? account.ChannelId,
                     [account.PropertyNames.UserId] = chunk.UserIds[i],
                 };
-                if (chunk.Reason is not null) properties["Reason"] = chunk.Reason;
+                if (reason is not null) properties["Reason"] = reason;
                 result.Add(new KlaviyoEvent(broadcast.WorkspaceId, profileId, metric, $"broadcast:{broadcast.Id}:{chunk.UserIds[i]}:{metric}", at, properties));
             }
         }
         return result;
+    }
+
+    /// <summary>The source named on broadcast sends, their UTM medium and their Klaviyo events.</summary>
+    public const string Source = "broadcast";
+    private const int ParallelPushes = 16;
+
+    /// <summary>
+    /// A tracked chunk: a push per recipient, each recorded first as a send of its own (its tracking URLs lead back to
+    /// it) with its own deterministic retry key. Recipients pushed (or refused for good) are kept in
+    /// <see cref="BroadcastChunk.Done"/>, so a chunk stopped by the quota or the rate limit goes on with the rest only,
+    /// at any later time: the others' keys were never accepted. One that got no answer keeps the chunk's outcome
+    /// unknown until a retry (within LINE's 24 hours) settles it.
+    /// </summary>
+    private async Task<string> SendTrackedAsync(Broadcast broadcast, BroadcastChunk chunk, LineAccount account, LineAccountRef lineAccount, BroadcastChunkRequest request,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var sends = await Task.WhenAll(Enumerable.Range(0, chunk.UserIds.Count).Where(i => !chunk.Done.Contains(i)).Select(async i => (Position: i, Send: await tracking.TrackAsync(
+            new LineSend
+            {
+                WorkspaceId = broadcast.WorkspaceId, Id = LineSend.IdOf(broadcast.WorkspaceId, broadcast.AccountId, "broadcast:" + broadcast.Id, chunk.UserIds[i]),
+                AccountId = broadcast.AccountId, Recipient = chunk.UserIds[i], ProfileId = chunk.ProfileIds[i], Source = Source, MessageRef = broadcast.MessageRef,
+                Messages = broadcast.Messages, Status = SendStatus.Queued, KeySource = "broadcast", CreatedAt = now, UpdatedAt = now,
+            }, broadcast.Name, broadcast.Utm, cancellationToken))));
+        // Recorded before they are pushed: a tracking URL tapped at once must find its send.
+        await lineSends.SaveManyAsync(sends.Select(s => s.Send).ToList(), cancellationToken);
+
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<int, LineSend>();
+        LineApiException? stoppedBy = null;
+        var unknown = false;
+        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = ParallelPushes, CancellationToken = cancellationToken }, async (item, ct) =>
+        {
+            if (Volatile.Read(ref stoppedBy) is not null) return;
+            try
+            {
+                var pushed = await line.PushMessageAsync(lineAccount, new LinePush(item.Send.Recipient, item.Send.Messages.Select(m => m!.AsObject()).ToList()), item.Send.RetryKey, ct);
+                outcomes[item.Position] = item.Send with { Status = SendStatus.Sent, LineRequestId = pushed.RequestId, UpdatedAt = clock.GetUtcNow() };
+            }
+            catch (LineApiException e) when (e.Status == 429 || e.IsTransient)
+            {
+                if (e.Status != 429) unknown = true; // no answer: LINE may have taken it
+                Interlocked.CompareExchange(ref stoppedBy, e, null);
+            }
+            catch (LineApiException e)
+            {
+                outcomes[item.Position] = item.Send with { Status = SendStatus.Failed, Reason = $"LINE refused the message: {e.Status} {e.Message}".Trim(), UpdatedAt = clock.GetUtcNow() };
+            }
+        });
+
+        // What went through is recorded (events first: a crash repeats them under the same unique ids), then the chunk.
+        var sentNow = outcomes.Where(o => o.Value.Status == SendStatus.Sent).Select(o => o.Key).ToList();
+        var failedNow = outcomes.Where(o => o.Value.Status == SendStatus.Failed).Select(o => o.Key).ToList();
+        var at = chunk with { SentAt = clock.GetUtcNow() };
+        await events.RecordManyAsync(broadcast.WorkspaceId, [.. EventsOf(broadcast, at, account, sentNow, true, null), .. EventsOf(broadcast, at, account, failedNow, false, "LINE refused the message")],
+            cancellationToken);
+        await lineSends.SaveManyAsync(outcomes.Values.ToList(), cancellationToken);
+        var done = chunk.Done.Concat(outcomes.Keys).ToHashSet();
+        if (stoppedBy is null)
+            return await FinishTrackedAsync(broadcast, chunk with { Status = ChunkStatus.Sent, Done = done, AttemptUntil = null, SentAt = at.SentAt }, cancellationToken);
+
+        // Stopped part-way: the rest were refused (not accepted under their keys) unless LINE did not answer.
+        var progress = chunk with { Done = done, AttemptUntil = null, FirstAttemptAt = unknown ? chunk.FirstAttemptAt : null };
+        await broadcasts.TryUpdateChunkAsync(broadcast, progress, cancellationToken);
+        if (stoppedBy.IsMonthlyQuotaUsedUp)
+        {
+            await PauseAsync(broadcast, "LINE's monthly message quota is used up.", cancellationToken);
+            return $"paused: quota ({done.Count} of {chunk.UserIds.Count} in the chunk reached)";
+        }
+        if (stoppedBy.Status == 429)
+        {
+            await queues.EnqueueAsync(QueueNames.BroadcastChunks, request, cancellationToken, stoppedBy.RetryAfter ?? TimeSpan.FromSeconds(1));
+            return $"rate limited: queued again ({done.Count} of {chunk.UserIds.Count} in the chunk reached)";
+        }
+        throw stoppedBy; // no answer: the queue retries the rest
+    }
+
+    private async Task<string> FinishTrackedAsync(Broadcast broadcast, BroadcastChunk chunk, CancellationToken cancellationToken)
+    {
+        if (await broadcasts.TryUpdateChunkAsync(broadcast, chunk, cancellationToken) is null)
+            logger.LogInformation("Chunk {Chunk} of broadcast {BroadcastId} was finished by another attempt", chunk.Number, broadcast.Id);
+        await BroadcastRunner.CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
+        return $"chunk {chunk.Number}: {chunk.Status} ({chunk.UserIds.Count} recipients, a push each)";
     }
 
     private async Task PauseAsync(Broadcast broadcast, string why, CancellationToken cancellationToken)

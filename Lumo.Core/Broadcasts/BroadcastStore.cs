@@ -145,16 +145,19 @@ public sealed class BroadcastStore(LumoTables tables)
         var partition = ChunkPartition(broadcast);
         int sent = 0, failed = 0, pending = 0, chunksSent = 0, chunksFailed = 0, chunksPending = 0;
         DateTimeOffset? lastActivity = null;
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count", "FirstAttemptAt", "SentAt"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count", "Done", "FirstAttemptAt", "SentAt"],
+                           cancellationToken: cancellationToken))
         {
             var count = row.GetInt32("Count") ?? 0;
+            // A tracked chunk stopped part-way has reached some of its recipients already.
+            var reached = row.GetString("Done") is { Length: > 0 } done ? done.Count(c => c == ',') + 1 : 0;
             foreach (var at in new[] { row.GetDateTimeOffset("FirstAttemptAt"), row.GetDateTimeOffset("SentAt") })
                 if (at > lastActivity || lastActivity is null && at is not null) lastActivity = at;
             switch (Enum.Parse<ChunkStatus>(row.GetString("Status")))
             {
                 case ChunkStatus.Sent: sent += count; chunksSent++; break;
                 case ChunkStatus.Failed: failed += count; chunksFailed++; break;
-                default: pending += count; chunksPending++; break;
+                default: pending += count - reached; sent += reached; chunksPending++; break;
             }
         }
         return new BroadcastProgress(sent, failed, pending, chunksSent, chunksFailed, chunksPending, lastActivity);
@@ -170,7 +173,8 @@ public sealed class BroadcastStore(LumoTables tables)
         {
             ["Name"] = b.Name, ["MessageRef"] = b.MessageRef, ["SegmentId"] = b.SegmentId, ["ScheduledAt"] = b.ScheduledAt,
             ["AllowPartialSend"] = b.AllowPartialSend, ["Status"] = b.Status.ToString(), ["Reason"] = b.Reason, ["Targeted"] = b.Targeted,
-            ["SkippedBlocked"] = b.SkippedBlocked, ["ChunkCount"] = b.Chunks, ["PreparationId"] = b.PreparationId,
+            ["SkippedBlocked"] = b.SkippedBlocked, ["ChunkCount"] = b.Chunks, ["PreparationId"] = b.PreparationId, ["Tracked"] = b.Tracked,
+            ["Utm"] = b.Utm.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(b.Utm),
             ["PreparationAttempts"] = b.PreparationAttempts, ["LineRequestId"] = b.LineRequestId, ["CreatedAt"] = b.CreatedAt,
             ["StartedAt"] = b.StartedAt, ["FinishedAt"] = b.FinishedAt,
         };
@@ -187,7 +191,8 @@ public sealed class BroadcastStore(LumoTables tables)
             Messages = JsonNode.Parse(LongText.Read(e, "Messages"))!.AsArray(), MessageRef = e.GetString("MessageRef"), SegmentId = e.GetString("SegmentId"),
             ScheduledAt = e.GetDateTimeOffset("ScheduledAt") ?? default, AllowPartialSend = e.GetBoolean("AllowPartialSend") ?? false,
             Status = Enum.Parse<BroadcastStatus>(e.GetString("Status")), Reason = e.GetString("Reason"), Targeted = e.GetInt32("Targeted") ?? 0,
-            SkippedBlocked = e.GetInt32("SkippedBlocked") ?? 0, Chunks = e.GetInt32("ChunkCount") ?? 0, PreparationId = e.GetString("PreparationId"),
+            SkippedBlocked = e.GetInt32("SkippedBlocked") ?? 0, Chunks = e.GetInt32("ChunkCount") ?? 0, PreparationId = e.GetString("PreparationId"), Tracked = e.GetBoolean("Tracked") ?? false,
+            Utm = e.GetString("Utm") is { } utm ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(utm) ?? [] : new Dictionary<string, string>(),
             PreparationAttempts = e.GetInt32("PreparationAttempts") ?? 0, LineRequestId = e.GetString("LineRequestId"),
             CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default, StartedAt = e.GetDateTimeOffset("StartedAt"), FinishedAt = e.GetDateTimeOffset("FinishedAt"),
             ETag = e.ETag.ToString(),
@@ -203,6 +208,7 @@ public sealed class BroadcastStore(LumoTables tables)
         ["LineRequestId"] = c.LineRequestId,
         ["FirstAttemptAt"] = c.FirstAttemptAt,
         ["AttemptUntil"] = c.AttemptUntil,
+        ["Done"] = c.Done.Count == 0 ? null : string.Join(',', c.Done.Order()),
         ["SentAt"] = c.SentAt,
         ["Reason"] = c.Reason,
     };
@@ -216,6 +222,7 @@ public sealed class BroadcastStore(LumoTables tables)
         LineRequestId = e.GetString("LineRequestId"),
         FirstAttemptAt = e.GetDateTimeOffset("FirstAttemptAt"),
         AttemptUntil = e.GetDateTimeOffset("AttemptUntil"),
+        Done = e.GetString("Done") is { Length: > 0 } done ? done.Split(',').Select(int.Parse).ToHashSet() : new HashSet<int>(),
         SentAt = e.GetDateTimeOffset("SentAt"),
         Reason = e.GetString("Reason"),
         ETag = e.ETag.ToString(),

@@ -189,6 +189,30 @@ public sealed class LineSendStore(LumoTables tables)
         await table.UpsertEntityAsync(ToEntity(send), TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>
+    /// Writes (or replaces) many sends of one workspace, in transactions of up to 100 that stay under the 4 MB a
+    /// transaction may carry.
+    /// </summary>
+    public async Task SaveManyAsync(IReadOnlyList<LineSend> sends, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.LineSends, cancellationToken);
+        var batches = new List<List<TableTransactionAction>>();
+        var (batch, bytes) = (new List<TableTransactionAction>(), 0L);
+        foreach (var entity in sends.Select(ToEntity))
+        {
+            var size = 2L * entity.Sum(p => p.Value is string text ? text.Length : 8) + 1_024;
+            if (batch.Count == 100 || (batch.Count > 0 && bytes + size > 3_000_000))
+            {
+                batches.Add(batch);
+                (batch, bytes) = ([], 0);
+            }
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            bytes += size;
+        }
+        if (batch.Count > 0) batches.Add(batch);
+        await Task.WhenAll(batches.Select(b => table.SubmitTransactionAsync(b, cancellationToken)));
+    }
+
     /// <summary>The newest sends first is not something Tables can do cheaply; this lists in id order, filtered.</summary>
     public async Task<List<LineSend>> ListAsync(string workspaceId, string? recipient, SendStatus? status, int max, CancellationToken cancellationToken)
     {

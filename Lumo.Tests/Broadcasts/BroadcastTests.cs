@@ -112,6 +112,36 @@ public sealed class BroadcastTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATrackedBroadcastGivesEachRecipientTheirOwnLinksAndRecordsTheirClicks()
+    {
+        var (aiko, aikoProfile) = await _scenario.LinkedFriendAsync("Aiko");
+        var (ben, benProfile) = await _scenario.LinkedFriendAsync("Ben");
+        var segment = await SegmentAsync(new { linked = true });
+
+        var id = await CreateAsync(new { name = "Winter sale", text = "Winter sale: https://shop.example.com/winter", segmentId = segment });
+        var done = await StatusAsync(id, "completed");
+
+        Assert.Equal(2, done["progress"]!["sent"]!.GetValue<int>());
+        Assert.Equal(0, Multicasts); // a push each: a multicast cannot carry per-recipient links
+        var links = new[] { aiko, ben }.Select(u => Assert.Single(Channel.PushesTo(u.UserId)).Messages[0]!["text"]!.GetValue<string>().Split(' ').Last()).ToList();
+        Assert.All(links, link => Assert.Contains("/api/t/", link));
+        Assert.NotEqual(links[0], links[1]);
+
+        var browser = _scenario.App.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var click = new HttpRequestMessage(HttpMethod.Get, new Uri(links[0]).PathAndQuery);
+        click.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/15.12.1");
+        var redirect = await browser.SendAsync(click);
+
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        Assert.Contains("utm_medium=broadcast", redirect.Headers.Location!.ToString());
+        Assert.Contains("utm_campaign=Winter", redirect.Headers.Location!.ToString());
+        var clicked = await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Klaviyo.EventsOf(KlaviyoMetrics.ClickedLineMessage)), e => e.Count >= 1);
+        Assert.Equal((aikoProfile.Id, "broadcast"), (Assert.Single(clicked).ProfileId, clicked[0].Properties["Source"]!.GetValue<string>()));
+        var sent = await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Klaviyo.EventsOf(KlaviyoMetrics.SentLineMessage)), e => e.Count >= 2);
+        Assert.Equal(new[] { aikoProfile.Id, benProfile.Id }.Order(), sent.Select(e => e.ProfileId).Order());
+    }
+
+    [Fact]
     public async Task AnEveryFriendBroadcastIsOneLineBroadcastRequest()
     {
         var (linked, profile) = await _scenario.LinkedFriendAsync("Linked");
