@@ -47,6 +47,8 @@ public sealed record Broadcast
     public string? LineRequestId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When its pending chunks were last handed to the queue.</summary>
+    public DateTimeOffset? DispatchedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
     public string? ETag { get; init; }
 

@@ -21,6 +21,7 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
 {
     public const int MaxNameLength = 100;
     public const int MaxTestRecipients = 10;
+    private const int MaxTrackedMessageChars = 30_000;
     /// <summary>A schedule this far in the past still counts as "now" (clocks and form submissions lag).</summary>
     private static readonly TimeSpan ScheduleTolerance = TimeSpan.FromMinutes(1);
 
@@ -50,7 +51,8 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
             {
                 WorkspaceId = workspaceId, Id = "probe", AccountId = accountId, Recipient = "", Source = BroadcastChunkSender.Source, Messages = messages!,
             }, name!, autoSendMessage?.Utm, cancellationToken);
-            tracked = probe.Links.Count + probe.Images.Count > 0;
+            // A send's messages live in one table column (64 KiB); a bigger message goes out untracked rather than not at all.
+            tracked = probe.Links.Count + probe.Images.Count > 0 && probe.Messages.ToJsonString().Length <= MaxTrackedMessageChars;
         }
         var broadcast = await broadcasts.AddAsync(new Broadcast
         {

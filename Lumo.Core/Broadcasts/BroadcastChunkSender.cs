@@ -75,9 +75,10 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         var before = chunk.FirstAttemptAt;
         chunk = await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { FirstAttemptAt = before ?? now, AttemptUntil = now + AttemptLease }, cancellationToken);
         if (chunk is null) return "chunk taken by another attempt";
+        var released = false;
         try
         {
-            if (broadcast.Tracked) return await SendTrackedAsync(broadcast, chunk, account, lineAccount, request, cancellationToken);
+            if (broadcast.Tracked) return await SendTrackedAsync(broadcast, chunk, account, lineAccount, request, before, cancellationToken);
             string? requestId = broadcast.LineRequestId;
             if (!broadcast.ToEveryFriend)
             {
@@ -88,12 +89,14 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
                 catch (LineApiException e) when (e.IsMonthlyQuotaUsedUp)
                 {
                     // LINE refused this request: the chunk is as it was before the claim (so it may wait past a key's 24 hours).
+                    released = true;
                     await ReleaseAsync(broadcast, chunk, before);
                     await PauseAsync(broadcast, "LINE's monthly message quota is used up.", cancellationToken);
                     return "paused: quota";
                 }
                 catch (LineApiException e) when (e.Status == 429)
                 {
+                    released = true;
                     await ReleaseAsync(broadcast, chunk, before);
                     await queues.EnqueueAsync(QueueNames.BroadcastChunks, request, cancellationToken, e.RetryAfter ?? TimeSpan.FromSeconds(1));
                     return "rate limited: queued again";
@@ -110,7 +113,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         {
             // LINE did not answer, or recording the outcome failed: the outcome is unknown (FirstAttemptAt stays), and
             // the queue's retry may go on at once instead of waiting out this attempt's hold.
-            await ReleaseAsync(broadcast, chunk, chunk.FirstAttemptAt);
+            if (!released) await ReleaseAsync(broadcast, chunk, chunk.FirstAttemptAt);
             throw;
         }
     }
@@ -174,7 +177,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
     /// unknown until a retry (within LINE's 24 hours) settles it.
     /// </summary>
     private async Task<string> SendTrackedAsync(Broadcast broadcast, BroadcastChunk chunk, LineAccount account, LineAccountRef lineAccount, BroadcastChunkRequest request,
-        CancellationToken cancellationToken)
+        DateTimeOffset? before, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var sends = await Task.WhenAll(Enumerable.Range(0, chunk.UserIds.Count).Where(i => !chunk.Done.Contains(i)).Select(async i => (Position: i, Send: await tracking.TrackAsync(
@@ -190,9 +193,16 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<int, LineSend>();
         LineApiException? stoppedBy = null;
         var unknown = false;
+        // Well inside the attempt's hold, so no other copy of the message takes the chunk while this one pushes.
+        var deadline = now + AttemptLease / 2;
         await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = ParallelPushes, CancellationToken = cancellationToken }, async (item, ct) =>
         {
             if (Volatile.Read(ref stoppedBy) is not null) return;
+            if (clock.GetUtcNow() > deadline)
+            {
+                Interlocked.CompareExchange(ref stoppedBy, new LineApiException(429, "Lumo's own time limit per attempt: the chunk goes on in a new message", retryAfter: TimeSpan.Zero), null);
+                return;
+            }
             try
             {
                 var pushed = await line.PushMessageAsync(lineAccount, new LinePush(item.Send.Recipient, item.Send.Messages.Select(m => m!.AsObject()).ToList()), item.Send.RetryKey, ct);
@@ -220,9 +230,10 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         if (stoppedBy is null)
             return await FinishTrackedAsync(broadcast, chunk with { Status = ChunkStatus.Sent, Done = done, AttemptUntil = null, SentAt = at.SentAt }, cancellationToken);
 
-        // Stopped part-way: the rest were refused (not accepted under their keys) unless LINE did not answer.
-        var progress = chunk with { Done = done, AttemptUntil = null, FirstAttemptAt = unknown ? chunk.FirstAttemptAt : null };
-        await broadcasts.TryUpdateChunkAsync(broadcast, progress, cancellationToken);
+        // Stopped part-way: the rest were refused (not accepted under their keys), unless LINE did not answer now or
+        // in an earlier attempt (whose time then stays, for the 24-hour horizon).
+        var keepUnknown = unknown || before is not null;
+        await SaveProgressAsync(broadcast, chunk, done, keepUnknown ? chunk.FirstAttemptAt : null, cancellationToken);
         if (stoppedBy.IsMonthlyQuotaUsedUp)
         {
             await PauseAsync(broadcast, "LINE's monthly message quota is used up.", cancellationToken);
@@ -234,6 +245,18 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
             return $"rate limited: queued again ({done.Count} of {chunk.UserIds.Count} in the chunk reached)";
         }
         throw stoppedBy; // no answer: the queue retries the rest
+    }
+
+    // Saves who was reached; if another attempt changed the chunk meanwhile, its reached recipients are kept too.
+    private async Task SaveProgressAsync(Broadcast broadcast, BroadcastChunk chunk, HashSet<int> done, DateTimeOffset? firstAttemptAt, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await broadcasts.TryUpdateChunkAsync(broadcast, chunk with { Done = done, AttemptUntil = null, FirstAttemptAt = firstAttemptAt }, cancellationToken) is not null) return;
+            if (await broadcasts.GetChunkIfExistsAsync(broadcast, chunk.Number, cancellationToken) is not { Status: ChunkStatus.Pending } current) return;
+            (chunk, done) = (current, [.. done, .. current.Done]);
+            firstAttemptAt ??= current.FirstAttemptAt;
+        }
     }
 
     private async Task<string> FinishTrackedAsync(Broadcast broadcast, BroadcastChunk chunk, CancellationToken cancellationToken)

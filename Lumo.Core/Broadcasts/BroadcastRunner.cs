@@ -178,6 +178,9 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
 
         var chunks = await broadcasts.ListPendingChunksAsync(broadcast, cancellationToken);
         if (chunks.Count == 0) return await CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
+        var dispatched = await MoveAsync(broadcast, b => b with { DispatchedAt = clock.GetUtcNow() }, cancellationToken);
+        if (dispatched is not { Status: BroadcastStatus.Sending }) return dispatched;
+        broadcast = dispatched;
         await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ParallelEnqueues, CancellationToken = cancellationToken }, async (number, ct) =>
             await queues.EnqueueAsync(QueueNames.BroadcastChunks, new BroadcastChunkRequest(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id, number), ct));
         return broadcast;

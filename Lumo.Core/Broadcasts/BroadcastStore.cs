@@ -145,13 +145,14 @@ public sealed class BroadcastStore(LumoTables tables)
         var partition = ChunkPartition(broadcast);
         int sent = 0, failed = 0, pending = 0, chunksSent = 0, chunksFailed = 0, chunksPending = 0;
         DateTimeOffset? lastActivity = null;
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count", "Done", "FirstAttemptAt", "SentAt"],
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["Status", "Count", "Done", "FirstAttemptAt", "SentAt", "AttemptUntil"],
                            cancellationToken: cancellationToken))
         {
             var count = row.GetInt32("Count") ?? 0;
             // A tracked chunk stopped part-way has reached some of its recipients already.
             var reached = row.GetString("Done") is { Length: > 0 } done ? done.Count(c => c == ',') + 1 : 0;
-            foreach (var at in new[] { row.GetDateTimeOffset("FirstAttemptAt"), row.GetDateTimeOffset("SentAt") })
+            // An attempt holding a chunk began AttemptLease before its hold ends.
+            foreach (var at in new[] { row.GetDateTimeOffset("FirstAttemptAt"), row.GetDateTimeOffset("SentAt"), row.GetDateTimeOffset("AttemptUntil") - BroadcastChunkSender.AttemptLease })
                 if (at > lastActivity || lastActivity is null && at is not null) lastActivity = at;
             switch (Enum.Parse<ChunkStatus>(row.GetString("Status")))
             {
@@ -176,7 +177,7 @@ public sealed class BroadcastStore(LumoTables tables)
             ["SkippedBlocked"] = b.SkippedBlocked, ["ChunkCount"] = b.Chunks, ["PreparationId"] = b.PreparationId, ["Tracked"] = b.Tracked,
             ["Utm"] = b.Utm.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(b.Utm),
             ["PreparationAttempts"] = b.PreparationAttempts, ["LineRequestId"] = b.LineRequestId, ["CreatedAt"] = b.CreatedAt,
-            ["StartedAt"] = b.StartedAt, ["FinishedAt"] = b.FinishedAt,
+            ["StartedAt"] = b.StartedAt, ["DispatchedAt"] = b.DispatchedAt, ["FinishedAt"] = b.FinishedAt,
         };
         LongText.Write(entity, "Messages", b.Messages.ToJsonString());
         return entity;
@@ -194,7 +195,7 @@ public sealed class BroadcastStore(LumoTables tables)
             SkippedBlocked = e.GetInt32("SkippedBlocked") ?? 0, Chunks = e.GetInt32("ChunkCount") ?? 0, PreparationId = e.GetString("PreparationId"), Tracked = e.GetBoolean("Tracked") ?? false,
             Utm = e.GetString("Utm") is { } utm ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(utm) ?? [] : new Dictionary<string, string>(),
             PreparationAttempts = e.GetInt32("PreparationAttempts") ?? 0, LineRequestId = e.GetString("LineRequestId"),
-            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default, StartedAt = e.GetDateTimeOffset("StartedAt"), FinishedAt = e.GetDateTimeOffset("FinishedAt"),
+            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default, StartedAt = e.GetDateTimeOffset("StartedAt"), DispatchedAt = e.GetDateTimeOffset("DispatchedAt"), FinishedAt = e.GetDateTimeOffset("FinishedAt"),
             ETag = e.ETag.ToString(),
         };
     }

@@ -190,8 +190,8 @@ public sealed class LineSendStore(LumoTables tables)
     }
 
     /// <summary>
-    /// Writes (or replaces) many sends of one workspace, in transactions of up to 100 that stay under the 4 MB a
-    /// transaction may carry.
+    /// Writes many sends of one workspace, merged into what is there (so the opens and clicks a tracking URL recorded
+    /// meanwhile stay), in transactions of up to 100 that stay under the 4 MB a transaction may carry.
     /// </summary>
     public async Task SaveManyAsync(IReadOnlyList<LineSend> sends, CancellationToken cancellationToken)
     {
@@ -206,7 +206,7 @@ public sealed class LineSendStore(LumoTables tables)
                 batches.Add(batch);
                 (batch, bytes) = ([], 0);
             }
-            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, entity));
             bytes += size;
         }
         if (batch.Count > 0) batches.Add(batch);

@@ -52,8 +52,11 @@ public static class BroadcastFunctions
         return InvocationResult.Done($"Rich menus of account {request.AccountId}: {run.Linked} linked, {run.Unlinked} unlinked, {run.Unchanged} unchanged{(run.Error is null ? "" : "; " + run.Error)}").ToHttpResult();
     }
 
-    /// <summary>A sending broadcast with no chunk attempted or sent for this long is dispatched again (its chunk messages may have been parked or lost).</summary>
-    public static readonly TimeSpan StalledAfter = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// A sending broadcast with no chunk attempted or sent, and not dispatched, for this long is dispatched again (its
+    /// chunk messages may have been parked or lost): longer than a chunk's whole retry cycle.
+    /// </summary>
+    public static readonly TimeSpan StalledAfter = TimeSpan.FromMinutes(10);
 
     public static async Task<IResult> StartDue(InvocationEnvelope invocation, BroadcastStore store, LumoQueues queues, TimeProvider clock, CancellationToken ct)
     {
@@ -61,7 +64,8 @@ public static class BroadcastFunctions
         var queued = 0;
         foreach (var b in await store.ListDueAsync(now, now - 2 * BroadcastRunner.PreparationLease, ct))
         {
-            if (b.Status == BroadcastStatus.Sending && ((await store.GetProgressAsync(b, ct)).LastActivityAt ?? b.StartedAt) > now - StalledAfter) continue;
+            if (b.Status == BroadcastStatus.Sending && new[] { (await store.GetProgressAsync(b, ct)).LastActivityAt, b.DispatchedAt, b.StartedAt }.Max() > now - StalledAfter)
+                continue;
             await queues.EnqueueAsync(QueueNames.Broadcasts, new BroadcastRequest(b.WorkspaceId, b.AccountId, b.Id), ct);
             queued++;
         }

@@ -283,7 +283,7 @@ public sealed class BroadcastTests : IAsyncLifetime
         await (await queues.GetAsync(Lumo.Core.Storage.QueueNames.Broadcasts)).ClearMessagesAsync();
         var sending = (await store.GetIfExistsAsync(_scenario.WorkspaceId, _scenario.AccountId, id, default))!;
         Assert.Equal(BroadcastStatus.Sending, sending.Status);
-        await store.TryUpdateAsync(sending with { StartedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, default);
+        await store.TryUpdateAsync(sending with { StartedAt = DateTimeOffset.UtcNow.AddMinutes(-20), DispatchedAt = DateTimeOffset.UtcNow.AddMinutes(-20) }, default);
 
         await using var next = await LumoApp.StartAsync(runTriggers: true, sharingStorageWith: _scenario.App.Prefix);
         Assert.Contains("Queued 1", await TimerAsync(next.CreateClient()));

@@ -34,6 +34,13 @@ internal sealed class StandaloneTriggerRunner(
         foreach (var function in manifest.Functions)
         {
             var functionLogger = loggers.CreateLogger("Lumo.Standalone." + function.Name);
+            // The Functions host's own switch (https://learn.microsoft.com/azure/azure-functions/disable-function):
+            // AzureWebJobs.<name>.Disabled, or AzureWebJobs__<name>__Disabled where a name cannot hold dots.
+            if (configuration.GetValue($"AzureWebJobs.{function.Name}.Disabled", false) || configuration.GetValue($"AzureWebJobs:{function.Name}:Disabled", false))
+            {
+                functionLogger.LogInformation("Function {FunctionName} is disabled by configuration; its trigger is not run", function.Name);
+                continue;
+            }
             if (function.IsQueue)
                 runs.Add(new QueueTriggerPump(function, queues, delivery, settings, clock, functionLogger).RunAsync(stoppingToken));
             else if (function.IsTimer)
