@@ -21,6 +21,7 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
 {
     public const int ChunkSize = LineMessagingClient.MaxMulticastRecipients;
     private const int ChunksPerWrite = 40;
+    private const int ParallelChunkWrites = 4;
     private const int ParallelEnqueues = 16;
 
     public async Task<Broadcast?> RunAsync(BroadcastRequest request, CancellationToken cancellationToken)
@@ -93,6 +94,7 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
         var (chunkCount, targeted, blocked) = (0, 0, 0);
         var pending = new List<SegmentMember>(ChunkSize);
         var ready = new List<BroadcastChunk>(ChunksPerWrite);
+        var writes = new Queue<Task>();
         async Task TakeFullChunksAsync(bool all)
         {
             while (pending.Count >= ChunkSize || (all && pending.Count > 0))
@@ -103,9 +105,12 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
             }
             if (ready.Count >= ChunksPerWrite || (all && ready.Count > 0))
             {
-                await broadcasts.WriteChunksAsync(broadcast, ready, cancellationToken);
+                // Written while the scan goes on, a few batches at a time.
+                writes.Enqueue(broadcasts.WriteChunksAsync(broadcast, [.. ready], cancellationToken));
                 ready.Clear();
+                if (writes.Count >= ParallelChunkWrites) await writes.Dequeue();
             }
+            if (all) while (writes.Count > 0) await writes.Dequeue();
         }
 
         SegmentEvaluation evaluation;

@@ -45,7 +45,8 @@ public sealed class SegmentEvaluator(LineFriendStore friends, KlaviyoClient klav
             if (onMembers is not null && found.Count > 0) await onMembers(found);
             page.Clear();
         }
-        await foreach (var friend in friends.ListAsync(workspaceId, accountId, linked: null, cancellationToken))
+        // Only what a rule looks at: a tenth of a friend's row, and the scan is most of an evaluation's storage work.
+        await foreach (var friend in friends.ListAsync(workspaceId, accountId, linked: null, cancellationToken, ["PartitionKey", "RowKey", "FollowStatus", "KlaviyoProfileId"]))
         {
             page.Add(friend);
             if (page.Count == FriendsPerPage) await FlushAsync();

@@ -23,7 +23,10 @@ public sealed class BroadcastTests : IAsyncLifetime
     private WorkspaceScenario _scenario = null!;
     private LineChannel Channel => _scenario.Tenant.Channel;
 
-    public async Task InitializeAsync() => _scenario = await WorkspaceScenario.StartAsync();
+    // The tests call the schedule timer themselves; the minute timer firing on its own would race them.
+    private static readonly Dictionary<string, string?> NoScheduleTimer = new() { ["AzureWebJobs:StartDueBroadcasts:Disabled"] = "true" };
+
+    public async Task InitializeAsync() => _scenario = await WorkspaceScenario.StartAsync(settings: NoScheduleTimer);
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
@@ -285,7 +288,7 @@ public sealed class BroadcastTests : IAsyncLifetime
         Assert.Equal(BroadcastStatus.Sending, sending.Status);
         await store.TryUpdateAsync(sending with { StartedAt = DateTimeOffset.UtcNow.AddMinutes(-20), DispatchedAt = DateTimeOffset.UtcNow.AddMinutes(-20) }, default);
 
-        await using var next = await LumoApp.StartAsync(runTriggers: true, sharingStorageWith: _scenario.App.Prefix);
+        await using var next = await LumoApp.StartAsync(runTriggers: true, settings: NoScheduleTimer, sharingStorageWith: _scenario.App.Prefix);
         Assert.Contains("Queued 1", await TimerAsync(next.CreateClient()));
         await StatusAsync(id, "completed");
 

@@ -107,6 +107,7 @@ var recipientsPerSecond = broadcast.Recipients / broadcast.Elapsed.TotalSeconds;
 const double lineCeiling = 2_000.0 * 500; // multicast: 2,000 requests/s × 500 recipients
 var floorPerSecond = broadcast.Friends / broadcast.Floor.TotalSeconds;
 Console.WriteLine($"   {broadcast.Recipients:N0} recipients in {broadcast.Elapsed.TotalSeconds:N1} s (request → last multicast) = {recipientsPerSecond:N0} recipients/s over {broadcast.Multicasts} multicasts");
+Console.WriteLine($"   prepared (audience evaluated, chunks written) after {broadcast.Prepared.TotalSeconds:N1} s, first multicast at {broadcast.FirstPush.TotalSeconds:N1} s");
 Console.WriteLine($"   = {recipientsPerSecond / lineCeiling:P2} of LINE's multicast ceiling ({lineCeiling:N0} recipients/s)");
 Console.WriteLine($"   = {recipientsPerSecond / floorPerSecond:N2} × the Azurite floor of the same storage work alone ({floorPerSecond:N0} recipients/s, {broadcast.Floor.TotalSeconds:N1} s), " +
                   $"the bound that binds ({(floorPerSecond < lineCeiling ? "Azurite" : "LINE")} is the lower)");

@@ -16,7 +16,7 @@ namespace Lumo.Bench.Scenarios;
 public static class SegmentBroadcast
 {
     public sealed record Result(int Friends, int Recipients, TimeSpan Elapsed, TimeSpan Floor, long Multicasts, long Pushes, int Duplicates, int Missing,
-        long RetryKeyRepeats, string StorageBreakdown, double StorageRequestsPerRecipient);
+        long RetryKeyRepeats, string StorageBreakdown, double StorageRequestsPerRecipient, TimeSpan Prepared, TimeSpan FirstPush);
 
     public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int friends, double linkedShare, StorageOperations operations)
     {
@@ -37,7 +37,15 @@ public static class SegmentBroadcast
             new { name = "Bench sale", text = "Bench sale starts now", segmentId = segment!["id"]!.GetValue<string>() });
         created.EnsureSuccessStatusCode();
         var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        while (channel.Pushes.Count < friends && clock.Elapsed < TimeSpan.FromMinutes(10)) await Task.Delay(20);
+        // When preparation ended (status sending) and the first multicast arrived: where the time goes.
+        TimeSpan? prepared = null, firstPush = null;
+        while (channel.Pushes.Count < friends && clock.Elapsed < TimeSpan.FromMinutes(10))
+        {
+            await Task.Delay(20);
+            firstPush ??= channel.Pushes.IsEmpty ? null : clock.Elapsed;
+            if (prepared is null && (await admin.GetFromJsonAsync<JsonObject>($"api/manage/workspaces/{workspaceId}/accounts/{accountId}/broadcasts/{id}"))!["status"]!.GetValue<string>() is "sending" or "completed")
+                prepared = clock.Elapsed;
+        }
         var elapsed = clock.Elapsed;
         string status;
         do
@@ -51,7 +59,8 @@ public static class SegmentBroadcast
         var received = channel.Pushes.GroupBy(p => p.To).ToDictionary(g => g.Key, g => g.Count());
         var floor = await FloorAsync(tables, friendTable, partition, friends, linked);
         return new Result(friends, received.Count, elapsed, floor, sandbox.Requests.CountOf(channel.ChannelId, "POST", "/v2/bot/message/multicast"), channel.Pushes.Count,
-            received.Values.Sum(n => n - 1), users.Count(u => !received.ContainsKey(u)), Interlocked.Read(ref channel.RetryKeyRepeats), breakdown, perRecipient);
+            received.Values.Sum(n => n - 1), users.Count(u => !received.ContainsKey(u)), Interlocked.Read(ref channel.RetryKeyRepeats), breakdown, perRecipient,
+            prepared ?? elapsed, firstPush ?? elapsed);
     }
 
     // The storage work alone, at the concurrency the app uses: scan the friends; write 500-recipient chunks 40 to a
