@@ -14,9 +14,10 @@ public static class BroadcastEndpoints
 {
     public sealed record BroadcastCreation(string? Name, string? Text, string? MessageId, string? SegmentId, DateTimeOffset? ScheduledAt, bool? AllowPartialSend);
     public sealed record ProgressView(int Targeted, int Sent, int Failed, int Pending, int SkippedBlocked, int Chunks, int ChunksSent);
-    public sealed record BroadcastView(string Id, string Name, string Audience, string? SegmentId, string MessageRef, JsonArray Messages, BroadcastStatus Status,
-        string? Reason, DateTimeOffset ScheduledAt, bool AllowPartialSend, ProgressView Progress, string? LineRequestId, DateTimeOffset CreatedAt,
-        DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+    /// <summary><c>scheduledAt</c> is UTC; <c>scheduledAtLocal</c> is the same moment in the merchant's <c>timeZone</c> (from the workspace's region).</summary>
+    public sealed record BroadcastView(string Id, string Name, string Audience, string? SegmentId, string MessageRef, JsonArray Messages, bool Tracked, BroadcastStatus Status,
+        string? Reason, DateTimeOffset ScheduledAt, DateTimeOffset ScheduledAtLocal, string TimeZone, bool AllowPartialSend, ProgressView Progress, string? LineRequestId,
+        DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
     public sealed record TestSendDraft(List<string>? UserIds);
     public sealed record RemainingView(List<string> UserIds, int? NextChunk);
 
@@ -40,7 +41,7 @@ public static class BroadcastEndpoints
     {
         if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
         var views = new List<BroadcastView>();
-        foreach (var broadcast in await store.ListAsync(workspaceId, accountId, ct)) views.Add(await ViewAsync(broadcast, store, ct));
+        foreach (var broadcast in await store.ListAsync(workspaceId, accountId, ct)) views.Add(await ViewAsync(broadcast, store, workspaces, ct));
         return TypedResults.Ok(views);
     }
 
@@ -49,32 +50,33 @@ public static class BroadcastEndpoints
     /// (left out: every friend), <c>scheduledAt</c> (UTC offset included; left out: now), <c>allowPartialSend</c>.
     /// </summary>
     public static async Task<Results<Created<BroadcastView>, ValidationProblem, ProblemHttpResult>> Create(string workspaceId, string accountId, BroadcastCreation draft,
-        BroadcastAdministration admin, BroadcastStore store, CancellationToken ct)
+        BroadcastAdministration admin, BroadcastStore store, WorkspaceStore workspaces, CancellationToken ct)
     {
         var (broadcast, errors) = await admin.CreateAsync(workspaceId, accountId, new BroadcastDraft(draft.Name, draft.Text, draft.MessageId, draft.SegmentId,
             draft.ScheduledAt, draft.AllowPartialSend ?? false), ct);
         if (errors is not null) return TypedResults.ValidationProblem(errors);
         if (broadcast is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
-        return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/broadcasts/{broadcast.Id}", await ViewAsync(broadcast, store, ct));
+        return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/broadcasts/{broadcast.Id}", await ViewAsync(broadcast, store, workspaces, ct));
     }
 
-    public static async Task<Results<Ok<BroadcastView>, ProblemHttpResult>> Get(string workspaceId, string accountId, string broadcastId, BroadcastStore store, CancellationToken ct) =>
-        await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is { } broadcast ? TypedResults.Ok(await ViewAsync(broadcast, store, ct)) : NotFound(broadcastId);
+    public static async Task<Results<Ok<BroadcastView>, ProblemHttpResult>> Get(string workspaceId, string accountId, string broadcastId, BroadcastStore store, WorkspaceStore workspaces,
+        CancellationToken ct) =>
+        await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is { } broadcast ? TypedResults.Ok(await ViewAsync(broadcast, store, workspaces, ct)) : NotFound(broadcastId);
 
     public static async Task<Results<Ok<BroadcastView>, ValidationProblem, ProblemHttpResult>> Cancel(string workspaceId, string accountId, string broadcastId,
-        BroadcastAdministration admin, BroadcastStore store, CancellationToken ct)
+        BroadcastAdministration admin, BroadcastStore store, WorkspaceStore workspaces, CancellationToken ct)
     {
         if (await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is not { } broadcast) return NotFound(broadcastId);
         var (cancelled, errors) = await admin.CancelAsync(broadcast, ct);
-        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(cancelled!, store, ct));
+        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(cancelled!, store, workspaces, ct));
     }
 
     public static async Task<Results<Ok<BroadcastView>, ValidationProblem, ProblemHttpResult>> Resume(string workspaceId, string accountId, string broadcastId,
-        BroadcastAdministration admin, BroadcastStore store, CancellationToken ct)
+        BroadcastAdministration admin, BroadcastStore store, WorkspaceStore workspaces, CancellationToken ct)
     {
         if (await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is not { } broadcast) return NotFound(broadcastId);
         var (resumed, errors) = await admin.ResumeAsync(broadcast, ct);
-        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(resumed!, store, ct));
+        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(resumed!, store, workspaces, ct));
     }
 
     /// <summary>Pushes the broadcast's messages now to up to 10 chosen users (for checking how it looks; no Klaviyo events).</summary>
@@ -106,11 +108,13 @@ public static class BroadcastEndpoints
         return TypedResults.Ok(new RemainingView(userIds, next));
     }
 
-    private static async Task<BroadcastView> ViewAsync(Broadcast b, BroadcastStore store, CancellationToken ct)
+    private static async Task<BroadcastView> ViewAsync(Broadcast b, BroadcastStore store, WorkspaceStore workspaces, CancellationToken ct)
     {
         var progress = b.Status is BroadcastStatus.Scheduled ? new BroadcastProgress(0, 0, 0, 0, 0, 0) : await store.GetProgressAsync(b, ct);
-        return new BroadcastView(b.Id, b.Name, b.ToEveryFriend ? "all-friends" : "segment", b.SegmentId, b.MessageRef, b.Messages, b.Status, b.Reason, b.ScheduledAt,
-            b.AllowPartialSend, new ProgressView(b.Targeted, progress.Sent, progress.Failed, progress.Pending, b.SkippedBlocked, b.Chunks, progress.ChunksSent),
+        var zone = MerchantTimeZone.For((await workspaces.GetWorkspaceIfExistsAsync(b.WorkspaceId, ct))?.DefaultRegion);
+        return new BroadcastView(b.Id, b.Name, b.ToEveryFriend ? "all-friends" : "segment", b.SegmentId, b.MessageRef, b.Messages, b.Tracked, b.Status, b.Reason, b.ScheduledAt,
+            zone.Local(b.ScheduledAt), zone.Name, b.AllowPartialSend,
+            new ProgressView(b.Targeted, progress.Sent, progress.Failed, progress.Pending, b.SkippedBlocked, b.Chunks, progress.ChunksSent),
             b.LineRequestId, b.CreatedAt, b.StartedAt, b.FinishedAt);
     }
 

@@ -166,10 +166,16 @@ public sealed class BroadcastTests : IAsyncLifetime
     {
         var (user, _) = await _scenario.LinkedFriendAsync("Haru");
         var segment = await SegmentAsync(new { linked = true });
+        Assert.Equal(HttpStatusCode.OK, (await _scenario.Admin.PatchAsJsonAsync($"/api/manage/workspaces/{_scenario.WorkspaceId}", new { defaultRegion = "JP" })).StatusCode);
         var at = DateTimeOffset.UtcNow.AddSeconds(3);
         var kept = await CreateAsync(new { name = "Kept", text = "Kept", segmentId = segment, scheduledAt = at });
         var cancelled = await CreateAsync(new { name = "Cancelled", text = "Cancelled", segmentId = segment, scheduledAt = at });
-        Assert.Equal("scheduled", (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{BroadcastsPath}/{kept}"))!["status"]!.GetValue<string>());
+        var scheduled = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{BroadcastsPath}/{kept}"))!;
+        Assert.Equal("scheduled", scheduled["status"]!.GetValue<string>());
+        // Stored in UTC, shown in the merchant's time zone too.
+        Assert.Equal(TimeSpan.Zero, scheduled["scheduledAt"]!.GetValue<DateTimeOffset>().Offset);
+        Assert.Equal(("Asia/Tokyo", TimeSpan.FromHours(9)), (scheduled["timeZone"]!.GetValue<string>(), scheduled["scheduledAtLocal"]!.GetValue<DateTimeOffset>().Offset));
+        Assert.Equal(scheduled["scheduledAt"]!.GetValue<DateTimeOffset>(), scheduled["scheduledAtLocal"]!.GetValue<DateTimeOffset>());
         Assert.Equal(HttpStatusCode.OK, (await _scenario.Admin.PostAsync($"{BroadcastsPath}/{cancelled}/cancel", null)).StatusCode);
 
         Assert.Contains("Queued 0", await TimerAsync()); // not yet due
