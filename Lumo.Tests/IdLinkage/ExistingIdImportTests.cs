@@ -66,7 +66,12 @@ public sealed class ExistingIdImportTests : IAsyncLifetime
             Assert.Equal("import", friend["klaviyo"]!["linkedHow"]!.GetValue<string>());
             await Eventually.MatchesAsync(() => Task.FromResult(profile.Properties.ToJsonString()), p => p.Contains("\"LINE Follow Status\":\"friend\""),
                 because: "the bulk import job writes the LINE properties");
+            // A friend LINE confirmed (no follow webhook ever seen) has consent too: the required properties come together.
+            Assert.Equal("granted", profile.Properties["LINE Consent"]!.GetValue<string>());
+            Assert.NotNull(profile.Properties["LINE Consent Updated At"]);
+            Assert.Equal("granted", friend["consent"]!.GetValue<string>());
         }
+        Assert.EndsWith("(friendship confirmed by LINE)", beforeLumo.Profile.Properties["LINE Consent Source"]!.GetValue<string>());
         Assert.False(stranger.Profile.Properties.ContainsKey("LINE User ID"));
 
         var second = await RunImportAsync(2);
