@@ -18,7 +18,12 @@ public sealed class RichMenuTests : IAsyncLifetime
     private LineChannel Channel => _scenario.Tenant.Channel;
     private string MenusPath => $"{_scenario.AccountPath()}/rich-menus";
 
-    public async Task InitializeAsync() => _scenario = await WorkspaceScenario.StartAsync();
+    // The tests ask for syncs themselves; the quarter-hour timer would add its own in the middle.
+    public async Task InitializeAsync() =>
+        _scenario = await WorkspaceScenario.StartAsync(settings: new() { ["AzureWebJobs:SyncRichMenusSchedule:Disabled"] = "true" });
+
+    // Syncs that find another running ask again 5 s later, so a few of them in a row take a while on a busy machine.
+    private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(60);
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
@@ -83,7 +88,7 @@ public sealed class RichMenuTests : IAsyncLifetime
     private async Task SyncUntilAsync(Func<bool> settled, string because)
     {
         Assert.Equal(HttpStatusCode.Accepted, (await _scenario.Admin.PostAsync($"{MenusPath}/sync", null)).StatusCode);
-        await Eventually.MatchesAsync(() => Task.FromResult(settled()), s => s, because: because);
+        await Eventually.MatchesAsync(() => Task.FromResult(settled()), s => s, SyncWait, because);
     }
 
     // Null until the first sync has recorded itself (204), which may come a moment after LINE already has the links.
@@ -111,21 +116,21 @@ public sealed class RichMenuTests : IAsyncLifetime
         await SyncUntilAsync(() => Channel.RichMenuOf(aiko.UserId) == vipLine && Channel.RichMenuOf(ben.UserId) == memberLine && Channel.RichMenuOf(daichi.UserId) == memberLine,
             "the first sync links all three");
         Assert.Null(Channel.RichMenuOf(chika.UserId));
-        await Eventually.MatchesAsync(LastSyncAsync, run => run?["requests"]!.GetValue<int>() == 0, because: "the syncs the menus queued have run");
+        await Eventually.MatchesAsync(LastSyncAsync, run => run?["requests"]!.GetValue<int>() == 0, SyncWait, "the syncs the menus queued have run");
         var changesBefore = Interlocked.Read(ref Channel.RichMenuUserChanges);
 
         // In Klaviyo, Ben joins the VIP list and Aiko leaves it.
         vipList.ProfileIds.Clear();
         vipList.ProfileIds.Add(benProfile.Id);
         await SyncUntilAsync(() => Channel.RichMenuOf(aiko.UserId) == memberLine && Channel.RichMenuOf(ben.UserId) == vipLine, "the menus swap");
-        await Eventually.MatchesAsync(LastSyncAsync, run => run?["requests"]!.GetValue<int>() == 0, because: "a later sync finds nothing to change");
+        await Eventually.MatchesAsync(LastSyncAsync, run => run?["requests"]!.GetValue<int>() == 0, SyncWait, "a later sync finds nothing to change");
         Assert.Equal(2, Interlocked.Read(ref Channel.RichMenuUserChanges) - changesBefore); // the two who changed; Daichi was not sent again
 
         // The member menu loses its segment: Aiko and Daichi fall back to the default, Ben keeps the VIP menu.
         var unassigned = await _scenario.Admin.PutAsJsonAsync($"{MenusPath}/{member["id"]}/assignment", new { segmentId = (string?)null, priority = 2 });
         Assert.Equal(HttpStatusCode.OK, unassigned.StatusCode);
         await Eventually.MatchesAsync(() => Task.FromResult((Channel.RichMenuOf(aiko.UserId), Channel.RichMenuOf(daichi.UserId))), menus => menus == (null, null),
-            because: "the assignment change queues a sync");
+            SyncWait, "the assignment change queues a sync");
         Assert.Equal(vipLine, Channel.RichMenuOf(ben.UserId));
         Assert.Equal(4, Interlocked.Read(ref Channel.RichMenuUserChanges) - changesBefore);
     }
