@@ -19,6 +19,9 @@ public static partial class Ids
     public static bool IsQrCodeId(string? value) => value is not null && QrCodeId().IsMatch(value);
 
     /// <summary>LINE user ids (https://developers.line.biz/en/docs/messaging-api/getting-user-ids/).</summary>
+    /// <summary>A send's id (<c>LineSend.IdOf</c>): 32 lower-case hex characters.</summary>
+    public static bool IsSendId(string? value) => value is not null && SendId().IsMatch(value);
+
     public static bool IsLineUserId(string? value) => value is not null && LineUserId().IsMatch(value);
 
     /// <summary>Klaviyo profile, segment, list and form ids: letters and digits (profiles are 26-character ULIDs).</summary>
@@ -29,6 +32,9 @@ public static partial class Ids
 
     [GeneratedRegex("^[0-9a-f]{12}$")]
     private static partial Regex QrCodeId();
+
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex SendId();
 
     [GeneratedRegex("^U[0-9a-f]{32}$")]
     private static partial Regex LineUserId();

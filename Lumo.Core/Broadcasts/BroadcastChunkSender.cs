@@ -37,7 +37,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         if (chunk.Status != ChunkStatus.Pending)
         {
             // The attempt that finished it may have died before completing the broadcast.
-            if (broadcast.Status == BroadcastStatus.Sending) await BroadcastRunner.CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
+            if (broadcast.Status == BroadcastStatus.Sending) await broadcasts.CompleteIfDoneAsync(broadcast, clock.GetUtcNow(), cancellationToken);
             return $"chunk is {chunk.Status}";
         }
         // A chunk an earlier attempt may have sent is settled even while the broadcast is paused (its retry key tells);
@@ -126,7 +126,8 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
     }
 
     // Records the chunk's Klaviyo events (before the chunk is marked, so a crash in between repeats them under the
-    // same unique ids rather than losing them), marks the chunk, and completes the broadcast after its last chunk.
+    // same unique ids rather than losing them; none without an account, or when the caller recorded them per
+    // recipient), marks the chunk, and completes the broadcast after its last chunk.
     private async Task<string> FinishAsync(Broadcast broadcast, BroadcastChunk chunk, LineAccount? account, CancellationToken cancellationToken)
     {
         if (account is not null)
@@ -134,7 +135,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
                 cancellationToken);
         if (await broadcasts.TryUpdateChunkAsync(broadcast, chunk, cancellationToken) is null)
             logger.LogInformation("Chunk {Chunk} of broadcast {BroadcastId} was finished by another attempt", chunk.Number, broadcast.Id);
-        await BroadcastRunner.CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
+        await broadcasts.CompleteIfDoneAsync(broadcast, clock.GetUtcNow(), cancellationToken);
         return $"chunk {chunk.Number}: {chunk.Status} ({chunk.UserIds.Count} recipients)";
     }
 
@@ -228,7 +229,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         await lineSends.SaveManyAsync(outcomes.Values.ToList(), cancellationToken);
         var done = chunk.Done.Concat(outcomes.Keys).ToHashSet();
         if (stoppedBy is null)
-            return await FinishTrackedAsync(broadcast, chunk with { Status = ChunkStatus.Sent, Done = done, AttemptUntil = null, SentAt = at.SentAt }, cancellationToken);
+            return await FinishAsync(broadcast, chunk with { Status = ChunkStatus.Sent, Done = done, AttemptUntil = null, SentAt = at.SentAt }, null, cancellationToken); // events recorded above
 
         // Stopped part-way: the rest were refused (not accepted under their keys), unless LINE did not answer now or
         // in an earlier attempt (whose time then stays, for the 24-hour horizon).
@@ -259,18 +260,10 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         }
     }
 
-    private async Task<string> FinishTrackedAsync(Broadcast broadcast, BroadcastChunk chunk, CancellationToken cancellationToken)
-    {
-        if (await broadcasts.TryUpdateChunkAsync(broadcast, chunk, cancellationToken) is null)
-            logger.LogInformation("Chunk {Chunk} of broadcast {BroadcastId} was finished by another attempt", chunk.Number, broadcast.Id);
-        await BroadcastRunner.CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
-        return $"chunk {chunk.Number}: {chunk.Status} ({chunk.UserIds.Count} recipients, a push each)";
-    }
-
     private async Task PauseAsync(Broadcast broadcast, string why, CancellationToken cancellationToken)
     {
         logger.LogWarning("Broadcast {BroadcastId} paused: {Why}", broadcast.Id, why);
-        await BroadcastRunner.PauseAsync(broadcasts, broadcast, why + " The remaining recipients are listed under the broadcast; resume next month or after raising the plan's limit.",
-            cancellationToken);
+        var reason = why + " The remaining recipients are listed under the broadcast; resume next month or after raising the plan's limit.";
+        await broadcasts.MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Paused, Reason = reason }, cancellationToken);
     }
 }

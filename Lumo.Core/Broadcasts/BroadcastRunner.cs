@@ -163,7 +163,8 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
             }
             catch (LineApiException e) when (e.IsMonthlyQuotaUsedUp)
             {
-                return await PauseAsync(broadcast, "LINE's monthly message quota is used up. Resume next month or after raising the plan's limit.", cancellationToken);
+                return await broadcasts.MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Paused, Reason = "LINE's monthly message quota is used up. Resume next month or after raising the plan's limit." },
+                    cancellationToken);
             }
             catch (LineApiException e) when (e.Status == 429)
             {
@@ -176,14 +177,14 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
             {
                 return await RefuseAsync(broadcast, $"LINE refused the broadcast: {e.Status} {e.Message} {string.Join("; ", e.Details)}".Trim(), cancellationToken);
             }
-            var moved = await MoveAsync(broadcast, b => b with { LineRequestId = sent.RequestId ?? "accepted" }, cancellationToken);
+            var moved = await broadcasts.MoveAsync(broadcast, b => b with { LineRequestId = sent.RequestId ?? "accepted" }, cancellationToken);
             if (moved is not { Status: BroadcastStatus.Sending }) return moved;
             broadcast = moved;
         }
 
         var chunks = await broadcasts.ListPendingChunksAsync(broadcast, cancellationToken);
-        if (chunks.Count == 0) return await CompleteIfDoneAsync(broadcasts, broadcast, clock, cancellationToken);
-        var dispatched = await MoveAsync(broadcast, b => b with { DispatchedAt = clock.GetUtcNow() }, cancellationToken);
+        if (chunks.Count == 0) return await broadcasts.CompleteIfDoneAsync(broadcast, clock.GetUtcNow(), cancellationToken);
+        var dispatched = await broadcasts.MoveAsync(broadcast, b => b with { DispatchedAt = clock.GetUtcNow() }, cancellationToken);
         if (dispatched is not { Status: BroadcastStatus.Sending }) return dispatched;
         broadcast = dispatched;
         await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ParallelEnqueues, CancellationToken = cancellationToken }, async (number, ct) =>
@@ -191,41 +192,9 @@ public sealed class BroadcastRunner(BroadcastStore broadcasts, SegmentStore segm
         return broadcast;
     }
 
-    /// <summary>Marks a sending broadcast Completed once no chunk is pending (any number of callers may ask; one moves it).</summary>
-    internal static async Task<Broadcast?> CompleteIfDoneAsync(BroadcastStore broadcasts, Broadcast broadcast, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        if (await broadcasts.HasPendingChunksAsync(broadcast, cancellationToken)) return broadcast;
-        return await MoveAsync(broadcasts, broadcast, b => b with { Status = BroadcastStatus.Completed, FinishedAt = clock.GetUtcNow() }, cancellationToken);
-    }
-
     private Task<Broadcast?> RefuseAsync(Broadcast broadcast, string reason, CancellationToken cancellationToken)
     {
         logger.LogWarning("Broadcast {BroadcastId} refused: {Reason}", broadcast.Id, reason);
         return MoveFromClaimAsync(broadcast, broadcast with { Status = BroadcastStatus.Refused, Reason = reason, FinishedAt = clock.GetUtcNow() }, cancellationToken);
-    }
-
-    private Task<Broadcast?> PauseAsync(Broadcast broadcast, string reason, CancellationToken cancellationToken) =>
-        PauseAsync(broadcasts, broadcast, reason, cancellationToken);
-
-    /// <summary>Pauses a sending broadcast (the quota ran out); its pending chunks wait for a resume.</summary>
-    internal static Task<Broadcast?> PauseAsync(BroadcastStore broadcasts, Broadcast broadcast, string reason, CancellationToken cancellationToken) =>
-        MoveAsync(broadcasts, broadcast, b => b with { Status = BroadcastStatus.Paused, Reason = reason }, cancellationToken);
-
-    private Task<Broadcast?> MoveAsync(Broadcast broadcast, Func<Broadcast, Broadcast> change, CancellationToken cancellationToken) =>
-        MoveAsync(broadcasts, broadcast, change, cancellationToken);
-
-    /// <summary>
-    /// Applies <paramref name="change"/> if the broadcast still has the status it was read with. When someone moved it
-    /// meanwhile (cancelled, paused, completed by another worker), returns the broadcast as it now stands, unchanged.
-    /// </summary>
-    internal static async Task<Broadcast?> MoveAsync(BroadcastStore broadcasts, Broadcast broadcast, Func<Broadcast, Broadcast> change, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (await broadcasts.TryUpdateAsync(change(broadcast), cancellationToken) is { } moved) return moved;
-            var current = await broadcasts.GetIfExistsAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id, cancellationToken);
-            if (current is null || current.Status != broadcast.Status) return current;
-            broadcast = current; // changed in a way that keeps the status (a count, the request id): apply the change to it
-        }
     }
 }

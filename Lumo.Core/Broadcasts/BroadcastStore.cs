@@ -77,6 +77,26 @@ public sealed class BroadcastStore(LumoTables tables)
         }
     }
 
+    /// <summary>
+    /// Applies <paramref name="change"/> if the broadcast still has the status it was read with. When someone moved it
+    /// meanwhile (cancelled, paused, completed by another worker), returns the broadcast as it now stands, unchanged.
+    /// </summary>
+    public async Task<Broadcast?> MoveAsync(Broadcast broadcast, Func<Broadcast, Broadcast> change, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await TryUpdateAsync(change(broadcast), cancellationToken) is { } moved) return moved;
+            var current = await GetIfExistsAsync(broadcast.WorkspaceId, broadcast.AccountId, broadcast.Id, cancellationToken);
+            if (current is null || current.Status != broadcast.Status) return current;
+            broadcast = current; // changed in a way that keeps the status (a count, the request id): apply the change to it
+        }
+    }
+
+    /// <summary>Marks a sending broadcast Completed once no chunk is pending (any number of callers may ask; one moves it).</summary>
+    public async Task<Broadcast?> CompleteIfDoneAsync(Broadcast broadcast, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await HasPendingChunksAsync(broadcast, cancellationToken) ? broadcast
+            : await MoveAsync(broadcast, b => b with { Status = BroadcastStatus.Completed, FinishedAt = now }, cancellationToken);
+
     /// <summary>Writes chunks of recipients under the broadcast's preparation.</summary>
     public async Task WriteChunksAsync(Broadcast broadcast, IReadOnlyList<BroadcastChunk> chunks, CancellationToken cancellationToken)
     {
@@ -112,7 +132,7 @@ public sealed class BroadcastStore(LumoTables tables)
     public async Task<List<int>> ListPendingChunksAsync(Broadcast broadcast, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and Status eq {nameof(ChunkStatus.Pending)}");
+        var filter = PendingChunks(broadcast, 0);
         var result = new List<int>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
             result.Add(int.Parse(row.RowKey));
@@ -123,7 +143,7 @@ public sealed class BroadcastStore(LumoTables tables)
     public async Task<bool> HasPendingChunksAsync(Broadcast broadcast, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and Status eq {nameof(ChunkStatus.Pending)}");
+        var filter = PendingChunks(broadcast, 0);
         await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
             return true;
         return false;
@@ -134,7 +154,7 @@ public sealed class BroadcastStore(LumoTables tables)
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.BroadcastChunks, cancellationToken);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and RowKey ge {RowKey(fromChunk)} and Status eq {nameof(ChunkStatus.Pending)}");
+        var filter = PendingChunks(broadcast, fromChunk);
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             yield return ToChunk(row);
     }
@@ -167,6 +187,9 @@ public sealed class BroadcastStore(LumoTables tables)
     private static string ChunkPartition(Broadcast b) => $"{AccountPartition.Of(b.WorkspaceId, b.AccountId)}:{b.Id}:{b.PreparationId}";
 
     private static string RowKey(int number) => number.ToString("D5");
+
+    private static string PendingChunks(Broadcast broadcast, int fromChunk) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {ChunkPartition(broadcast)} and RowKey ge {RowKey(fromChunk)} and Status eq {nameof(ChunkStatus.Pending)}");
 
     private static TableEntity ToEntity(Broadcast b)
     {

@@ -124,7 +124,7 @@ public sealed class LineSendStore(LumoTables tables)
         {
             await table.UpdateEntityAsync(new TableEntity(send.WorkspaceId, send.Id)
             {
-                ["OpenedAt"] = send.OpenedAt, ["ClickWindows"] = send.ClickWindows.Count == 0 ? null : JsonSerializer.Serialize(send.ClickWindows),
+                ["OpenedAt"] = send.OpenedAt, ["ClickWindows"] = ClickWindowsColumn(send),
             }, new ETag(send.ETag!), TableUpdateMode.Merge, cancellationToken);
             return true;
         }
@@ -228,6 +228,8 @@ public sealed class LineSendStore(LumoTables tables)
         return result;
     }
 
+    private static string? ClickWindowsColumn(LineSend s) => s.ClickWindows.Count == 0 ? null : JsonSerializer.Serialize(s.ClickWindows);
+
     private static TableEntity ToEntity(LineSend s) => new(s.WorkspaceId, s.Id)
     {
         ["AccountId"] = s.AccountId,
@@ -239,7 +241,7 @@ public sealed class LineSendStore(LumoTables tables)
         ["Links"] = s.Links.Count == 0 ? null : JsonSerializer.Serialize(s.Links, Compact),
         ["Images"] = s.Images.Count == 0 ? null : JsonSerializer.Serialize(s.Images, Compact),
         ["OpenedAt"] = s.OpenedAt,
-        ["ClickWindows"] = s.ClickWindows.Count == 0 ? null : JsonSerializer.Serialize(s.ClickWindows),
+        ["ClickWindows"] = ClickWindowsColumn(s),
         ["Status"] = s.Status.ToString(),
         ["Reason"] = s.Reason,
         ["LineRequestId"] = s.LineRequestId,

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 
 namespace Lumo.Core.LineWebhooks;
@@ -14,20 +13,15 @@ public enum WebhookOutcome { Accepted, UnknownAccount, BadSignature, Malformed }
 /// for processing — nothing slower, since LINE expects an answer within about two seconds. Nothing is written for
 /// a body that fails any check. De-duplication on webhookEventId happens when the events are applied.
 /// </summary>
-public sealed class LineWebhookIntake(WorkspaceStore workspaces, ISecretStore secrets, LumoQueues queues, IMemoryCache cache, ILogger<LineWebhookIntake> logger)
+public sealed class LineWebhookIntake(WorkspaceStore workspaces, ISecretStore secrets, LumoQueues queues, ILogger<LineWebhookIntake> logger)
 {
     /// <summary>Queue messages are at most 64 KB after Base64; keep each batch's JSON well under 48 KB.</summary>
     private const int MaxBatchBytes = 40_000;
-    private static readonly TimeSpan AccountCacheLifetime = TimeSpan.FromSeconds(30);
 
     public async Task<(WebhookOutcome Outcome, int Events, string? Error)> AcceptAsync(
         string workspaceId, string accountId, ReadOnlyMemory<byte> body, string? signature, CancellationToken cancellationToken)
     {
-        var account = await cache.GetOrCreateAsync($"line-account:{workspaceId}:{accountId}", async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = AccountCacheLifetime;
-            return await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, cancellationToken);
-        });
+        var account = await workspaces.GetAccountCachedAsync(workspaceId, accountId, cancellationToken);
         if (account is null) return (WebhookOutcome.UnknownAccount, 0, null);
 
         var secret = await secrets.GetIfExistsAsync(SecretNames.ChannelSecret(workspaceId, accountId), cancellationToken);

@@ -67,10 +67,15 @@ public sealed class RichMenuAdministration(RichMenuStore menus, SegmentStore seg
     public async Task<RichMenu> MakeDefaultAsync(RichMenu menu, CancellationToken cancellationToken)
     {
         await line.SetDefaultRichMenuAsync(new LineAccountRef(menu.WorkspaceId, menu.AccountId), menu.LineRichMenuId, cancellationToken);
+        var result = menu with { IsDefault = true };
         foreach (var other in await menus.ListAsync(menu.WorkspaceId, menu.AccountId, cancellationToken))
-            if (other.IsDefault != (other.Id == menu.Id))
-                await menus.SaveAsync(other with { IsDefault = other.Id == menu.Id }, cancellationToken); // a concurrent edit wins; the flag is only a label
-        return (await menus.GetIfExistsAsync(menu.WorkspaceId, menu.AccountId, menu.Id, cancellationToken))!;
+        {
+            if (other.IsDefault == (other.Id == menu.Id)) continue;
+            // A concurrent edit wins: the flag is only a label.
+            var saved = await menus.SaveAsync(other with { IsDefault = other.Id == menu.Id }, cancellationToken);
+            if (other.Id == menu.Id && saved is not null) result = saved;
+        }
+        return result;
     }
 
     /// <summary>Deletes the menu on LINE (which unlinks it from its users) and in Lumo; the next sync drops its links.</summary>

@@ -30,7 +30,8 @@ public sealed class RichMenuSync(RichMenuStore menus, SegmentStore segments, Seg
 
         var desired = new Dictionary<string, string>(StringComparer.Ordinal);
         string? problem = null;
-        foreach (var menu in (await menus.ListAsync(workspaceId, accountId, held.Token)).Where(m => m.SegmentId is not null))
+        var allMenus = await menus.ListAsync(workspaceId, accountId, held.Token);
+        foreach (var menu in allMenus.Where(m => m.SegmentId is not null))
         {
             var segment = await segments.GetIfExistsAsync(workspaceId, accountId, menu.SegmentId!, held.Token);
             if (segment is null) { problem = $"segment {menu.SegmentId} of rich menu '{menu.Name}' was deleted"; continue; }
@@ -51,7 +52,7 @@ public sealed class RichMenuSync(RichMenuStore menus, SegmentStore segments, Seg
         }
 
         var current = await menus.ListLinksAsync(workspaceId, accountId, held.Token);
-        var lineIds = (await menus.ListAsync(workspaceId, accountId, held.Token)).ToDictionary(m => m.Id, m => m.LineRichMenuId);
+        var lineIds = allMenus.ToDictionary(m => m.Id, m => m.LineRichMenuId);
         var changes = desired.Where(d => current.GetValueOrDefault(d.Key) != d.Value && lineIds.ContainsKey(d.Value))
             .GroupBy(d => (string?)d.Value, d => d.Key)
             .Concat(current.Keys.Where(user => !desired.ContainsKey(user)).GroupBy(_ => (string?)null))

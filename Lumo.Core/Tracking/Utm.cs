@@ -3,6 +3,9 @@ namespace Lumo.Core.Tracking;
 /// <summary>UTM parameters added to a destination for revenue attribution.</summary>
 public static class Utm
 {
+    /// <summary>The parameters a message may set (or override) on its links.</summary>
+    public static readonly IReadOnlySet<string> Names = new HashSet<string> { "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term" };
+
     /// <summary>
     /// Adds the parameters the destination does not have yet, keeping its own query exactly as it was written (its
     /// encoding and any <c>utm_*</c> it already carries win) and its fragment after the query.

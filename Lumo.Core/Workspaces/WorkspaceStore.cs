@@ -84,7 +84,10 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         return row.HasValue ? ToAccount(row.Value!) : null;
     }
 
-    /// <summary>The account as the send path uses it: read at most once per <see cref="AccountCacheLifetime"/> per instance.</summary>
+    /// <summary>
+    /// The account as the hot paths (webhooks, sends) use it: read at most once per <see cref="AccountCacheLifetime"/>
+    /// per instance; an unknown account is not cached, so one added just now is found at once.
+    /// </summary>
     public async Task<LineAccount?> GetAccountCachedAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
     {
         if (cache.TryGetValue(AccountCacheKey(workspaceId, accountId), out LineAccount? cached)) return cached;

@@ -4,6 +4,8 @@ using Lumo.Core.FlowSends;
 using Lumo.Core.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
+using Lumo.Core.Tracking;
+
 namespace Lumo.Functions.Admin;
 
 /// <summary>Auto Send Messages: reusable LINE messages, validated against LINE's limits, and "Get JSON" for Flows.</summary>
@@ -94,9 +96,8 @@ public static class AutoSendMessageEndpoints
     {
         var errors = LineMessageRules.Validate(draft.Messages);
         if (string.IsNullOrWhiteSpace(draft.Name) || draft.Name.Length > 100) errors["name"] = ["A name has 1 to 100 characters."];
-        if (draft.Utm?.FirstOrDefault(p => p.Key is not ("utm_source" or "utm_medium" or "utm_campaign" or "utm_content" or "utm_term")
-                                            || string.IsNullOrWhiteSpace(p.Value) || p.Value.Length > 100) is { Key: not null } bad)
-            errors["utm"] = [$"'{bad.Key}': UTM overrides are utm_source, utm_medium, utm_campaign, utm_content or utm_term, each with 1 to 100 characters."];
+        if (draft.Utm?.FirstOrDefault(p => !Utm.Names.Contains(p.Key) || string.IsNullOrWhiteSpace(p.Value) || p.Value.Length > 100) is { Key: not null } bad)
+            errors["utm"] = [$"'{bad.Key}': UTM overrides are {string.Join(", ", Utm.Names)}, each with 1 to 100 characters."];
         return errors;
     }
 

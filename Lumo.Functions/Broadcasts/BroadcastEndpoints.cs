@@ -40,8 +40,9 @@ public static class BroadcastEndpoints
         CancellationToken ct)
     {
         if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
+        var zone = await ZoneAsync(workspaceId, workspaces, ct);
         var views = new List<BroadcastView>();
-        foreach (var broadcast in await store.ListAsync(workspaceId, accountId, ct)) views.Add(await ViewAsync(broadcast, store, workspaces, ct));
+        foreach (var broadcast in await store.ListAsync(workspaceId, accountId, ct)) views.Add(await ViewAsync(broadcast, store, zone, ct));
         return TypedResults.Ok(views);
     }
 
@@ -56,19 +57,19 @@ public static class BroadcastEndpoints
             draft.ScheduledAt, draft.AllowPartialSend ?? false), ct);
         if (errors is not null) return TypedResults.ValidationProblem(errors);
         if (broadcast is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
-        return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/broadcasts/{broadcast.Id}", await ViewAsync(broadcast, store, workspaces, ct));
+        return TypedResults.Created($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/broadcasts/{broadcast.Id}", await ViewAsync(broadcast, store, await ZoneAsync(workspaceId, workspaces, ct), ct));
     }
 
     public static async Task<Results<Ok<BroadcastView>, ProblemHttpResult>> Get(string workspaceId, string accountId, string broadcastId, BroadcastStore store, WorkspaceStore workspaces,
         CancellationToken ct) =>
-        await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is { } broadcast ? TypedResults.Ok(await ViewAsync(broadcast, store, workspaces, ct)) : NotFound(broadcastId);
+        await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is { } broadcast ? TypedResults.Ok(await ViewAsync(broadcast, store, await ZoneAsync(workspaceId, workspaces, ct), ct)) : NotFound(broadcastId);
 
     public static async Task<Results<Ok<BroadcastView>, ValidationProblem, ProblemHttpResult>> Cancel(string workspaceId, string accountId, string broadcastId,
         BroadcastAdministration admin, BroadcastStore store, WorkspaceStore workspaces, CancellationToken ct)
     {
         if (await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is not { } broadcast) return NotFound(broadcastId);
         var (cancelled, errors) = await admin.CancelAsync(broadcast, ct);
-        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(cancelled!, store, workspaces, ct));
+        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(cancelled!, store, await ZoneAsync(workspaceId, workspaces, ct), ct));
     }
 
     public static async Task<Results<Ok<BroadcastView>, ValidationProblem, ProblemHttpResult>> Resume(string workspaceId, string accountId, string broadcastId,
@@ -76,7 +77,7 @@ public static class BroadcastEndpoints
     {
         if (await store.GetIfExistsAsync(workspaceId, accountId, broadcastId, ct) is not { } broadcast) return NotFound(broadcastId);
         var (resumed, errors) = await admin.ResumeAsync(broadcast, ct);
-        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(resumed!, store, workspaces, ct));
+        return errors is not null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await ViewAsync(resumed!, store, await ZoneAsync(workspaceId, workspaces, ct), ct));
     }
 
     /// <summary>Pushes the broadcast's messages now to up to 10 chosen users (for checking how it looks; no Klaviyo events).</summary>
@@ -108,10 +109,12 @@ public static class BroadcastEndpoints
         return TypedResults.Ok(new RemainingView(userIds, next));
     }
 
-    private static async Task<BroadcastView> ViewAsync(Broadcast b, BroadcastStore store, WorkspaceStore workspaces, CancellationToken ct)
+    private static async Task<MerchantTimeZone> ZoneAsync(string workspaceId, WorkspaceStore workspaces, CancellationToken ct) =>
+        MerchantTimeZone.For((await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct))?.DefaultRegion);
+
+    private static async Task<BroadcastView> ViewAsync(Broadcast b, BroadcastStore store, MerchantTimeZone zone, CancellationToken ct)
     {
         var progress = b.Status is BroadcastStatus.Scheduled ? new BroadcastProgress(0, 0, 0, 0, 0, 0) : await store.GetProgressAsync(b, ct);
-        var zone = MerchantTimeZone.For((await workspaces.GetWorkspaceIfExistsAsync(b.WorkspaceId, ct))?.DefaultRegion);
         return new BroadcastView(b.Id, b.Name, b.ToEveryFriend ? "all-friends" : "segment", b.SegmentId, b.MessageRef, b.Messages, b.Tracked, b.Status, b.Reason, b.ScheduledAt,
             zone.Local(b.ScheduledAt), zone.Name, b.AllowPartialSend,
             new ProgressView(b.Targeted, progress.Sent, progress.Failed, progress.Pending, b.SkippedBlocked, b.Chunks, progress.ChunksSent),

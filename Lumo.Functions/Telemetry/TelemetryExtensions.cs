@@ -20,7 +20,7 @@ public static class TelemetryExtensions
 
         var otel = builder.Services.AddOpenTelemetry()
             .WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.RecordException = true).AddHttpClientInstrumentation())
-            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddMeter(Lumo.Core.Storage.StorageRequestMetrics.MeterName));
         builder.Logging.AddOpenTelemetry(o => o.IncludeFormattedMessage = true);
 
         if (!string.IsNullOrEmpty(connectionString))

@@ -28,7 +28,7 @@ public static partial class TrackingEndpoints
         CancellationToken ct)
     {
         TrackedDestination found = new(null);
-        if (Ids.IsLumoId(w) && SendId().IsMatch(s) && int.TryParse(n, out var index) && index is > 0 and < 1000 && Mac().IsMatch(m) && (size is null || Width().IsMatch(size)))
+        if (Ids.IsLumoId(w) && Ids.IsSendId(s) && int.TryParse(n, out var index) && index is > 0 and < 1000 && Mac().IsMatch(m) && (size is null || Width().IsMatch(size)))
             found = await tracking.FollowAsync(new TrackedLink(w, s, index, kind), m, context.Request.Method, context.Request.Headers.UserAgent.ToString(), ct);
         var destination = found.Url is not { } url ? null : size is null ? url : $"{url.TrimEnd('/')}/{size}"; // an image map's width, as LINE asks for it
         // Stored in ASCII when the send was recorded; anything else (an older record) is not followed.
@@ -43,9 +43,6 @@ public static partial class TrackingEndpoints
         if (kind == TrackedKind.Image && found.Cacheable) context.Response.Headers.CacheControl = "private, max-age=86400";
         return Results.Redirect(location);
     }
-
-    [GeneratedRegex("^[0-9a-f]{32}$")]
-    private static partial Regex SendId();
 
     [GeneratedRegex("^[A-Za-z0-9_-]{16}$")]
     private static partial Regex Mac();
