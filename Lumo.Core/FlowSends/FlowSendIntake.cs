@@ -115,7 +115,8 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             recorded = await sends.GetIfExistsAsync(send.WorkspaceId, winner.SendId, cancellationToken);
         // Gone between the conflict and this read (erased, say): nothing is accepted, so Klaviyo should try again.
         if (recorded is null) throw new InvalidOperationException($"Send {send.Id} was recorded by another request and has vanished since.");
-        if (recorded.Status == SendStatus.Skipped)
+        // Only a row under this send's own id can be replaced (a claim never leads to a skip: skips claim nothing).
+        if (recorded.Status == SendStatus.Skipped && recorded.Id == send.Id)
         {
             // Logged as skipped under the send's own id by an older version: the request that replaces it sends it.
             var replaced = await sends.TryReplaceSkippedAsync(send, recorded.ETag!, cancellationToken);
