@@ -323,6 +323,29 @@ public sealed class BroadcastTests : IAsyncLifetime
         Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>(BroadcastsPath))!);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key-wrong-key-wrong")]
+    public async Task WithoutTheAdminKeyNothingCanBeBroadcastSegmentedOrMenued(string? key)
+    {
+        var (user, _) = await _scenario.LinkedFriendAsync("Target");
+        var stranger = _scenario.App.CreateClient();
+        if (key is not null) stranger.DefaultRequestHeaders.Add("x-functions-key", key);
+
+        var answers = new[]
+        {
+            await stranger.PostAsJsonAsync(BroadcastsPath, new { name = "Spam", text = "Spam" }),
+            await stranger.PostAsJsonAsync($"{_scenario.AccountPath()}/segments", new { name = "All", conditions = new { linked = true } }),
+            await stranger.PostAsync($"{_scenario.AccountPath()}/rich-menus/sync", null),
+            await stranger.GetAsync(BroadcastsPath),
+        };
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Unauthorized, a.StatusCode));
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>(BroadcastsPath))!);
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/segments"))!);
+        Assert.Empty(Channel.PushesTo(user.UserId));
+    }
+
     [Fact]
     public async Task AMessageOverLinesLimitsIsRefused()
     {
