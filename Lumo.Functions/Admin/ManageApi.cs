@@ -1,3 +1,4 @@
+using Lumo.Functions.AdminPage;
 using Lumo.Functions.Broadcasts;
 using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
@@ -38,6 +39,7 @@ public static class ManageApi
         group.MapContactMaintenanceEndpoints();
         group.MapErasureEndpoints();
         group.MapBroadcastAdmin();
+        group.MapAdminPageSignIn();
         return routes;
     }
 }

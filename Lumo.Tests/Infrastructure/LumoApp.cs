@@ -19,6 +19,7 @@ public sealed class LumoApp : WebApplicationFactory<Program>
     private readonly Uri _sandbox;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private bool _kestrel;
 
     private LumoApp(string storage, Uri sandbox, Dictionary<string, string?> settings, Action<IServiceCollection>? services, string? prefix)
     {
@@ -32,14 +33,24 @@ public sealed class LumoApp : WebApplicationFactory<Program>
     /// <summary>The table/queue name prefix: this app's own, or another app's to run as a second instance of it.</summary>
     public string Prefix { get; }
 
+    /// <param name="kestrel">Serve on a real loopback port (for a browser) instead of in memory; <see cref="BaseAddress"/> says where.</param>
     public static async Task<LumoApp> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null,
-        string? sharingStorageWith = null)
+        string? sharingStorageWith = null, bool kestrel = false)
     {
         var app = new LumoApp(await TestEnvironment.StorageConnectionStringAsync(), (await TestEnvironment.SandboxAsync()).BaseUrl,
             new Dictionary<string, string?>(settings ?? []) { ["Lumo:Standalone:RunTriggers"] = runTriggers.ToString() }, services, sharingStorageWith);
+        if (kestrel)
+        {
+            app._kestrel = true;
+            app.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, 0));
+        }
         app.StartServer();
         return app;
     }
+
+    /// <summary>Where a Kestrel-served app listens (<c>http://127.0.0.1:port/</c>).</summary>
+    public Uri BaseAddress => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -56,7 +67,8 @@ public sealed class LumoApp : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
-            services.Configure<TriggerDeliveryOptions>(o => o.HandlerFactory = () => Server.CreateHandler());
+            // Kestrel-served apps deliver triggers over loopback, as the Functions host does.
+            if (!_kestrel) services.Configure<TriggerDeliveryOptions>(o => o.HandlerFactory = () => Server.CreateHandler());
             _services?.Invoke(services);
         });
     }

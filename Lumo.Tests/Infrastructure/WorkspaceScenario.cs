@@ -27,9 +27,9 @@ public sealed class WorkspaceScenario : IAsyncDisposable
     public string WorkspaceId { get; }
     public string AccountId { get; }
 
-    public static async Task<WorkspaceScenario> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null)
+    public static async Task<WorkspaceScenario> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, bool kestrel = false)
     {
-        var app = await LumoApp.StartAsync(runTriggers, settings);
+        var app = await LumoApp.StartAsync(runTriggers, settings, kestrel: kestrel);
         var tenant = await SandboxTenant.CreateAsync();
         var admin = app.CreateAdminClient();
         var workspaceId = (await admin.CreateWorkspaceAsync(tenant)).Id();

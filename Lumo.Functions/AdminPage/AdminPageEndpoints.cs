@@ -1,0 +1,88 @@
+using Lumo.Functions.Admin;
+using Lumo.Functions.AdminPage.Pages;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lumo.Functions.AdminPage;
+
+/// <summary>
+/// The admin page under <c>/api/console</c> (function AdminPage, <c>authLevel: anonymous</c>: it checks its own
+/// session cookie). It is a second face of the admin API: every form is handled by calling the admin API's own
+/// handler, so validation, business rules and the wording of problems exist once, and a field's error shows beside it.
+/// </summary>
+public static class AdminPageEndpoints
+{
+    public const string RoutePrefix = "/api/console";
+
+    public static IServiceCollection AddAdminPage(this IServiceCollection services) => services.AddSingleton<AdminPageSessions>();
+
+    /// <summary><c>POST /api/manage/session</c>: the admin key, checked like any admin call, buys a page session cookie.</summary>
+    public static RouteGroupBuilder MapAdminPageSignIn(this RouteGroupBuilder manage)
+    {
+        manage.MapPost("/session", StartSession).WithTags("Admin page");
+        return manage;
+    }
+
+    public static IEndpointRouteBuilder MapAdminPage(this IEndpointRouteBuilder routes)
+    {
+        var page = routes.MapGroup(RoutePrefix).ExcludeFromDescription();
+        page.MapGet("/sign-in", SignInPage.Show);
+        page.MapPost("/sign-in", SignInPage.WithoutScript);
+        page.MapGet("/assets/{name}", PageAssets.Serve);
+
+        var signedIn = page.MapGroup("").AddEndpointFilter<SessionFilter>();
+        signedIn.MapGet("/", () => Results.Redirect(RoutePrefix + "/workspaces"));
+        signedIn.MapPost("/sign-out", SignOut);
+        WorkspacePages.Map(signedIn);
+        DashboardPage.Map(signedIn);
+        FlowSettingsPage.Map(signedIn);
+        MessagePages.Map(signedIn);
+        IdLinkagePage.Map(signedIn);
+        FriendPages.Map(signedIn);
+        return routes;
+    }
+
+    /// <summary>Signs the admin page in. Reached only with the admin key (the host's master key under Azure Functions).</summary>
+    public static async Task<NoContent> StartSession(HttpContext http, AdminPageSessions sessions, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var session = await sessions.SignInAsync(http, AdminIdentity.Of(http.Request), ct);
+        loggers.CreateLogger("Lumo.Admin").LogInformation("Admin page signed in by {Identity} until {ExpiresAt}", session.Identity, session.ExpiresAt);
+        return TypedResults.NoContent();
+    }
+
+    private static IResult SignOut(HttpContext http)
+    {
+        AdminPageSessions.SignOut(http.Response);
+        return Results.Redirect(RoutePrefix + "/sign-in", preserveMethod: false);
+    }
+
+    /// <summary>
+    /// Lets a request through only with a live session; a change (POST) only with the session's anti-forgery token.
+    /// Without a session a page view goes to sign-in and comes back after it.
+    /// </summary>
+    private sealed class SessionFilter(AdminPageSessions sessions, ILogger<SessionFilter> logger) : IEndpointFilter
+    {
+        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        {
+            var http = context.HttpContext;
+            var session = await sessions.ReadAsync(http, http.RequestAborted);
+            if (session is null)
+            {
+                var back = HttpMethods.IsGet(http.Request.Method) ? http.Request.Path + http.Request.QueryString : "";
+                return Results.Redirect(RoutePrefix + "/sign-in" + (back.Length > 0 ? "?returnUrl=" + Uri.EscapeDataString(back) : ""));
+            }
+            http.Items[typeof(AdminPageSession)] = session;
+            if (HttpMethods.IsPost(http.Request.Method))
+            {
+                var token = http.Request.HasFormContentType ? (await http.Request.ReadFormAsync(http.RequestAborted))["__csrf"].ToString() : null;
+                if (!AdminPageSessions.IsAntiForgeryTokenValid(session, token))
+                {
+                    logger.LogWarning("Refused admin page change {Path}: missing or wrong anti-forgery token", http.Request.Path);
+                    var page = new PageContext(http, session);
+                    page.Fail(page.T("This form did not come from a page of this session (its anti-forgery token is missing or wrong). Nothing was changed: open the page again and repeat."));
+                    return PageLayout.Render(page, page.T("Refused"), Html.Empty, status: StatusCodes.Status400BadRequest);
+                }
+            }
+            return await next(context);
+        }
+    }
+}

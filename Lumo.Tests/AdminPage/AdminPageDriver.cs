@@ -1,0 +1,31 @@
+using Lumo.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Lumo.Tests.AdminPage;
+
+/// <summary>What an operator does on the admin page, step by step, and screenshots of the pages on the way (LUMO_SCREENSHOTS=folder).</summary>
+public static class AdminPageDriver
+{
+    public static async Task SignInAsync(this IPage page, string key = LumoApp.AdminKey)
+    {
+        await page.GotoAsync("/api/console/sign-in");
+        await page.GetByLabel("Admin key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/sign-in")); // the page script moves on once the cookie is set
+    }
+
+    public static ILocator Button(this IPage page, string name) => page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
+    public static ILocator Heading(this IPage page, string name) => page.GetByRole(AriaRole.Heading, new() { Name = name, Exact = true });
+
+    public static async Task<IResponse> OpenAsync(this IPage page, string path) =>
+        await page.GotoAsync(path) ?? throw new InvalidOperationException($"No response for {path}.");
+
+    /// <summary>Saves a full-page screenshot as docs/screenshots/NAME.png when LUMO_SCREENSHOTS names a folder (docs/make-screenshots.sh).</summary>
+    public static async Task ScreenshotForDocsAsync(this IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("LUMO_SCREENSHOTS") is not { Length: > 0 } folder) return;
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+    }
+}
