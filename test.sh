@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Runs every test: installs Azurite from the lockfile, builds, and runs the xunit suite (which starts its own
-# Azurite and the in-process sandbox). Ends with a line "N passed, N failed".
+# Runs every test: installs Azurite from the lockfile and Debian's chromium (for the admin page's browser tests) when
+# missing, builds, and runs the xunit suite (which starts its own Azurite and the in-process sandbox). Ends with a line
+# "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 
 if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The admin page's browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+if [ -z "${LUMO_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests..."
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 results=TestResults
 rm -rf "$results"

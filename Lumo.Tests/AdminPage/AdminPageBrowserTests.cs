@@ -162,6 +162,47 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task OperatorWritesAnAutoSendMessageTestSendsItAndFindsItInTheSendLog()
+    {
+        var (user, _) = await _scenario.LinkedFriendAsync("Chika");
+        var page = await browser.NewPageAsync(App.BaseAddress);
+        await page.SignInAsync();
+        await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/messages");
+
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Cart reminder");
+        await page.GetByLabel("LINE messages (JSON)").FillAsync("[{\"type\": \"text\"}]"); // a text message without its text
+        await page.Button("Create message").ClickAsync();
+        await Expect(page.Locator("#f-messages-error")).Not.ToBeEmptyAsync();
+        await Expect(page.GetByLabel("LINE messages (JSON)")).ToHaveAttributeAsync("aria-invalid", "true");
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"/api/manage/workspaces/{_scenario.WorkspaceId}/messages"))!);
+
+        await page.GetByLabel("LINE messages (JSON)").FillAsync("[{\"type\": \"text\", \"text\": \"Hi {{first_name}}, your cart is waiting\"}]");
+        await page.Button("Create message").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Auto Send Message created.");
+        await Expect(page.Locator("#flow-json")).ToContainTextAsync("\"first_name\": \"{{ person|lookup:'first_name'|default:'' }}\"");
+        await Expect(page.Locator("#flow-json")).ToContainTextAsync("\"to\": \"{{ person|lookup:'LINE User ID' }}\"");
+        await page.ScreenshotForDocsAsync("auto-send-message");
+
+        var test = page.Locator("form", new() { Has = page.Button("Send test") });
+        await test.GetByLabel("LINE user ID").FillAsync(user.UserId);
+        await test.GetByLabel("Variables (JSON)").FillAsync("{\"first_name\": \"Chika\"}");
+        await page.Button("Send test").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Test message accepted");
+        await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        Assert.Contains("Hi Chika, your cart is waiting", Assert.Single(_scenario.Tenant.Channel.PushesTo(user.UserId)).Messages.ToJsonString());
+
+        // The send log shows it sent, and leads to the recipient's diagnosis.
+        await Eventually.MatchesAsync(async () => { await page.ReloadAsync(); return await page.Locator("tbody tr").First.InnerTextAsync(); }, row => row.Contains("Sent"));
+        await page.ScreenshotForDocsAsync("send-log");
+        await page.GetByRole(AriaRole.Link, new() { Name = user.UserId }).First.ClickAsync();
+        await Expect(page.Locator("table", new() { Has = page.GetByText("Last send", new() { Exact = true }) })).ToContainTextAsync("Sent");
+
+        await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/dashboard");
+        await Expect(page.Locator("table", new() { HasText = "Klaviyo" }).First).ToContainTextAsync("Verified");
+        await page.ScreenshotForDocsAsync("dashboard");
+    }
+
+    [Fact]
     public async Task AChangeWithoutTheAntiForgeryTokenIsRefusedAndWritesNothing()
     {
         var page = await browser.NewPageAsync(App.BaseAddress);
