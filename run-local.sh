@@ -76,6 +76,7 @@ cat <<MSG
 
   Lumo for Klaviyo is running locally (standalone mode: this process fires timers and drains queues).
 
+  Admin page        $APP_URL/api/console   (sign in with the admin key: $ADMIN_KEY)
   Function app      $APP_URL            (logs: .lumo-local/functions.log)
   Admin API         $APP_URL/api/manage/workspaces   header  x-functions-key: $ADMIN_KEY
   Admin OpenAPI     $APP_URL/api/manage/openapi.json

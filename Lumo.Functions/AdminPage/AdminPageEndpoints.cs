@@ -38,6 +38,7 @@ public static class AdminPageEndpoints
         MessagePages.Map(signedIn);
         IdLinkagePage.Map(signedIn);
         FriendPages.Map(signedIn);
+        BroadcastPage.Map(signedIn);
         return routes;
     }
 

@@ -42,6 +42,8 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
         ["key-reissued"] = "A new Flow key is issued. The old key is refused from now on: paste the new one into every Klaviyo Flow webhook.",
         ["replayed"] = "Replayed: the parked work is back in its queue.",
         ["import-queued"] = "The import runs now; its result appears in the history below.",
+        ["broadcast-created"] = "Broadcast created: it starts at its time (now, when none was given).",
+        ["count-queued"] = "Counting in the background: reload in a moment for the result.",
         ["test-sent"] = "Test message accepted: see the send log for its outcome.",
     };
 
@@ -74,6 +76,14 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
     }
 
     public void Fail(string problem) => Problem = problem;
+
+    /// <summary>Shows field errors as one problem on top: for a button whose form has no fields.</summary>
+    public void ErrorsAsProblem()
+    {
+        if (Errors.Count == 0) return;
+        Problem = string.Join(" ", Errors.Values.SelectMany(e => e));
+        Errors = new Dictionary<string, string[]>();
+    }
 
     /// <summary>Shows every field error beside <paramref name="field"/>: for a form with one input that stands for several API fields.</summary>
     public void GatherErrorsUnder(string field) => Errors = new Dictionary<string, string[]> { [field] = Errors.Values.SelectMany(e => e).ToArray() };

@@ -203,6 +203,36 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task OperatorBroadcastsToASegmentAndWatchesItComplete()
+    {
+        var (linked, _) = await _scenario.LinkedFriendAsync("Emi");
+        var unlinked = _scenario.Tenant.AddFriend("Fumi");
+        await _scenario.FollowAsync(unlinked);
+        var segment = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/segments", new { name = "Linked friends", conditions = new { linked = true } });
+        Assert.Equal(HttpStatusCode.Created, segment.StatusCode);
+        var page = await browser.NewPageAsync(App.BaseAddress);
+        await page.SignInAsync();
+        await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/a/{_scenario.AccountId}/broadcasts");
+
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Winter sale");
+        await page.GetByLabel("Text").FillAsync("Winter sale starts today");
+        await page.GetByLabel("Audience").SelectOptionAsync(new SelectOptionValue { Label = "Linked friends" });
+        await page.GetByLabel("Send at").FillAsync("tomorrow at ten");
+        await page.Button("Create broadcast").ClickAsync();
+        await Expect(page.Locator("#f-scheduledAt-error")).ToContainTextAsync("UTC offset");
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/broadcasts"))!);
+
+        await page.GetByLabel("Send at").FillAsync("");
+        await page.Button("Create broadcast").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Broadcast created");
+        await Eventually.MatchesAsync(async () => { await page.ReloadAsync(); return await page.Locator("tbody tr", new() { HasText = "Winter sale" }).InnerTextAsync(); },
+            row => row.Contains("Completed") && row.Contains("1 / 1"));
+        Assert.Single(_scenario.Tenant.Channel.PushesTo(linked.UserId));
+        Assert.Empty(_scenario.Tenant.Channel.PushesTo(unlinked.UserId));
+        await page.ScreenshotForDocsAsync("broadcasts");
+    }
+
+    [Fact]
     public async Task AChangeWithoutTheAntiForgeryTokenIsRefusedAndWritesNothing()
     {
         var page = await browser.NewPageAsync(App.BaseAddress);
