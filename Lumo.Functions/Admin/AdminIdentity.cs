@@ -13,7 +13,8 @@ internal static class AdminIdentity
     /// </summary>
     public static string Of(HttpRequest request) =>
         request.HttpContext.Items[typeof(AdminPageSession)] is AdminPageSession session ? session.Identity + " (admin page)"
-        : (request.Headers["x-functions-key"].FirstOrDefault() ?? request.Query["code"].FirstOrDefault()) is { Length: > 0 } key
-            ? "admin key " + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8].ToLowerInvariant()
-            : "admin";
+        : (request.Headers["x-functions-key"].FirstOrDefault() ?? request.Query["code"].FirstOrDefault()) is { Length: > 0 } key ? OfKey(key)
+        : "admin";
+
+    public static string OfKey(string key) => "admin key " + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8].ToLowerInvariant();
 }

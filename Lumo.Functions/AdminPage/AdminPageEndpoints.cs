@@ -50,10 +50,14 @@ public static class AdminPageEndpoints
         return TypedResults.NoContent();
     }
 
-    private static IResult SignOut(HttpContext http)
+    /// <summary>Signs this session out everywhere; with <c>everyone=true</c> every session signed in until now.</summary>
+    private static async Task<IResult> SignOut(HttpContext http, AdminPageSessions sessions, ILoggerFactory loggers, CancellationToken ct)
     {
-        AdminPageSessions.SignOut(http.Response);
-        return Results.Redirect(RoutePrefix + "/sign-in", preserveMethod: false);
+        var session = (AdminPageSession)http.Items[typeof(AdminPageSession)]!;
+        var everyone = http.Request.Form["everyone"] == "true";
+        await sessions.SignOutAsync(http, session, everyone, ct);
+        loggers.CreateLogger("Lumo.Admin").LogInformation("Admin page signed out by {Identity}{Scope}", session.Identity, everyone ? ": every session" : "");
+        return Results.Redirect(RoutePrefix + "/sign-in");
     }
 
     /// <summary>
@@ -68,7 +72,9 @@ public static class AdminPageEndpoints
             var session = await sessions.ReadAsync(http, http.RequestAborted);
             if (session is null)
             {
-                var back = HttpMethods.IsGet(http.Request.Method) ? http.Request.Path + http.Request.QueryString : "";
+                // A page view comes back to itself after sign-in; a change comes back to the page it was made on (not repeated).
+                var back = HttpMethods.IsGet(http.Request.Method) ? (http.Request.Path + http.Request.QueryString).ToString()
+                    : http.Request.GetTypedHeaders().Referer is { } referer && referer.Authority == http.Request.Host.Value ? referer.PathAndQuery : "";
                 return Results.Redirect(RoutePrefix + "/sign-in" + (back.Length > 0 ? "?returnUrl=" + Uri.EscapeDataString(back) : ""));
             }
             http.Items[typeof(AdminPageSession)] = session;

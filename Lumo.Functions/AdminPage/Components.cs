@@ -7,7 +7,7 @@ public static class Components
     public static Html Field(PageContext page, string name, string label, string? value, string type = "text", string? hint = null, bool required = false,
         string? autocomplete = null)
     {
-        var id = "f-" + name.Replace('.', '-');
+        var id = page.FieldIdPrefix + name.Replace('.', '-');
         var errors = page.ErrorsOf(name).ToList();
         return Html.Of($"""
             <div class="field{(errors.Count > 0 ? " invalid" : "")}"><label for="{id}">{label}</label>
@@ -18,7 +18,7 @@ public static class Components
 
     public static Html TextArea(PageContext page, string name, string label, string? value, int rows = 8, string? hint = null)
     {
-        var id = "f-" + name.Replace('.', '-');
+        var id = page.FieldIdPrefix + name.Replace('.', '-');
         var errors = page.ErrorsOf(name).ToList();
         return Html.Of($"""
             <div class="field{(errors.Count > 0 ? " invalid" : "")}"><label for="{id}">{label}</label>
@@ -28,7 +28,7 @@ public static class Components
 
     public static Html Checkbox(PageContext page, string name, string label, bool isChecked, string? hint = null)
     {
-        var id = "f-" + name.Replace('.', '-');
+        var id = page.FieldIdPrefix + name.Replace('.', '-');
         var errors = page.ErrorsOf(name).ToList();
         return Html.Of($"""
             <div class="field check{(errors.Count > 0 ? " invalid" : "")}"><input id="{id}" name="{name}" type="checkbox" value="true"{Html.When(isChecked, Html.Of($" checked"))}{Described(id, errors, hint)}>
@@ -38,7 +38,7 @@ public static class Components
 
     public static Html Select(PageContext page, string name, string label, IEnumerable<(string Value, string Text)> options, string? selected)
     {
-        var id = "f-" + name.Replace('.', '-');
+        var id = page.FieldIdPrefix + name.Replace('.', '-');
         var errors = page.ErrorsOf(name).ToList();
         return Html.Of($"""
             <div class="field{(errors.Count > 0 ? " invalid" : "")}"><label for="{id}">{label}</label><select id="{id}" name="{name}"{Described(id, errors, null)}>{options.Select(o =>

@@ -92,9 +92,17 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
     /// This context for the form <paramref name="formId"/> of a page with several: the posted values and field errors
     /// when it is the form that was posted, a blank form otherwise (two forms may both have a "name" field).
     /// </summary>
-    public PageContext For(string formId) =>
-        !Http.Request.HasFormContentType || Http.Request.Form["__form"] == formId ? this
-            : new PageContext(Http, Session) { _otherForm = true, ShownFields = ShownFields };
+    public PageContext For(string formId)
+    {
+        var posted = Http.Request.HasFormContentType && Http.Request.Form["__form"] == formId;
+        return new PageContext(Http, Session)
+        {
+            _otherForm = !posted, Errors = posted ? Errors : new Dictionary<string, string[]>(), ShownFields = ShownFields, FieldIdPrefix = $"f-{formId}-",
+        };
+    }
+
+    /// <summary>What element ids of this form's fields start with: unique on a page with several forms, so every label names its own input.</summary>
+    public string FieldIdPrefix { get; private init; } = "f-";
 
     /// <summary>The fields this page showed, so that errors of other fields are not lost: the frame lists them on top.</summary>
     public HashSet<string> ShownFields { get; private init; } = new(StringComparer.OrdinalIgnoreCase);

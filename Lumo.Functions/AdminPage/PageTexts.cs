@@ -251,5 +251,17 @@ public static class PageTexts
         ["Last sync"] = "最新の同期",
         ["Broadcast created: it starts at its time (now, when none was given)."] = "一斉配信を作成しました。指定の日時(指定がなければ今すぐ)に開始します。",
         ["Counting in the background: reload in a moment for the result."] = "バックグラウンドで数えています。しばらくして再読み込みしてください。",
+        ["Unlinking stops Klaviyo events and property writes for this friend; the profile keeps what was written."] = "連携を解除すると、この友だちの Klaviyo イベントとプロパティの書き込みが止まります。書き込み済みの値はプロファイルに残ります。",
+        ["Unlink"] = "連携を解除",
+        ["Klaviyo profile ID"] = "Klaviyo プロファイル ID",
+        ["From the profile's URL in Klaviyo (…/profile/01H…)."] = "Klaviyo のプロファイル URL(…/profile/01H…)にある ID です。",
+        ["Link"] = "連携する",
+        ["Save contact details"] = "連絡先を保存",
+        ["Rule"] = "条件",
+        ["No segment yet."] = "セグメントはまだありません。",
+        ["Segment name"] = "セグメント名",
+        ["Rule (JSON)"] = "条件(JSON)",
+        ["Conditions linked, followStatus, inList, inSegment and property, combined with all / any (README, “Segments, broadcasts and rich menus”)."] = "条件 linked・followStatus・inList・inSegment・property を all / any で組み合わせます(README「Segments, broadcasts and rich menus」)。",
+        ["Create segment"] = "セグメントを作成",
     };
 }

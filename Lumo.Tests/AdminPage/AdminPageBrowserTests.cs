@@ -53,10 +53,57 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         Assert.Equal(0, await page.Locator("script:not([src])").CountAsync()); // no inline script anywhere
         Assert.Equal("no-store", response.Headers["cache-control"]);
 
+        // Signing out ends the session everywhere: a copy of the cookie in another browser is refused too.
+        var copy = await browser.NewPageAsync(App.BaseAddress);
+        await copy.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = cookie.Name, Value = cookie.Value, Domain = cookie.Domain, Path = cookie.Path }]);
+        await copy.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
+        await Expect(copy.Heading("Flow Message Settings")).ToBeVisibleAsync();
+        await page.Button("Sign out").ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("/sign-in"));
+        await copy.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
+        Assert.Contains("/api/console/sign-in", copy.Url);
+
         // A cookie changed by hand is worth nothing: back to sign-in.
+        await page.SignInAsync();
+        cookie = Assert.Single(await page.Context.CookiesAsync());
         await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = cookie.Name, Value = cookie.Value[..^4] + "AAAA", Domain = cookie.Domain, Path = cookie.Path }]);
         await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
         Assert.Contains("/api/console/sign-in", page.Url);
+    }
+
+    [Fact]
+    public async Task SigningOutEveryoneEndsEverySessionSignedInUntilThen()
+    {
+        var (mine, theirs) = (await browser.NewPageAsync(App.BaseAddress), await browser.NewPageAsync(App.BaseAddress));
+        await mine.SignInAsync();
+        await theirs.SignInAsync();
+        await mine.Button("Sign out everyone").ClickAsync();
+        await mine.WaitForURLAsync(url => url.Contains("/sign-in"));
+        await theirs.GotoAsync("/api/console/workspaces");
+        Assert.Contains("/api/console/sign-in", theirs.Url);
+
+        await theirs.SignInAsync(); // a new sign-in works again
+        await Expect(theirs.Heading("Workspaces")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task ParkedWorkReplayedFromTheDashboardRunsAndShowsInTheSyncHistory()
+    {
+        await _scenario.LinkedFriendAsync("Hana");
+        var queues = App.Service<Lumo.Core.Storage.LumoQueues>();
+        await queues.EnqueueAsync(Lumo.Core.Storage.QueueNames.PoisonOf(Lumo.Core.Storage.QueueNames.KlaviyoProfileSync),
+            new Lumo.Core.Friends.ProfileSyncRequest(_scenario.WorkspaceId, _scenario.AccountId)); // as if it had failed every attempt
+        var page = await browser.NewPageAsync(App.BaseAddress);
+        await page.SignInAsync();
+        await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/dashboard");
+        var parked = page.Locator("tr", new() { HasText = Lumo.Core.Storage.QueueNames.KlaviyoProfileSync });
+        await Expect(parked).ToContainTextAsync("SyncKlaviyoProfiles");
+
+        await parked.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Replayed");
+        await Eventually.MatchesAsync(async () => { await page.ReloadAsync(); return await page.GetByRole(AriaRole.Region, new() { Name = "Sync history" }).InnerTextAsync(); },
+            history => history.Contains("LINE properties → Klaviyo (bulk)\tcomplete\t1\t0")); // Hana's profile, no failure
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Parked work" })).ToContainTextAsync("Nothing is parked.");
     }
 
     [Fact]
@@ -125,9 +172,11 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task OperatorCreatesAQrCodeSeesItsImageAndFindsAFriendWithItsDiagnosis()
+    public async Task OperatorCreatesAQrCodeSeesItsImageAndLinksAndDiagnosesAFriend()
     {
-        var (user, profile) = await _scenario.LinkedFriendAsync("Aiko");
+        var user = _scenario.Tenant.AddFriend("Aiko");
+        await _scenario.FollowAsync(user);
+        var profile = _scenario.NewKlaviyoProfile("aiko@example.com");
         var page = await browser.NewPageAsync(App.BaseAddress);
         await page.SignInAsync();
         var account = $"/api/console/w/{_scenario.WorkspaceId}/a/{_scenario.AccountId}";
@@ -135,14 +184,15 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await page.GotoAsync(account + "/linkage");
         var qr = page.Locator("form", new() { Has = page.Button("Create QR code") });
         await page.Button("Create QR code").ClickAsync(); // no name: the admin API's message beside the field
-        await Expect(page.Locator("#f-name-error")).ToContainTextAsync("Give the QR code a name");
+        await Expect(page.Locator("#f-qr-name-error")).ToContainTextAsync("Give the QR code a name");
         await qr.GetByLabel("QR code name").FillAsync("Welcome email");
         await qr.GetByLabel("Refuse unsigned linking URLs").UncheckAsync();
         await page.Button("Create QR code").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("QR code created.");
         var image = page.GetByRole(AriaRole.Img, new() { Name = "QR code: Welcome email" });
         await Expect(image).ToBeVisibleAsync();
-        Assert.True(await image.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : 0") > 100, "the QR image loads");
+        await Expect(image).ToHaveJSPropertyAsync("complete", true);
+        Assert.True(await image.EvaluateAsync<int>("img => img.naturalWidth") > 100, "the QR image loads");
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Welcome email" })).ToContainTextAsync("email={{ email|urlencode }}");
         await page.ScreenshotForDocsAsync("id-linkage");
 
@@ -153,6 +203,14 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await page.GetByLabel("Find a friend").FillAsync(user.UserId);
         await page.Button("Search").ClickAsync();
         await Expect(page.Heading("Aiko")).ToBeVisibleAsync();
+
+        await page.GetByLabel("Klaviyo profile ID").FillAsync("not/a/profile");
+        await page.Button("Link").ClickAsync();
+        await Expect(page.Locator("#f-link-klaviyoProfileId-error")).ToContainTextAsync("The Klaviyo profile id is required");
+        await page.GetByLabel("Klaviyo profile ID").FillAsync(profile.Id);
+        await page.Button("Link").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await Eventually.MatchesAsync(() => { lock (_scenario.Tenant.Klaviyo.Gate) return Task.FromResult(profile.Properties["LINE User ID"]?.ToString()); }, id => id == user.UserId);
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "View in Klaviyo" })).ToHaveAttributeAsync("href", $"https://www.klaviyo.com/profile/{profile.Id}");
         var diagnosis = page.Locator("table", new() { Has = page.GetByText("Is a friend of this LINE account") });
         await Expect(diagnosis.Locator("tr", new() { HasText = "Is a friend of this LINE account" })).ToContainTextAsync("OK");
@@ -208,18 +266,26 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         var (linked, _) = await _scenario.LinkedFriendAsync("Emi");
         var unlinked = _scenario.Tenant.AddFriend("Fumi");
         await _scenario.FollowAsync(unlinked);
-        var segment = await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/segments", new { name = "Linked friends", conditions = new { linked = true } });
-        Assert.Equal(HttpStatusCode.Created, segment.StatusCode);
         var page = await browser.NewPageAsync(App.BaseAddress);
         await page.SignInAsync();
         await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/a/{_scenario.AccountId}/broadcasts");
+
+        // The segment's rule is checked by the admin API; its message names the condition, beside the rule.
+        await page.GetByLabel("Segment name").FillAsync("Linked friends");
+        await page.GetByLabel("Rule (JSON)").FillAsync("{\"all\": [{\"linked\": true}, {\"inList\": \"NOSUCHLIST\"}]}");
+        await page.Button("Create segment").ClickAsync();
+        await Expect(page.Locator("#f-segment-conditions-error")).ToContainTextAsync("NOSUCHLIST");
+        Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/segments"))!);
+        await page.GetByLabel("Rule (JSON)").FillAsync("{\"linked\": true}");
+        await page.Button("Create segment").ClickAsync();
+        await Expect(page.Locator("#segments + .table")).ToContainTextAsync("Linked friends");
 
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Winter sale");
         await page.GetByLabel("Text").FillAsync("Winter sale starts today");
         await page.GetByLabel("Audience").SelectOptionAsync(new SelectOptionValue { Label = "Linked friends" });
         await page.GetByLabel("Send at").FillAsync("tomorrow at ten");
         await page.Button("Create broadcast").ClickAsync();
-        await Expect(page.Locator("#f-scheduledAt-error")).ToContainTextAsync("UTC offset");
+        await Expect(page.Locator("#f-broadcast-scheduledAt-error")).ToContainTextAsync("UTC offset");
         Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/broadcasts"))!);
 
         await page.GetByLabel("Send at").FillAsync("");

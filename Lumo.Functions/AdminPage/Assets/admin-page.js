@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (signIn) {
     signIn.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const field = signIn.querySelector("input[name=key]");
+      const field = document.getElementById("f-key"); // no name: a form post without this script carries no key
       const error = document.getElementById("f-key-error");
       const show = (text) => {
         error.textContent = text;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Lumo.Core.Broadcasts;
 using Lumo.Core.RichMenus;
 using Lumo.Core.Segments;
@@ -21,6 +23,7 @@ public static class BroadcastPage
         account.MapGet("/broadcasts", Show);
         account.MapPost("/broadcasts", Create);
         account.MapPost("/broadcasts/{broadcastId}/cancel", Cancel);
+        account.MapPost("/segments", CreateSegment);
         account.MapPost("/segments/{segmentId}/count", Count);
     }
 
@@ -57,6 +60,22 @@ public static class BroadcastPage
         return await Render(page, workspaceId, accountId, services, ct);
     }
 
+    public static async Task<IResult> CreateSegment(HttpContext http, string workspaceId, string accountId, SegmentAdministration admin, IServiceProvider services,
+        CancellationToken ct)
+    {
+        var page = new PageContext(http, WorkspacePages.Session(http));
+        JsonNode? conditions = null;
+        try { conditions = JsonNode.Parse(page.Form("conditions") ?? ""); }
+        catch (JsonException) { page.Errors["conditions"] = [page.T("The rule is JSON, for example {\"all\": [{\"linked\": true}, {\"inList\": \"LIST_ID\"}]}.")]; }
+        if (page.Errors.Count == 0)
+        {
+            var result = await SegmentEndpoints.Create(workspaceId, accountId, new SegmentEndpoints.SegmentDraft(page.Form("name"), conditions), admin, http.Response, ct);
+            http.Response.Headers.ETag = default;
+            if (!page.TookProblem(result.Result)) return PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/broadcasts#segments", "saved");
+        }
+        return await Render(page, workspaceId, accountId, services, ct);
+    }
+
     public static async Task<IResult> Count(HttpContext http, string workspaceId, string accountId, string segmentId, SegmentStore store, SegmentAdministration admin,
         IServiceProvider services, CancellationToken ct)
     {
@@ -75,7 +94,7 @@ public static class BroadcastPage
         var menus = ((await RichMenuEndpoints.List(workspaceId, accountId, workspaces, services.GetRequiredService<RichMenuStore>(), ct)).Result as Ok<List<RichMenuEndpoints.RichMenuView>>)?.Value ?? [];
         var lastSync = (await RichMenuEndpoints.LastSync(workspaceId, accountId, services.GetRequiredService<RichMenuStore>(), ct)).Result as Ok<RichMenuSyncRun>;
 
-        var create = page.For("broadcast");
+        var (create, segment) = (page.For("broadcast"), page.For("segment"));
         var cancellable = new[] { BroadcastStatus.Scheduled, BroadcastStatus.Preparing, BroadcastStatus.Sending, BroadcastStatus.Paused };
         var rows = broadcasts.Select(b => Html.Of($"""
             <tr><td>{b.Name}</td><td>{b.Audience}</td><td>{Status(b.Status.ToString())}<br><small>{b.Reason}</small></td>
@@ -84,7 +103,7 @@ public static class BroadcastPage
             <td>{Html.When(cancellable.Contains(b.Status), Form(page.For("cancel"), PageContext.Url($"/w/{workspaceId}/a/{accountId}/broadcasts/{b.Id}/cancel"), Html.Empty, page.T("Cancel"), "inline", "cancel", "secondary"))}</td></tr>
             """));
         var segmentRows = segments.Select(s => Html.Of($"""
-            <tr><td>{s.Name}</td><td>{(s.LastEvaluation is { } e ? Html.Of($"{e.Members} ({page.T("reachable")} {e.Reachable}) · {When(e.EvaluatedAt)} {e.Error}") : Html.Of($"–"))}</td>
+            <tr><td>{s.Name}</td><td><code>{s.Conditions.ToJsonString()}</code></td><td>{(s.LastEvaluation is { } e ? Html.Of($"{e.Members} ({page.T("reachable")} {e.Reachable}) · {When(e.EvaluatedAt)} {e.Error}") : Html.Of($"–"))}</td>
             <td>{Form(page.For("count"), PageContext.Url($"/w/{workspaceId}/a/{accountId}/segments/{s.Id}/count"), Html.Empty, page.T("Count now"), "inline", "count", "secondary")}</td></tr>
             """));
         var menuRows = menus.Select(m => Html.Of($"""
@@ -102,7 +121,12 @@ public static class BroadcastPage
                 {Checkbox(create, "allowPartialSend", page.T("Send to as many as the monthly quota allows"), create.Form("allowPartialSend") == "true")}
                 """), page.T("Create broadcast"), "card", "broadcast")}
             <h2 id="segments">{page.T("Lumo Segments")}</h2>
-            {Table([page.T("Name"), page.T("Last count"), ""], segmentRows, page.T("No segment yet: create one with the admin API (POST …/segments)."))}
+            {Table([page.T("Name"), page.T("Rule"), page.T("Last count"), ""], segmentRows, page.T("No segment yet."))}
+            {Form(segment, PageContext.Url($"/w/{workspaceId}/a/{accountId}/segments"), Html.Of($"""
+                {Field(segment, "name", page.T("Segment name"), segment.Form("name"), required: true)}
+                {TextArea(segment, "conditions", page.T("Rule (JSON)"), segment.Form("conditions") ?? "{\"all\": [{\"linked\": true}, {\"followStatus\": \"friend\"}]}", 4,
+                    page.T("Conditions linked, followStatus, inList, inSegment and property, combined with all / any (README, “Segments, broadcasts and rich menus”)."))}
+                """), page.T("Create segment"), "card", "segment")}
             <h2>{page.T("Rich menus")}</h2>
             {Table([page.T("Name"), page.T("Shown to"), page.T("Priority"), page.T("Updated")], menuRows, page.T("No rich menu yet."))}
             <p class="hint">{page.T("Last sync")}: {(lastSync?.Value is { } run ? $"{When(run.FinishedAt)} · +{run.Linked} −{run.Unlinked} · {run.Error}" : "–")}</p>

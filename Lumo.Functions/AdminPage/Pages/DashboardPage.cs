@@ -20,10 +20,34 @@ public static class DashboardPage
         page.MapPost("/w/{workspaceId}/parked-events/replay", ReplayEvents);
     }
 
-    public static async Task<IResult> Show(HttpContext http, string workspaceId, WorkspaceStore store, FriendBulkSync sync, LinkImportHistory imports,
-        KlaviyoEventOutbox outbox, FunctionManifest manifest, LumoQueues queues, CancellationToken ct)
+    public static Task<IResult> Show(HttpContext http, string workspaceId, IServiceProvider services, CancellationToken ct) =>
+        Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, services, ct);
+
+    public static async Task<IResult> ReplayQueue(HttpContext http, string workspaceId, string queue, FunctionManifest manifest, LumoQueues queues, ILoggerFactory loggers,
+        IServiceProvider services, CancellationToken ct)
     {
         var page = new PageContext(http, WorkspacePages.Session(http));
+        var result = await ParkedMessageEndpoints.ReplayParkedMessages(queue, null, manifest, queues, loggers, ct);
+        return page.TookProblem(result.Result) ? await Render(page, workspaceId, services, ct) : PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
+    }
+
+    public static async Task<IResult> ReplayEvents(HttpContext http, string workspaceId, WorkspaceStore store, KlaviyoEventOutbox outbox, KlaviyoEventRecorder recorder,
+        CancellationToken ct)
+    {
+        if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null)
+        {
+            var page = new PageContext(http, WorkspacePages.Session(http));
+            return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+        }
+        await FriendEndpoints.ReplayParkedEvents(workspaceId, outbox, recorder, ct);
+        return PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
+    }
+
+    private static async Task<IResult> Render(PageContext page, string workspaceId, IServiceProvider services, CancellationToken ct)
+    {
+        var (store, sync, imports, outbox) = (services.GetRequiredService<WorkspaceStore>(), services.GetRequiredService<FriendBulkSync>(),
+            services.GetRequiredService<LinkImportHistory>(), services.GetRequiredService<KlaviyoEventOutbox>());
+        var (manifest, queues) = (services.GetRequiredService<FunctionManifest>(), services.GetRequiredService<LumoQueues>());
         if (await WorkspacePages.NavAsync(store, workspaceId, null, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
         var w = nav.Workspace;
 
@@ -59,28 +83,15 @@ public static class DashboardPage
             <dt>{page.T("ID-matching property")}</dt><dd>{string.Join(", ", nav.Accounts.Select(a => $"{a.PropertyNames.UserId} ({a.Name})"))}</dd><dt>{page.T("Connected at")}</dt><dd>{When(w.CreatedAt)}</dd></dl></section>
             <h2>{page.T("Connections")}</h2>
             {Table([page.T("Connection"), page.T("Status"), page.T("Detail"), page.T("Checked")], connections, "")}
-            <h2>{page.T("Sync history")}</h2>
-            {Table([page.T("Started"), page.T("Kind"), page.T("Status"), page.T("Profiles"), page.T("Failures"), page.T("Detail")], history, page.T("No sync yet."))}
-            <h2>{page.T("Parked work")}</h2>
+            <section aria-labelledby="history-h"><h2 id="history-h">{page.T("Sync history")}</h2>
+            {Table([page.T("Started"), page.T("Kind"), page.T("Status"), page.T("Profiles"), page.T("Failures"), page.T("Detail")], history, page.T("No sync yet."))}</section>
+            <section aria-labelledby="parked-h"><h2 id="parked-h">{page.T("Parked work")}</h2>
             <p class="hint">{page.T("Work that failed every attempt waits here (across all workspaces) until you replay it, once its cause is fixed. Replays cannot send or record twice.")}</p>
-            {Table([page.T("Queue"), page.T("Function"), page.T("Parked"), ""], queuesWithWork, page.T("Nothing is parked."))}
+            {Table([page.T("Queue"), page.T("Function"), page.T("Parked"), ""], queuesWithWork, page.T("Nothing is parked."))}</section>
             <h2>{page.T("Parked Klaviyo events")} ({parkedEvents.Count})</h2>
             {Table([page.T("Metric"), page.T("Profile"), page.T("Time"), page.T("Reason")], events, page.T("No Klaviyo event is parked."))}
             {Html.When(parkedEvents.Count > 0, Form(replay, PageContext.Url($"/w/{workspaceId}/parked-events/replay"), Html.Empty, page.T("Replay parked Klaviyo events"), formId: "replay"))}
             """);
         return PageLayout.Render(page, page.T("Dashboard"), body, nav);
-    }
-
-    public static async Task<IResult> ReplayQueue(HttpContext http, string workspaceId, string queue, FunctionManifest manifest, LumoQueues queues, ILoggerFactory loggers, CancellationToken ct)
-    {
-        var result = await ParkedMessageEndpoints.ReplayParkedMessages(queue, null, manifest, queues, loggers, ct);
-        var page = new PageContext(http, WorkspacePages.Session(http));
-        return page.TookProblem(result.Result) ? WorkspacePages.NotFound(page, page.Problem!) : PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
-    }
-
-    public static async Task<IResult> ReplayEvents(string workspaceId, KlaviyoEventOutbox outbox, KlaviyoEventRecorder recorder, CancellationToken ct)
-    {
-        await FriendEndpoints.ReplayParkedEvents(workspaceId, outbox, recorder, ct);
-        return PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
     }
 }

@@ -17,6 +17,9 @@ public static class FriendPages
     {
         page.MapGet("/w/{workspaceId}/a/{accountId}/friends", Search);
         page.MapGet("/w/{workspaceId}/a/{accountId}/friends/{userId}", Show);
+        page.MapPost("/w/{workspaceId}/a/{accountId}/friends/{userId}/link", Link);
+        page.MapPost("/w/{workspaceId}/a/{accountId}/friends/{userId}/unlink", Unlink);
+        page.MapPost("/w/{workspaceId}/a/{accountId}/friends/{userId}/contact", SetContact);
         page.MapGet("/w/{workspaceId}/sends", SendLog);
     }
 
@@ -43,10 +46,41 @@ public static class FriendPages
         return PageLayout.Render(page, page.T("Friends") + " · " + nav.Account.Name, body, nav);
     }
 
-    public static async Task<IResult> Show(HttpContext http, string workspaceId, string accountId, string userId, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends,
-        CancellationToken ct)
+    public static Task<IResult> Show(HttpContext http, string workspaceId, string accountId, string userId, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends,
+        CancellationToken ct) => Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, accountId, userId, workspaces, friends, sends, ct);
+
+    /// <summary>Links the friend to a Klaviyo profile by hand; its LINE properties are written there at once.</summary>
+    public static async Task<IResult> Link(HttpContext http, string workspaceId, string accountId, string userId, FriendAdministration admin, WorkspaceStore workspaces,
+        LineFriendStore friends, LineSendStore sends, CancellationToken ct)
     {
         var page = new PageContext(http, WorkspacePages.Session(http));
+        var result = await FriendEndpoints.Link(workspaceId, accountId, userId, new FriendEndpoints.LinkDraft(page.Form("klaviyoProfileId")), admin, ct);
+        return page.TookProblem(result.Result) ? await Render(page, workspaceId, accountId, userId, workspaces, friends, sends, ct)
+            : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/friends/{userId}", "saved");
+    }
+
+    public static async Task<IResult> Unlink(HttpContext http, string workspaceId, string accountId, string userId, FriendAdministration admin, WorkspaceStore workspaces,
+        LineFriendStore friends, LineSendStore sends, CancellationToken ct)
+    {
+        var page = new PageContext(http, WorkspacePages.Session(http));
+        var result = await FriendEndpoints.Unlink(workspaceId, accountId, userId, admin, ct);
+        return page.TookProblem(result.Result) ? await Render(page, workspaceId, accountId, userId, workspaces, friends, sends, ct)
+            : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/friends/{userId}", "saved");
+    }
+
+    public static async Task<IResult> SetContact(HttpContext http, string workspaceId, string accountId, string userId, FriendAdministration admin, WorkspaceStore workspaces,
+        LineFriendStore friends, LineSendStore sends, CancellationToken ct)
+    {
+        var page = new PageContext(http, WorkspacePages.Session(http));
+        var draft = new FriendEndpoints.ContactDraft(WorkspacePages.Blank(page.Form("email")), WorkspacePages.Blank(page.Form("phoneNumber")));
+        var result = await FriendEndpoints.SetContact(workspaceId, accountId, userId, draft, admin, workspaces, ct);
+        return page.TookProblem(result.Result) ? await Render(page, workspaceId, accountId, userId, workspaces, friends, sends, ct)
+            : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/friends/{userId}", "saved");
+    }
+
+    private static async Task<IResult> Render(PageContext page, string workspaceId, string accountId, string userId, WorkspaceStore workspaces, LineFriendStore friends,
+        LineSendStore sends, CancellationToken ct)
+    {
         if (await WorkspacePages.NavAsync(workspaces, workspaceId, accountId, ct) is not { } nav || nav.Account is not { } account || account.Id != accountId)
             return WorkspacePages.NotFound(page, page.T("There is no such LINE account."));
         if (await friends.GetIfExistsAsync(workspaceId, accountId, userId, ct) is not { } friend)
@@ -54,15 +88,26 @@ public static class FriendPages
         var diagnosis = (await DiagnosisEndpoints.Diagnose(workspaceId, userId, null, workspaces, friends, sends, ct)).Result as Ok<List<DiagnosisEndpoints.AccountDiagnosis>>;
         var checks = diagnosis?.Value?.FirstOrDefault(d => d.AccountId == accountId)?.Checks ?? [];
         var log = (await FlowSettingsEndpoints.ListSends(workspaceId, userId, null, sends, ct)).Value!.Where(s => s.AccountId == accountId).Take(ListShown);
+        var here = PageContext.Url($"/w/{workspaceId}/a/{accountId}/friends/{userId}");
         var properties = FriendProperties.For(friend, account.PropertyNames).Select(p => Html.Of($"<tr><td>{p.Key}</td><td>{p.Value}</td></tr>"));
         var body = Html.Of($"""
             <section><dl><dt>{page.T("LINE user ID")}</dt><dd><code>{friend.UserId}</code></dd><dt>{page.T("Follow status")}</dt><dd>{Status(friend.FollowStatus.ToString())}</dd>
             <dt>{page.T("Consent")}</dt><dd>{Status(friend.Consent.ToString())} {When(friend.ConsentUpdatedAt)} · {friend.ConsentSource}</dd>
             <dt>{page.T("Email")}</dt><dd>{friend.Email ?? "–"}</dd><dt>{page.T("Phone number")}</dt><dd>{friend.PhoneNumber ?? "–"}</dd>
             <dt>{page.T("Klaviyo profile")}</dt><dd>{(friend.KlaviyoProfileId is { } profile
-                ? Html.Of($"""{Status("Linked")} <code>{profile}</code> · <a href="https://www.klaviyo.com/profile/{profile}" target="_blank" rel="noopener noreferrer">{page.T("View in Klaviyo")}</a> · {When(friend.LinkedAt)} · {friend.LinkedHow}""")
+                ? Html.Of($"""{Status("Linked")} <code>{profile}</code> · <a href="https://www.klaviyo.com/profile/{Uri.EscapeDataString(profile)}" target="_blank" rel="noopener noreferrer">{page.T("View in Klaviyo")}</a> · {When(friend.LinkedAt)} · {friend.LinkedHow}""")
                 : Html.Of($"{page.T("not linked")}"))}</dd>
             <dt>{page.T("Properties synced")}</dt><dd>{When(friend.PropertiesSyncedAt)} {friend.PropertiesSyncError}</dd></dl></section>
+            <div class="grid">
+            {(friend.IsLinked
+                ? Form(page.For("unlink"), $"{here}/unlink", Html.Of($"<p>{page.T("Unlinking stops Klaviyo events and property writes for this friend; the profile keeps what was written.")}</p>"), page.T("Unlink"), "card", "unlink", "secondary")
+                : Form(page.For("link"), $"{here}/link", Field(page.For("link"), "klaviyoProfileId", page.T("Klaviyo profile ID"), page.For("link").Form("klaviyoProfileId"),
+                    hint: page.T("From the profile's URL in Klaviyo (…/profile/01H…).")), page.T("Link"), "card", "link"))}
+            {Form(page.For("contact"), $"{here}/contact", Html.Of($"""
+                {Field(page.For("contact"), "email", page.T("Email"), page.For("contact").Form("email") ?? friend.Email, "email")}
+                {Field(page.For("contact"), "phoneNumber", page.T("Phone number"), page.For("contact").Form("phoneNumber") ?? friend.PhoneNumber, "tel")}
+                """), page.T("Save contact details"), "card", "contact")}
+            </div>
             <h2>{page.T("Properties as synced to Klaviyo")}</h2>
             {(friend.IsLinked ? Table([page.T("Property"), page.T("Value")], properties, "") : Html.Of($"""<p class="empty">{page.T("Written once the friend is linked to a Klaviyo profile.")}</p>"""))}
             <h2 id="diagnosis">{page.T("Diagnosis")}</h2>

@@ -88,7 +88,7 @@ public static class IdLinkagePage
         var body = Html.Of($"""
             <h2>{page.T("Settings")}</h2>
             {Form(settings, PageContext.Url($"/w/{workspaceId}/a/{accountId}/linkage"), Html.Of($"""
-                <input type="hidden" name="etag" value="{etag}">
+                <input type="hidden" name="etag" value="{settings.Form("etag") ?? etag}">
                 <h3>LINE Login</h3>
                 {Field(settings, "loginChannelId", page.T("LINE Login channel ID"), Sticky("loginChannelId", s.LoginChannelId))}
                 {Field(settings, "loginChannelSecret", page.T("LINE Login channel secret"), null, "password", s.LoginChannelSecretSet ? page.T("Set. Leave empty to keep it.") : null, autocomplete: "off")}
@@ -126,5 +126,5 @@ public static class IdLinkagePage
     }
 
     private static Html ErrorsOf(PageContext page, string field) => page.ErrorsOf(field).ToList() is { Count: > 0 } errors
-        ? Html.Of($"""<p class="error" id="f-{field}-error">{string.Join(" ", errors)}</p>""") : Html.Empty;
+        ? Html.Of($"""<p class="error" id="{page.FieldIdPrefix}{field}-error">{string.Join(" ", errors)}</p>""") : Html.Empty;
 }

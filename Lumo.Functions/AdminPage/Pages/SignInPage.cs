@@ -14,7 +14,7 @@ public static class SignInPage
             <form id="sign-in" method="post" action="{PageContext.Url("/sign-in")}" data-session-url="/api/manage/session" data-return-url="{LocalReturnUrl(returnUrl)}"
                   data-wrong-key="{page.T("That is not the admin key. Check it and try again.")}" data-failed="{page.T("Sign-in failed. Try again in a moment.")}">
             <div class="field"><label for="f-key">{page.T("Admin key")}</label>
-            <input id="f-key" name="key" type="password" autocomplete="current-password" required aria-describedby="f-key-hint f-key-error">
+            <input id="f-key" type="password" autocomplete="current-password" required aria-describedby="f-key-hint f-key-error">
             <p class="hint" id="f-key-hint">{page.T("Standalone: the Lumo__Admin__Key setting. In Azure: the function app's _master key (Azure portal → Function App → App keys).")}</p>
             <p class="error" id="f-key-error" hidden></p></div>
             <button type="submit">{page.T("Sign in")}</button></form>
@@ -22,7 +22,10 @@ public static class SignInPage
         return PageLayout.Render(page, page.T("Sign in"), form);
     }
 
-    /// <summary>Reached only when the page script did not run: the key must travel in a header, which a plain form cannot send.</summary>
+    /// <summary>
+    /// Reached only when the page script did not run: the key must travel in a header, which a plain form cannot send.
+    /// The key field has no name, so even then the key is not in what the browser posts.
+    /// </summary>
     public static IResult WithoutScript(HttpContext http)
     {
         var page = new PageContext(http, null);

@@ -105,6 +105,10 @@ public static class WorkspacePages
                 {Field(page, "klaviyo.privateApiKey", page.T("Klaviyo private API key"), null, "password", page.T("Klaviyo → Settings → API keys. Starts with pk_. Kept in the secret store, never shown again."), true, "off")}
                 {RegionSelect(page, page.Form("defaultRegion") ?? "JP")}
                 """), page.T("Create workspace"), "card")}
+            <h2>{page.T("Admin page sessions")}</h2>
+            <form method="post" action="{PageContext.Url("/sign-out")}" class="card">{page.AntiForgeryField}<input type="hidden" name="everyone" value="true">
+            <p>{page.T("Signs out every admin page session, in every browser, including this one. Use it after the admin key may have leaked, then change the key.")}</p>
+            <button type="submit" class="danger">{page.T("Sign out everyone")}</button></form>
             """);
         return PageLayout.Render(page, page.T("Workspaces"), body);
     }
@@ -139,7 +143,7 @@ public static class WorkspacePages
                 """), page.T("Connect LINE account"), "card", "account")}
             <h2>{page.T("Workspace settings")}</h2>
             {Form(edit, PageContext.Url($"/w/{w.Id}"), Html.Of($"""
-                <input type="hidden" name="etag" value="{w.ETag}">
+                <input type="hidden" name="etag" value="{edit.Form("etag") ?? w.ETag}">
                 {Field(edit, "name", page.T("Name"), edit.Form("name") ?? w.Name, required: true)}
                 {Field(edit, "klaviyo.privateApiKey", page.T("New Klaviyo private API key"), null, "password", page.T("Leave empty to keep the current key."), autocomplete: "off")}
                 {RegionSelect(edit, edit.Form("defaultRegion") ?? w.DefaultRegion ?? "JP")}
@@ -158,7 +162,7 @@ public static class WorkspacePages
             <dt>{page.T("Bot")}</dt><dd>{a.BotDisplayName} {a.BasicId}</dd><dt>{page.T("Webhook URL")}</dt><dd>{Copyable(page, $"{page.Http.Request.Scheme}://{page.Http.Request.Host}{LineAccountView.From(a).WebhookPath}", page.T("Webhook URL"))}</dd>
             <dt>{page.T("Klaviyo properties")}</dt><dd>{string.Join(", ", new[] { names.UserId, names.DisplayName, names.FollowStatus, names.Consent, names.ConsentUpdatedAt, names.ConsentSource })}</dd></dl></section>
             {Form(page, PageContext.Url($"/w/{workspaceId}/a/{accountId}"), Html.Of($"""
-                <input type="hidden" name="etag" value="{a.ETag}">
+                <input type="hidden" name="etag" value="{page.Form("etag") ?? a.ETag}">
                 {Field(page, "name", page.T("Name"), page.Form("name") ?? a.Name, required: true)}
                 {Checkbox(page, "trackOpensAndClicks", page.T("Track opens and clicks"), page.Form("etag") is null ? a.TrackOpensAndClicks : page.Form("trackOpensAndClicks") == "true")}
                 {Field(page, "channelSecret", page.T("New channel secret"), null, "password", page.T("Leave empty to keep the current one."), autocomplete: "off")}
