@@ -27,6 +27,12 @@ param lineApiBaseUrl string = 'https://api.line.me'
 @description('Klaviyo API base URL (change only for a test double).')
 param klaviyoApiBaseUrl string = 'https://a.klaviyo.com'
 
+@description('Optional second gate for the admin page: the application (client) ID of an Entra ID app registration. When set, App Service Authentication signs users in with Entra ID, and the admin page (/api/console) opens only after that sign-in (then the admin key, as always). Empty: off.')
+param adminPageEntraClientId string = ''
+
+@description('The Entra ID tenant of that app registration.')
+param adminPageEntraTenantId string = tenant().tenantId
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var names = {
   identity: '${namePrefix}-id-${suffix}'
@@ -165,10 +171,44 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         // Each instance keeps to its share of LINE's 2,000 pushes/s per channel, so all of them together never exceed it.
         { name: 'Lumo__Line__PushInstances', value: string(maximumInstanceCount) }
         { name: 'Lumo__Klaviyo__ApiBaseUrl', value: klaviyoApiBaseUrl }
+        { name: 'Lumo__AdminPage__RequireEntraSignIn', value: string(!empty(adminPageEntraClientId)) }
       ]
     }
   }
   dependsOn: [ deploymentContainer ]
+}
+
+// App Service Authentication with Entra ID, as a second gate for the admin page only. Unauthenticated requests are
+// let through (LINE and Klaviyo webhooks, linking pages, tracking and the key-protected admin API must keep working
+// without an Entra sign-in); the platform signs users in at /.auth/login/aad and then adds X-MS-CLIENT-PRINCIPAL-NAME
+// (removing any a client sends), which the admin page requires when Lumo__AdminPage__RequireEntraSignIn is true.
+// Without a client secret the sign-in uses OpenID Connect's ID token flow: turn on "ID tokens" in the app registration
+// and add https://<app>.azurewebsites.net/.auth/login/aad/callback as its web redirect URI.
+resource adminPageEntraSignIn 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(adminPageEntraClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: adminPageEntraClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${adminPageEntraTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [ adminPageEntraClientId, 'api://${adminPageEntraClientId}' ]
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: false }
+    }
+  }
 }
 
 // Least privilege for the app's identity: blob owner (host leases and the deployment package), queue and table

@@ -1,5 +1,6 @@
 using Lumo.Functions.Admin;
 using Lumo.Functions.AdminPage.Pages;
+using Lumo.Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lumo.Functions.AdminPage;
@@ -13,18 +14,30 @@ public static class AdminPageEndpoints
 {
     public const string RoutePrefix = "/api/console";
 
-    public static IServiceCollection AddAdminPage(this IServiceCollection services) => services.AddSingleton<AdminPageSessions>();
+    public const string EntraPrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
+
+    public static IServiceCollection AddAdminPage(this IServiceCollection services)
+    {
+        services.AddOptions<AdminPageOptions>().BindConfiguration(AdminPageOptions.Section)
+            .Validate(o => o.LoginPath.StartsWith("/.auth/", StringComparison.Ordinal), "Lumo__AdminPage__LoginPath is a path of App Service Authentication (/.auth/login/<provider>).")
+            .ValidateOnStart();
+        return services.AddSingleton<AdminPageSessions>();
+    }
 
     /// <summary><c>POST /api/manage/session</c>: the admin key, checked like any admin call, buys a page session cookie.</summary>
     public static RouteGroupBuilder MapAdminPageSignIn(this RouteGroupBuilder manage)
     {
-        manage.MapPost("/session", StartSession).WithTags("Admin page");
+        manage.MapPost("/session", StartSession).AddEndpointFilter<EntraGate>().WithTags("Admin page");
         return manage;
     }
 
     public static IEndpointRouteBuilder MapAdminPage(this IEndpointRouteBuilder routes)
     {
-        var page = routes.MapGroup(RoutePrefix).ExcludeFromDescription();
+        if (routes.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminPageOptions>>().Value.RequireEntraSignIn
+            && routes.ServiceProvider.GetRequiredService<HostingMode>().IsStandalone)
+            routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Lumo.Admin").LogWarning(
+                "Lumo__AdminPage__RequireEntraSignIn is on outside Azure: only App Service Authentication makes {Header} trustworthy, so here it adds nothing to the admin key", EntraPrincipalHeader);
+        var page = routes.MapGroup(RoutePrefix).ExcludeFromDescription().AddEndpointFilter<EntraGate>();
         page.MapGet("/sign-in", SignInPage.Show);
         page.MapPost("/sign-in", SignInPage.WithoutScript);
         page.MapGet("/assets/{name}", PageAssets.Serve);
@@ -45,7 +58,7 @@ public static class AdminPageEndpoints
     /// <summary>Signs the admin page in. Reached only with the admin key (the host's master key under Azure Functions).</summary>
     public static async Task<NoContent> StartSession(HttpContext http, AdminPageSessions sessions, ILoggerFactory loggers, CancellationToken ct)
     {
-        var session = await sessions.SignInAsync(http, AdminIdentity.Of(http.Request), ct);
+        var session = await sessions.SignInAsync(http, http.Request.Headers[EntraPrincipalHeader].FirstOrDefault(), ct);
         loggers.CreateLogger("Lumo.Admin").LogInformation("Admin page signed in by {Identity} until {ExpiresAt}", session.Identity, session.ExpiresAt);
         return TypedResults.NoContent();
     }
@@ -58,6 +71,24 @@ public static class AdminPageEndpoints
         await sessions.SignOutAsync(http, session, everyone, ct);
         loggers.CreateLogger("Lumo.Admin").LogInformation("Admin page signed out by {Identity}{Scope}", session.Identity, everyone ? ": every session" : "");
         return Results.Redirect(RoutePrefix + "/sign-in");
+    }
+
+    /// <summary>
+    /// The optional second gate (<see cref="AdminPageOptions.RequireEntraSignIn"/>): without an Entra sign-in by App
+    /// Service Authentication, a page view goes to its login and comes back; anything else is refused.
+    /// </summary>
+    private sealed class EntraGate(Microsoft.Extensions.Options.IOptions<AdminPageOptions> options) : IEndpointFilter
+    {
+        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        {
+            var http = context.HttpContext;
+            if (!options.Value.RequireEntraSignIn || http.Request.Headers[EntraPrincipalHeader].FirstOrDefault() is { Length: > 0 }) return await next(context);
+            if (!HttpMethods.IsGet(http.Request.Method) || !http.Request.Path.StartsWithSegments(RoutePrefix))
+                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Entra sign-in required",
+                    detail: "The admin page needs an Entra ID sign-in (App Service Authentication) before the admin key.");
+            var back = (http.Request.Path + http.Request.QueryString).ToString();
+            return Results.Redirect($"{options.Value.LoginPath}?post_login_redirect_uri={Uri.EscapeDataString(back)}");
+        }
     }
 
     /// <summary>

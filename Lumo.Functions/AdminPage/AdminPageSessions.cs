@@ -35,16 +35,22 @@ public sealed class AdminPageSessions(ContactIndexKey keys, LumoTables tables, T
 
     /// <param name="At">Signed in at, Unix milliseconds (so "every session until now" cannot catch one opened the same second after it).</param>
     /// <param name="Exp">Expires at, Unix seconds.</param>
-    private sealed record Claims(string Id, string By, long At, long Exp)
+    /// <param name="Key">The fingerprint of the admin key that signed in.</param>
+    private sealed record Claims(string Id, string By, string Key, long At, long Exp)
     {
         [System.Text.Json.Serialization.JsonIgnore] public DateTimeOffset SignedInAt => DateTimeOffset.FromUnixTimeMilliseconds(At);
     }
 
-    /// <summary>A new session for <paramref name="identity"/>, written to the response as its cookie.</summary>
-    public async Task<AdminPageSession> SignInAsync(HttpContext http, string identity, CancellationToken ct)
+    /// <summary>
+    /// A new session for the admin key the request carries (and the Entra user App Service Authentication signed in,
+    /// when there is one), written to the response as its cookie.
+    /// </summary>
+    public async Task<AdminPageSession> SignInAsync(HttpContext http, string? entraUser, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var claims = new Claims(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), identity, now.ToUnixTimeMilliseconds(), (now + IdleLifetime).ToUnixTimeSeconds());
+        var key = AdminIdentity.Of(http.Request);
+        var claims = new Claims(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), entraUser is { Length: > 0 } ? $"{key} ({entraUser})" : key, key,
+            now.ToUnixTimeMilliseconds(), (now + IdleLifetime).ToUnixTimeSeconds());
         return await WriteAsync(http, claims, ct);
     }
 
@@ -61,7 +67,7 @@ public sealed class AdminPageSessions(ContactIndexKey keys, LumoTables tables, T
         var now = clock.GetUtcNow();
         if (claims is null || now.ToUnixTimeSeconds() >= claims.Exp || now - claims.SignedInAt >= MaximumLifetime) return null;
         // Standalone, a session ends with the admin key that opened it (under the Functions host we never see the host's keys).
-        if (mode.IsStandalone && claims.By != AdminIdentity.OfKey(adminKey.Value.Key ?? "")) return null;
+        if (mode.IsStandalone && claims.Key != AdminIdentity.OfKey(adminKey.Value.Key ?? "")) return null;
         if (await IsSignedOutAsync(claims, ct)) return null;
         if (DateTimeOffset.FromUnixTimeSeconds(claims.Exp) - now < IdleLifetime / 2)
         {

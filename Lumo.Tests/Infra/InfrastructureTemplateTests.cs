@@ -32,6 +32,21 @@ public sealed class InfrastructureTemplateTests
     }
 
     [Fact]
+    public async Task PutsEntraSignInBeforeTheAdminPageOnlyWhenAnAppRegistrationIsGiven()
+    {
+        var auth = await Resource("Microsoft.Web/sites/config");
+        Assert.Contains("'authsettingsV2'", auth["name"]!.ToString());
+        Assert.Contains("adminPageEntraClientId", auth["condition"]!.ToString());
+        // Webhooks, linking pages and the key-protected admin API must keep answering without an Entra sign-in.
+        var validation = auth["properties"]!["globalValidation"]!;
+        Assert.False(validation["requireAuthentication"]!.GetValue<bool>());
+        Assert.Equal("AllowAnonymous", validation["unauthenticatedClientAction"]!.GetValue<string>());
+        var settings = (await Resource("Microsoft.Web/sites"))["properties"]!["siteConfig"]!["appSettings"]!.AsArray()
+            .ToDictionary(s => s!["name"]!.GetValue<string>(), s => s!["value"]!.ToString());
+        Assert.Contains("adminPageEntraClientId", settings["Lumo__AdminPage__RequireEntraSignIn"]);
+    }
+
+    [Fact]
     public async Task TurnsOffSharedKeyAccessOnStorage()
     {
         var storage = await Resource("Microsoft.Storage/storageAccounts");
