@@ -1,4 +1,3 @@
-using Lumo.Functions.Admin;
 using Lumo.Functions.AdminPage.Pages;
 using Lumo.Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -263,5 +263,10 @@ public static class PageTexts
         ["Rule (JSON)"] = "条件(JSON)",
         ["Conditions linked, followStatus, inList, inSegment and property, combined with all / any (README, “Segments, broadcasts and rich menus”)."] = "条件 linked・followStatus・inList・inSegment・property を all / any で組み合わせます(README「Segments, broadcasts and rich menus」)。",
         ["Create segment"] = "セグメントを作成",
+        ["Needs reconnect"] = "再接続が必要",
+        ["Give a new key or token on the Workspace page; the work waits for it."] = "ワークスペース画面で新しいキーまたはトークンを設定してください。処理はそれまで待機します。",
+        ["Sync failing"] = "同期エラー",
+        ["Klaviyo refused some data; see the parked events and the sync history below."] = "Klaviyo が一部のデータを拒否しました。下の保留中のイベントと同期履歴を確認してください。",
+        ["Healthy: both connections work and nothing is parked."] = "正常: 接続はすべて有効で、保留中の処理はありません。",
     };
 }

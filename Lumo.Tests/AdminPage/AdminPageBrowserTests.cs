@@ -217,6 +217,16 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await Expect(diagnosis.Locator("tr", new() { HasText = "ID-linked to a Klaviyo profile" })).ToContainTextAsync(profile.Id);
         await Expect(page.Locator("table", new() { HasText = "LINE Consent Source" })).ToContainTextAsync("granted");
         await page.ScreenshotForDocsAsync("friend");
+
+        // On a phone the page reflows: nothing wider than the screen but tables, which scroll in their own box.
+        await page.SetViewportSizeAsync(390, 844);
+        foreach (var path in new[] { page.Url, $"/api/console/w/{_scenario.WorkspaceId}", account + "/linkage", $"/api/console/w/{_scenario.WorkspaceId}/dashboard" })
+        {
+            await page.GotoAsync(path);
+            Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"{path} is wider than a phone");
+        }
+        await page.GotoAsync(account + "/linkage");
+        await page.ScreenshotForDocsAsync("id-linkage-phone");
     }
 
     [Fact]
@@ -257,6 +267,7 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
 
         await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/dashboard");
         await Expect(page.Locator("table", new() { HasText = "Klaviyo" }).First).ToContainTextAsync("Verified");
+        await Expect(page.Locator(".verdict")).ToContainTextAsync("Healthy");
         await page.ScreenshotForDocsAsync("dashboard");
     }
 
