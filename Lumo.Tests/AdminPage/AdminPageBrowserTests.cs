@@ -337,6 +337,22 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task MarkupInADisplayNameIsShownAsTextNeverRun()
+    {
+        const string name = "<img src=x onerror=\"document.title='owned'\"><b>Aiko</b>";
+        var user = _scenario.Tenant.AddFriend(name);
+        await _scenario.FollowAsync(user);
+        var page = await browser.NewPageAsync(App.BaseAddress);
+        await page.SignInAsync();
+        await page.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/a/{_scenario.AccountId}/friends");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync(); // the text, as written
+        await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
+        await Expect(page.Heading(name)).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator("main img, main b").CountAsync());
+        Assert.NotEqual("owned", await page.TitleAsync());
+    }
+
+    [Fact]
     public async Task LabelsAreJapaneseForABrowserThatPrefersJapanese()
     {
         var page = await browser.NewPageAsync(App.BaseAddress, "ja-JP");
