@@ -33,6 +33,9 @@ param adminPageEntraClientId string = ''
 @description('The Entra ID tenant of that app registration.')
 param adminPageEntraTenantId string = tenant().tenantId
 
+@description('Optional: the object ID of the Entra security group whose members may pass the gate (otherwise every user the app registration admits: set "Assignment required" on its enterprise application to choose them there).')
+param adminPageEntraGroupId string = ''
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var names = {
   identity: '${namePrefix}-id-${suffix}'
@@ -201,7 +204,12 @@ resource adminPageEntraSignIn 'Microsoft.Web/sites/config@2024-04-01' = if (!emp
           openIdIssuer: '${environment().authentication.loginEndpoint}${adminPageEntraTenantId}/v2.0'
         }
         validation: {
-          allowedAudiences: [ adminPageEntraClientId, 'api://${adminPageEntraClientId}' ]
+          allowedAudiences: [ adminPageEntraClientId ]
+          // Only sign-ins to this app registration, and only the chosen group's members when one is given.
+          defaultAuthorizationPolicy: {
+            allowedApplications: [ adminPageEntraClientId ]
+            allowedPrincipals: empty(adminPageEntraGroupId) ? {} : { groups: [ adminPageEntraGroupId ] }
+          }
         }
       }
     }

@@ -1,5 +1,4 @@
 using Lumo.Functions.AdminPage.Pages;
-using Lumo.Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lumo.Functions.AdminPage;
@@ -13,14 +12,12 @@ public static class AdminPageEndpoints
 {
     public const string RoutePrefix = "/api/console";
 
-    public const string EntraPrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
-
     public static IServiceCollection AddAdminPage(this IServiceCollection services)
     {
         services.AddOptions<AdminPageOptions>().BindConfiguration(AdminPageOptions.Section)
             .Validate(o => o.LoginPath.StartsWith("/.auth/", StringComparison.Ordinal), "Lumo__AdminPage__LoginPath is a path of App Service Authentication (/.auth/login/<provider>).")
             .ValidateOnStart();
-        return services.AddSingleton<AdminPageSessions>();
+        return services.AddSingleton<EntraSignIn>().AddSingleton<AdminPageSessions>();
     }
 
     /// <summary><c>POST /api/manage/session</c>: the admin key, checked like any admin call, buys a page session cookie.</summary>
@@ -32,10 +29,9 @@ public static class AdminPageEndpoints
 
     public static IEndpointRouteBuilder MapAdminPage(this IEndpointRouteBuilder routes)
     {
-        if (routes.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminPageOptions>>().Value.RequireEntraSignIn
-            && routes.ServiceProvider.GetRequiredService<HostingMode>().IsStandalone)
+        if (routes.ServiceProvider.GetRequiredService<EntraSignIn>() is { Required: true, PlatformVouches: false })
             routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Lumo.Admin").LogWarning(
-                "Lumo__AdminPage__RequireEntraSignIn is on outside Azure: only App Service Authentication makes {Header} trustworthy, so here it adds nothing to the admin key", EntraPrincipalHeader);
+                "Lumo__AdminPage__RequireEntraSignIn is on but App Service Authentication is off (WEBSITE_AUTH_ENABLED): the admin page refuses every request");
         var page = routes.MapGroup(RoutePrefix).ExcludeFromDescription().AddEndpointFilter<EntraGate>();
         page.MapGet("/sign-in", SignInPage.Show);
         page.MapPost("/sign-in", SignInPage.WithoutScript);
@@ -57,7 +53,7 @@ public static class AdminPageEndpoints
     /// <summary>Signs the admin page in. Reached only with the admin key (the host's master key under Azure Functions).</summary>
     public static async Task<NoContent> StartSession(HttpContext http, AdminPageSessions sessions, ILoggerFactory loggers, CancellationToken ct)
     {
-        var session = await sessions.SignInAsync(http, http.Request.Headers[EntraPrincipalHeader].FirstOrDefault(), ct);
+        var session = await sessions.SignInAsync(http, http.RequestServices.GetRequiredService<EntraSignIn>().UserOf(http.Request), ct);
         loggers.CreateLogger("Lumo.Admin").LogInformation("Admin page signed in by {Identity} until {ExpiresAt}", session.Identity, session.ExpiresAt);
         return TypedResults.NoContent();
     }
@@ -76,17 +72,20 @@ public static class AdminPageEndpoints
     /// The optional second gate (<see cref="AdminPageOptions.RequireEntraSignIn"/>): without an Entra sign-in by App
     /// Service Authentication, a page view goes to its login and comes back; anything else is refused.
     /// </summary>
-    private sealed class EntraGate(Microsoft.Extensions.Options.IOptions<AdminPageOptions> options) : IEndpointFilter
+    private sealed class EntraGate(EntraSignIn entra) : IEndpointFilter
     {
         public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
         {
             var http = context.HttpContext;
-            if (!options.Value.RequireEntraSignIn || http.Request.Headers[EntraPrincipalHeader].FirstOrDefault() is { Length: > 0 }) return await next(context);
+            if (!entra.Required || entra.UserOf(http.Request) is not null) return await next(context);
+            if (!entra.PlatformVouches)
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "App Service Authentication is off",
+                    detail: "The admin page requires an Entra ID sign-in (Lumo__AdminPage__RequireEntraSignIn), but App Service Authentication is off: turn it on, or the setting off.");
             if (!HttpMethods.IsGet(http.Request.Method) || !http.Request.Path.StartsWithSegments(RoutePrefix))
                 return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Entra sign-in required",
                     detail: "The admin page needs an Entra ID sign-in (App Service Authentication) before the admin key.");
             var back = (http.Request.Path + http.Request.QueryString).ToString();
-            return Results.Redirect($"{options.Value.LoginPath}?post_login_redirect_uri={Uri.EscapeDataString(back)}");
+            return Results.Redirect($"{entra.LoginPath}?post_login_redirect_uri={Uri.EscapeDataString(back)}");
         }
     }
 
@@ -94,12 +93,14 @@ public static class AdminPageEndpoints
     /// Lets a request through only with a live session; a change (POST) only with the session's anti-forgery token.
     /// Without a session a page view goes to sign-in and comes back after it.
     /// </summary>
-    private sealed class SessionFilter(AdminPageSessions sessions, ILogger<SessionFilter> logger) : IEndpointFilter
+    private sealed class SessionFilter(AdminPageSessions sessions, EntraSignIn entra, ILogger<SessionFilter> logger) : IEndpointFilter
     {
         public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
         {
             var http = context.HttpContext;
             var session = await sessions.ReadAsync(http, http.RequestAborted);
+            // Behind the Entra gate a session belongs to the Entra user who opened it, not to whoever holds the cookie.
+            if (session is not null && entra.Required && session.EntraUser != entra.UserOf(http.Request)) session = null;
             if (session is null)
             {
                 // A page view comes back to itself after sign-in; a change comes back to the page it was made on (not repeated).

@@ -6,9 +6,9 @@ public sealed class AdminPageOptions
     public const string Section = "Lumo:AdminPage";
 
     /// <summary>
-    /// The admin page (and its sign-in) answer only requests that App Service Authentication signed in with Entra ID: the
-    /// platform sets <c>X-MS-CLIENT-PRINCIPAL-NAME</c> on them and removes it from whatever a client sends. Others are
-    /// sent to <see cref="LoginPath"/>. The admin key is still needed after it. Off by default.
+    /// The admin page (and its sign-in) answer only requests that App Service Authentication signed in with Entra ID
+    /// (<see cref="EntraSignIn"/>); others are sent to <see cref="LoginPath"/>. The admin key is still needed after it,
+    /// and a session belongs to the Entra user who opened it. Off by default.
     /// </summary>
     public bool RequireEntraSignIn { get; set; }
 

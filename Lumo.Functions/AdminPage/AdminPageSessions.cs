@@ -14,7 +14,8 @@ namespace Lumo.Functions.AdminPage;
 /// <summary>A signed-in admin page session.</summary>
 /// <param name="Identity">Who signed in, as admin changes record it (a key fingerprint, never the key).</param>
 /// <param name="AntiForgeryToken">Every form of the session carries it; a change without it is refused.</param>
-public sealed record AdminPageSession(string Id, string Identity, DateTimeOffset SignedInAt, DateTimeOffset ExpiresAt, string AntiForgeryToken);
+/// <param name="EntraUser">The Entra user App Service Authentication had signed in, when the admin page requires one.</param>
+public sealed record AdminPageSession(string Id, string Identity, string? EntraUser, DateTimeOffset SignedInAt, DateTimeOffset ExpiresAt, string AntiForgeryToken);
 
 /// <summary>
 /// Sessions of the admin page, kept in a cookie signed with a key derived from the deployment's issued key, so any
@@ -36,7 +37,8 @@ public sealed class AdminPageSessions(ContactIndexKey keys, LumoTables tables, T
     /// <param name="At">Signed in at, Unix milliseconds (so "every session until now" cannot catch one opened the same second after it).</param>
     /// <param name="Exp">Expires at, Unix seconds.</param>
     /// <param name="Key">The fingerprint of the admin key that signed in.</param>
-    private sealed record Claims(string Id, string By, string Key, long At, long Exp)
+    /// <param name="Entra">The Entra user who signed in (behind the optional Entra gate).</param>
+    private sealed record Claims(string Id, string By, string Key, string? Entra, long At, long Exp)
     {
         [System.Text.Json.Serialization.JsonIgnore] public DateTimeOffset SignedInAt => DateTimeOffset.FromUnixTimeMilliseconds(At);
     }
@@ -49,8 +51,8 @@ public sealed class AdminPageSessions(ContactIndexKey keys, LumoTables tables, T
     {
         var now = clock.GetUtcNow();
         var key = AdminIdentity.Of(http.Request);
-        var claims = new Claims(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), entraUser is { Length: > 0 } ? $"{key} ({entraUser})" : key, key,
-            now.ToUnixTimeMilliseconds(), (now + IdleLifetime).ToUnixTimeSeconds());
+        var claims = new Claims(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), entraUser is { Length: > 0 } ? $"{key}, Entra {entraUser}" : key, key,
+            entraUser, now.ToUnixTimeMilliseconds(), (now + IdleLifetime).ToUnixTimeSeconds());
         return await WriteAsync(http, claims, ct);
     }
 
@@ -87,10 +89,11 @@ public sealed class AdminPageSessions(ContactIndexKey keys, LumoTables tables, T
         var now = clock.GetUtcNow();
         await table.UpsertEntityAsync(new TableEntity(Partition, session.Id) { ["ExpiresAt"] = session.SignedInAt + MaximumLifetime }, TableUpdateMode.Replace, ct);
         if (everyone) await table.UpsertEntityAsync(new TableEntity(Partition, EveryoneRow) { ["NotBefore"] = now }, TableUpdateMode.Replace, ct);
-        // Rows of sessions that would have expired anyway are not needed any more.
-        await foreach (var expired in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and ExpiresAt lt {now}"), select: ["PartitionKey"], cancellationToken: ct))
-            await table.DeleteEntityAsync(expired, Azure.ETag.All, ct);
         http.Response.Cookies.Delete(CookieName, CookieOptions(http, TimeSpan.Zero));
+        // Rows of sessions that would have expired anyway are not needed any more (the ~everyone row has no ExpiresAt).
+        await foreach (var expired in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and ExpiresAt lt {now}"),
+                           select: ["PartitionKey", "RowKey"], cancellationToken: ct))
+            await table.DeleteEntityAsync(expired, Azure.ETag.All, ct);
     }
 
     private async Task<bool> IsSignedOutAsync(Claims claims, CancellationToken ct)
@@ -114,7 +117,7 @@ public sealed class AdminPageSessions(ContactIndexKey keys, LumoTables tables, T
         return Session(claims, key);
     }
 
-    private static AdminPageSession Session(Claims claims, byte[] key) => new(claims.Id, claims.By, claims.SignedInAt,
+    private static AdminPageSession Session(Claims claims, byte[] key) => new(claims.Id, claims.By, claims.Entra, claims.SignedInAt,
         DateTimeOffset.FromUnixTimeSeconds(claims.Exp), WebEncoders.Base64UrlEncode(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes("anti-forgery\n" + claims.Id))));
 
     // HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it; Secure under the Functions host

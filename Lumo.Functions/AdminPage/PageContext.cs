@@ -109,7 +109,7 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
 
     public IEnumerable<string> ErrorsOf(string field)
     {
-        ShownFields.Add(field);
+        if (!_otherForm) ShownFields.Add(field); // a form that was not posted shows none of the posted form's errors
         return Errors.Where(e => string.Equals(e.Key, field, StringComparison.OrdinalIgnoreCase) || e.Key.StartsWith(field + ".", StringComparison.OrdinalIgnoreCase)
             || e.Key.StartsWith(field + "[", StringComparison.OrdinalIgnoreCase)).SelectMany(e => e.Value);
     }

@@ -266,7 +266,9 @@ public static class PageTexts
         ["Needs reconnect"] = "再接続が必要",
         ["Give a new key or token on the Workspace page; the work waits for it."] = "ワークスペース画面で新しいキーまたはトークンを設定してください。処理はそれまで待機します。",
         ["Sync failing"] = "同期エラー",
-        ["Klaviyo refused some data; see the parked events and the sync history below."] = "Klaviyo が一部のデータを拒否しました。下の保留中のイベントと同期履歴を確認してください。",
         ["Healthy: both connections work and nothing is parked."] = "正常: 接続はすべて有効で、保留中の処理はありません。",
+        ["work is parked or Klaviyo refused some data; see parked work, parked events and the sync history below."] = "保留中の処理があるか、Klaviyo が一部のデータを拒否しました。下の保留中の処理・イベントと同期履歴を確認してください。",
+        ["Not checked yet: use “Check connections now” on the Workspace page."] = "未確認です。ワークスペース画面の「今すぐ接続を確認」を使ってください。",
+        ["Leave a field empty to keep it."] = "空欄の項目はそのままです。",
     };
 }

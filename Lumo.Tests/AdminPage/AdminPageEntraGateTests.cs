@@ -9,61 +9,91 @@ namespace Lumo.Tests.AdminPage;
 
 /// <summary>
 /// The optional second gate: with App Service Authentication (Entra ID) in front, the admin page answers only requests
-/// the platform signed in (it sets X-MS-CLIENT-PRINCIPAL-NAME), and the admin key is still needed after it.
+/// the platform signed in (it sets the X-MS-CLIENT-PRINCIPAL-* headers and WEBSITE_AUTH_ENABLED), the admin key is still
+/// needed after it, and a session belongs to the Entra user who opened it.
 /// </summary>
 public sealed partial class AdminPageEntraGateTests : IAsyncLifetime
 {
     private const string EntraUser = "aiko@contoso.example";
     private WorkspaceScenario _scenario = null!;
 
-    public async Task InitializeAsync() =>
-        _scenario = await WorkspaceScenario.StartAsync(runTriggers: false, settings: new() { ["Lumo:AdminPage:RequireEntraSignIn"] = "true" });
+    public async Task InitializeAsync() => _scenario = await WorkspaceScenario.StartAsync(runTriggers: false, settings: new()
+    {
+        ["Lumo:AdminPage:RequireEntraSignIn"] = "true",
+        ["WEBSITE_AUTH_ENABLED"] = "True", // what the platform sets while App Service Authentication is on
+    });
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
-
-    private HttpClient Browser() => _scenario.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
 
     [Fact]
     public async Task WithoutAnEntraSignInThePageSendsToTheLoginAndTheKeyAloneOpensNoSession()
     {
-        var browser = Browser();
+        var browser = Browser(entraUser: null);
         var page = await browser.GetAsync("/api/console/sign-in?returnUrl=%2Fapi%2Fconsole%2Fworkspaces");
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.Equal("/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole%2Fsign-in%3FreturnUrl%3D%252Fapi%252Fconsole%252Fworkspaces", page.Headers.Location!.OriginalString);
-
-        var session = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
-        session.Headers.Add("x-functions-key", LumoApp.AdminKey);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.SendAsync(session)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(browser)).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/api/console/workspaces")).StatusCode);
     }
 
     [Fact]
-    public async Task AfterTheEntraSignInTheKeyOpensASessionAndChangesRecordTheEntraUser()
+    public async Task AfterTheEntraSignInTheKeyOpensASessionOfThatUserAndChangesRecordThem()
     {
-        var browser = Browser();
-        browser.DefaultRequestHeaders.Add("X-MS-CLIENT-PRINCIPAL-NAME", EntraUser); // what App Service Authentication adds
+        var browser = Browser(EntraUser);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/console/sign-in")).StatusCode);
-        var session = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
-        session.Headers.Add("x-functions-key", LumoApp.AdminKey);
-        var signedIn = await browser.SendAsync(session);
+        var signedIn = await SignInAsync(browser);
         Assert.Equal(HttpStatusCode.NoContent, signedIn.StatusCode);
         // .NET's cookie container keeps only cookies whose path holds the request's; a browser keeps this one for /api/console.
-        browser.DefaultRequestHeaders.Add("Cookie", signedIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0]);
+        var cookie = signedIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        browser.DefaultRequestHeaders.Add("Cookie", cookie);
 
         var flowPage = await browser.GetStringAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
-        var token = AntiForgeryField().Match(flowPage).Groups[1].Value;
         var reissue = await browser.PostAsync($"/api/console/w/{_scenario.WorkspaceId}/flow/reissue", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__csrf"] = token, ["__form"] = "reissue",
+            ["__csrf"] = AntiForgeryField().Match(flowPage).Groups[1].Value, ["__form"] = "reissue",
         }));
         Assert.Equal(HttpStatusCode.Redirect, reissue.StatusCode);
-        var settings = await _scenario.Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_scenario.WorkspaceId}/flow-settings");
-        Assert.Contains(EntraUser, settings!["keyIssuedBy"]!.GetValue<string>());
-        Assert.Contains("admin page", settings["keyIssuedBy"]!.GetValue<string>());
+        var issuedBy = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_scenario.WorkspaceId}/flow-settings"))!["keyIssuedBy"]!.GetValue<string>();
+        Assert.Contains($"Entra {EntraUser}", issuedBy);
+        Assert.Contains("admin page", issuedBy);
 
-        // The same session cookie without the platform's sign-in is sent back to the login.
-        browser.DefaultRequestHeaders.Remove("X-MS-CLIENT-PRINCIPAL-NAME");
-        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync($"/api/console/w/{_scenario.WorkspaceId}/flow")).StatusCode);
+        // The same cookie behind another Entra user's sign-in, or without one, is no session.
+        var someoneElse = Browser("ben@contoso.example");
+        someoneElse.DefaultRequestHeaders.Add("Cookie", cookie);
+        Assert.Contains("/api/console/sign-in", (await someoneElse.GetAsync($"/api/console/w/{_scenario.WorkspaceId}/flow")).Headers.Location!.OriginalString);
+        var nobody = Browser(entraUser: null);
+        nobody.DefaultRequestHeaders.Add("Cookie", cookie);
+        Assert.StartsWith("/.auth/login/aad", (await nobody.GetAsync($"/api/console/w/{_scenario.WorkspaceId}/flow")).Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task WithAppServiceAuthenticationOffThePrincipalHeadersAreNotBelieved()
+    {
+        await using var unprotected = await LumoApp.StartAsync(runTriggers: false, sharingStorageWith: _scenario.App.Prefix,
+            settings: new() { ["Lumo:AdminPage:RequireEntraSignIn"] = "true" }); // no WEBSITE_AUTH_ENABLED: anyone could send the headers
+        var browser = Browser(EntraUser, unprotected);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await browser.GetAsync("/api/console/sign-in")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SignInAsync(browser)).StatusCode);
+    }
+
+    private HttpClient Browser(string? entraUser, LumoApp? app = null)
+    {
+        var client = (app ?? _scenario.App).CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        if (entraUser is not null)
+        {
+            // What App Service Authentication adds to a request it signed in.
+            client.DefaultRequestHeaders.Add("X-MS-CLIENT-PRINCIPAL-NAME", entraUser);
+            client.DefaultRequestHeaders.Add("X-MS-CLIENT-PRINCIPAL-ID", Guid.NewGuid().ToString());
+            client.DefaultRequestHeaders.Add("X-MS-CLIENT-PRINCIPAL-IDP", "aad");
+        }
+        return client;
+    }
+
+    private static Task<HttpResponseMessage> SignInAsync(HttpClient browser)
+    {
+        var session = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
+        session.Headers.Add("x-functions-key", LumoApp.AdminKey);
+        return browser.SendAsync(session);
     }
 
     [GeneratedRegex("name=\"__csrf\" value=\"([^\"]+)\"")]

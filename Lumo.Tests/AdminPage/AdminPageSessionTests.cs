@@ -1,6 +1,7 @@
 using System.Net;
 using Lumo.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lumo.Tests.AdminPage;
 
@@ -24,6 +25,32 @@ public sealed class AdminPageSessionTests
         Assert.Equal(HttpStatusCode.OK, await WorkspacesPageAsync(second, cookie));
         Assert.Equal(HttpStatusCode.Redirect, await WorkspacesPageAsync(rekeyed, cookie)); // to sign-in
         Assert.Equal(HttpStatusCode.Redirect, await WorkspacesPageAsync(second, cookie + "x"));
+    }
+
+    [Fact]
+    public async Task SigningOutAfterEarlierSessionsExpiredClearsTheirRowsAndStillSignsOut()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await LumoApp.StartAsync(runTriggers: false, services: s => s.AddSingleton<TimeProvider>(clock));
+        Assert.Equal(HttpStatusCode.Redirect, await SignInAndOutAsync(app)); // leaves the row of a signed-out session
+        var table = await app.Service<Lumo.Core.Storage.LumoTables>().GetAsync(Lumo.Core.Storage.TableNames.OperationsStatus);
+        Assert.Single(table.Query<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == "admin-page-sessions"));
+
+        clock.Advance(TimeSpan.FromHours(9)); // that session would have expired by now
+        Assert.Equal(HttpStatusCode.Redirect, await SignInAndOutAsync(app));
+        Assert.Single(table.Query<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == "admin-page-sessions")); // only the new one
+    }
+
+    private static async Task<HttpStatusCode> SignInAndOutAsync(LumoApp app)
+    {
+        var signIn = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
+        signIn.Headers.Add("x-functions-key", LumoApp.AdminKey);
+        var cookie = (await app.CreateClient().SendAsync(signIn)).Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        browser.DefaultRequestHeaders.Add("Cookie", cookie);
+        var page = await browser.GetStringAsync("/api/console/workspaces");
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__csrf\" value=\"([^\"]+)\"").Groups[1].Value;
+        return (await browser.PostAsync("/api/console/sign-out", new FormUrlEncodedContent(new Dictionary<string, string> { ["__csrf"] = token }))).StatusCode;
     }
 
     private static async Task<HttpStatusCode> WorkspacesPageAsync(LumoApp app, string cookie)

@@ -41,6 +41,8 @@ public sealed class InfrastructureTemplateTests
         var validation = auth["properties"]!["globalValidation"]!;
         Assert.False(validation["requireAuthentication"]!.GetValue<bool>());
         Assert.Equal("AllowAnonymous", validation["unauthenticatedClientAction"]!.GetValue<string>());
+        var policy = auth["properties"]!["identityProviders"]!["azureActiveDirectory"]!["validation"]!["defaultAuthorizationPolicy"]!;
+        Assert.Contains("adminPageEntraClientId", policy["allowedApplications"]!.ToJsonString()); // no other app's tokens
         var settings = (await Resource("Microsoft.Web/sites"))["properties"]!["siteConfig"]!["appSettings"]!.AsArray()
             .ToDictionary(s => s!["name"]!.GetValue<string>(), s => s!["value"]!.ToString());
         Assert.Contains("adminPageEntraClientId", settings["Lumo__AdminPage__RequireEntraSignIn"]);

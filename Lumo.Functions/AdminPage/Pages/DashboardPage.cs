@@ -44,19 +44,21 @@ public static class DashboardPage
     }
 
     /// <summary>
-    /// One line on top: needs reconnect (a credential was refused: work waits for a new one), sync failing (Klaviyo
-    /// events parked, or the latest bulk property write had failures), or healthy.
+    /// One line on top: needs reconnect (a credential was refused: work waits for a new one), sync failing (work or
+    /// Klaviyo events parked, or the latest bulk property write had failures), not checked yet, or healthy.
     /// </summary>
-    private static Html Verdict(PageContext page, WorkspaceNav nav, int parkedEvents, Dictionary<string, object?>? latestJob)
+    private static Html Verdict(PageContext page, WorkspaceNav nav, int parked, Dictionary<string, object?>? latestJob)
     {
-        var refused = nav.Accounts.Where(a => a.Line.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect).Select(a => "LINE · " + a.Name)
-            .Prepend(nav.Workspace.Klaviyo.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect ? "Klaviyo" : null).OfType<string>().ToList();
+        var connections = nav.Accounts.Select(a => (Name: "LINE · " + a.Name, a.Line.Status)).Prepend((Name: "Klaviyo", nav.Workspace.Klaviyo.Status)).ToList();
+        var refused = connections.Where(c => c.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect).Select(c => c.Name).ToList();
         var (status, text) = refused.Count > 0
-            ? ("needs-reconnect", $"{page.T("Needs reconnect")}: {string.Join(", ", refused)}. {page.T("Give a new key or token on the Workspace page; the work waits for it.")}")
-            : parkedEvents > 0 || latestJob?["failed"] is > 0
-                ? ("failed", $"{page.T("Sync failing")}: {page.T("Klaviyo refused some data; see the parked events and the sync history below.")}")
-                : ("healthy", page.T("Healthy: both connections work and nothing is parked."));
-        return Html.Of($"""<p class="verdict">{Status(status == "failed" ? "Failed" : status)} {text}</p>""");
+            ? ("NeedsReconnect", $"{page.T("Needs reconnect")}: {string.Join(", ", refused)}. {page.T("Give a new key or token on the Workspace page; the work waits for it.")}")
+            : parked > 0 || latestJob?["failed"] is > 0
+                ? ("Failed", $"{page.T("Sync failing")}: {page.T("work is parked or Klaviyo refused some data; see parked work, parked events and the sync history below.")}")
+                : connections.Any(c => c.Status != ConnectionStatus.Verified)
+                    ? ("Unverified", page.T("Not checked yet: use “Check connections now” on the Workspace page."))
+                    : ("Healthy", page.T("Healthy: both connections work and nothing is parked."));
+        return Html.Of($"""<p class="verdict">{Status(status)} {text}</p>""");
     }
 
     private static async Task<IResult> Render(PageContext page, string workspaceId, IServiceProvider services, CancellationToken ct)
@@ -94,7 +96,7 @@ public static class DashboardPage
         var events = parkedEvents.Take(20).Select(e => Html.Of($"<tr><td>{e.Metric}</td><td>{e.ProfileId}</td><td>{When(e.Time)}</td><td>{e.Reason}</td></tr>"));
 
         var body = Html.Of($"""
-            {Verdict(page, nav, parkedEvents.Count, jobs.FirstOrDefault())}
+            {Verdict(page, nav, parkedEvents.Count + parkedQueues.Sum(q => q.ParkedCount), jobs.MaxBy(j => j["startedAt"] as DateTimeOffset?))}
             <section aria-labelledby="klaviyo-h"><h2 id="klaviyo-h">{page.T("Connected Klaviyo account")}</h2>
             <dl><dt>{page.T("Klaviyo account")}</dt><dd>{w.KlaviyoAccountId ?? page.T("not checked yet")}</dd><dt>{page.T("Connected with")}</dt><dd>{page.T("private API key")}</dd>
             <dt>{page.T("ID-matching property")}</dt><dd>{string.Join(", ", nav.Accounts.Select(a => $"{a.PropertyNames.UserId} ({a.Name})"))}</dd><dt>{page.T("Connected at")}</dt><dd>{When(w.CreatedAt)}</dd></dl></section>

@@ -104,8 +104,8 @@ public static class FriendPages
                 : Form(page.For("link"), $"{here}/link", Field(page.For("link"), "klaviyoProfileId", page.T("Klaviyo profile ID"), page.For("link").Form("klaviyoProfileId"),
                     hint: page.T("From the profile's URL in Klaviyo (…/profile/01H…).")), page.T("Link"), "card", "link"))}
             {Form(page.For("contact"), $"{here}/contact", Html.Of($"""
-                {Field(page.For("contact"), "email", page.T("Email"), page.For("contact").Form("email") ?? friend.Email, "email")}
-                {Field(page.For("contact"), "phoneNumber", page.T("Phone number"), page.For("contact").Form("phoneNumber") ?? friend.PhoneNumber, "tel")}
+                {Field(page.For("contact"), "email", page.T("Email"), page.For("contact").Form("email"), "email")}
+                {Field(page.For("contact"), "phoneNumber", page.T("Phone number"), page.For("contact").Form("phoneNumber"), "tel", page.T("Leave a field empty to keep it."))}
                 """), page.T("Save contact details"), "card", "contact")}
             </div>
             <h2>{page.T("Properties as synced to Klaviyo")}</h2>
