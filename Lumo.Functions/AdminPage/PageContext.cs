@@ -9,7 +9,6 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
 
     public HttpContext Http { get; } = http;
     public AdminPageSession? Session { get; } = session;
-    public CancellationToken Aborted => Http.RequestAborted;
 
     /// <summary>Japanese when the browser prefers it to English; English otherwise.</summary>
     public bool Japanese { get; } = PrefersJapanese(http.Request);
@@ -20,12 +19,8 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
     /// <summary>A problem that belongs to no single field (a conflict, a stale edit, a vendor refusal).</summary>
     public string? Problem { get; private set; }
 
-    /// <summary>What happened, shown above the page after a change (after a redirect: the <c>notice</c> query names one of <see cref="Notices"/>).</summary>
-    public string? Notice
-    {
-        get => field ?? (Http.Request.Query["notice"].ToString() is { Length: > 0 } key && Notices.TryGetValue(key, out var text) ? T(text) : null);
-        set;
-    }
+    /// <summary>What happened, shown above the page after a change: the redirect's <c>notice</c> query names one of <see cref="Notices"/>.</summary>
+    public string? Notice => Http.Request.Query["notice"].ToString() is { Length: > 0 } key && Notices.TryGetValue(key, out var text) ? T(text) : null;
 
     /// <summary>
     /// The notices a redirect can name. A change redirects to a page (so a reload does not repeat it) and names what
