@@ -87,6 +87,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<LinkSessionStore>();
         services.AddSingleton<FormLinkArms>();
         services.AddSingleton<LinkImportHistory>();
+        services.AddTransient<Dashboard.WorkspaceDashboards>();
         services.AddTransient<KlaviyoProfileResolver>();
         services.AddTransient<IdLinking>();
         services.AddTransient<AutoLinking>();

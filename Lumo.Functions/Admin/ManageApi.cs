@@ -2,6 +2,7 @@ using Lumo.Functions.AdminPage;
 using Lumo.Functions.Broadcasts;
 using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
+using Lumo.Functions.Operations;
 using Lumo.Functions.Privacy;
 
 namespace Lumo.Functions.Admin;
@@ -31,6 +32,7 @@ public static class ManageApi
         group.MapOpenApi("/openapi.json");
         group.MapWorkspaceEndpoints();
         group.MapParkedMessageEndpoints();
+        group.MapDashboardEndpoints();
         group.MapFriendEndpoints();
         group.MapFlowSettingsEndpoints();
         group.MapAutoSendMessageEndpoints();

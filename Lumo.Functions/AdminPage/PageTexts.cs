@@ -79,7 +79,6 @@ public static class PageTexts
         ["Connected Klaviyo account"] = "接続中の Klaviyo アカウント",
         ["not checked yet"] = "未確認",
         ["Connected with"] = "接続方法",
-        ["private API key"] = "プライベート API キー",
         ["ID-matching property"] = "ID 照合プロパティ",
         ["Connected at"] = "接続日時",
         ["Connections"] = "接続",
@@ -107,9 +106,6 @@ public static class PageTexts
         ["Replay parked Klaviyo events"] = "保留中の Klaviyo イベントを再実行",
         ["LINE properties → Klaviyo (bulk)"] = "LINE プロパティ → Klaviyo(一括)",
         ["Existing-ID import"] = "既存 ID インポート",
-        ["linked"] = "連携",
-        ["already linked"] = "連携済み",
-        ["not friends"] = "友だちでない",
         ["In a Klaviyo Flow, add a Webhook action with these values. Klaviyo fills in each recipient's LINE User ID."] = "Klaviyo のフローに Webhook アクションを追加し、次の値を設定してください。受信者の LINE User ID は Klaviyo が差し込みます。",
         ["Destination URL"] = "送信先 URL",
         ["Method"] = "メソッド",
@@ -270,5 +266,7 @@ public static class PageTexts
         ["work is parked or Klaviyo refused some data; see parked work, parked events and the sync history below."] = "保留中の処理があるか、Klaviyo が一部のデータを拒否しました。下の保留中の処理・イベントと同期履歴を確認してください。",
         ["Not checked yet: use “Check connections now” on the Workspace page."] = "未確認です。ワークスペース画面の「今すぐ接続を確認」を使ってください。",
         ["Leave a field empty to keep it."] = "空欄の項目はそのままです。",
+        ["private-api-key"] = "プライベート API キー",
+        ["Latest data synced"] = "最新データの同期",
     };
 }

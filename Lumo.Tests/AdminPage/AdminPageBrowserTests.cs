@@ -102,7 +102,7 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await parked.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Replayed");
         await Eventually.MatchesAsync(async () => { await page.ReloadAsync(); return await page.GetByRole(AriaRole.Region, new() { Name = "Sync history" }).InnerTextAsync(); },
-            history => history.Contains("LINE properties → Klaviyo (bulk)\tcomplete\t1\t0")); // Hana's profile, no failure
+            history => history.Contains("LINE properties → Klaviyo (bulk) · Test OA\tcomplete\t1\t0")); // Hana's profile, no failure
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Parked work" })).ToContainTextAsync("Nothing is parked.");
     }
 

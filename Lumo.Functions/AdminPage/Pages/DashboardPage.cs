@@ -1,10 +1,10 @@
-using Lumo.Core.IdLinkage;
+using Lumo.Core.Dashboard;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Storage;
 using Lumo.Core.Workspaces;
-using Lumo.Core.Friends;
 using Lumo.Functions.Admin;
 using Lumo.Functions.Hosting;
+using Lumo.Functions.Operations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static Lumo.Functions.AdminPage.Components;
 
@@ -13,6 +13,11 @@ namespace Lumo.Functions.AdminPage.Pages;
 /// <summary>The dashboard: connections, the connected Klaviyo account, sync history, and parked work with replay.</summary>
 public static class DashboardPage
 {
+    private static readonly Dictionary<string, string> KindLabels = new()
+    {
+        [SyncKinds.PropertyWrites] = "LINE properties → Klaviyo (bulk)", [SyncKinds.ExistingIdImport] = "Existing-ID import",
+    };
+
     public static void Map(RouteGroupBuilder page)
     {
         page.MapGet("/w/{workspaceId}/dashboard", Show);
@@ -43,51 +48,33 @@ public static class DashboardPage
         return PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
     }
 
-    /// <summary>
-    /// One line on top: needs reconnect (a credential was refused: work waits for a new one), sync failing (work or
-    /// Klaviyo events parked, or the latest bulk property write had failures), not checked yet, or healthy.
-    /// </summary>
-    private static Html Verdict(PageContext page, WorkspaceNav nav, int parked, Dictionary<string, object?>? latestJob)
+    private static Html Verdict(PageContext page, IntegrationStatus status) => status.Health switch
     {
-        var connections = nav.Accounts.Select(a => (Name: "LINE · " + a.Name, a.Line.Status)).Prepend((Name: "Klaviyo", nav.Workspace.Klaviyo.Status)).ToList();
-        var refused = connections.Where(c => c.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect).Select(c => c.Name).ToList();
-        var (status, text) = refused.Count > 0
-            ? ("NeedsReconnect", $"{page.T("Needs reconnect")}: {string.Join(", ", refused)}. {page.T("Give a new key or token on the Workspace page; the work waits for it.")}")
-            : parked > 0 || latestJob?["failed"] is > 0
-                ? ("Failed", $"{page.T("Sync failing")}: {page.T("work is parked or Klaviyo refused some data; see parked work, parked events and the sync history below.")}")
-                : connections.Any(c => c.Status != ConnectionStatus.Verified)
-                    ? ("Unverified", page.T("Not checked yet: use “Check connections now” on the Workspace page."))
-                    : ("Healthy", page.T("Healthy: both connections work and nothing is parked."));
-        return Html.Of($"""<p class="verdict">{Status(status)} {text}</p>""");
-    }
+        IntegrationHealth.NeedsReconnect => Html.Of($"""<p class="verdict">{Status("NeedsReconnect")} {page.T("Needs reconnect")}: {string.Join(", ", status.NeedsReconnect)}. {page.T("Give a new key or token on the Workspace page; the work waits for it.")}</p>"""),
+        IntegrationHealth.SyncFailing => Html.Of($"""<p class="verdict">{Status("Failed")} {page.T("Sync failing")}: {page.T("work is parked or Klaviyo refused some data; see parked work, parked events and the sync history below.")}</p>"""),
+        IntegrationHealth.NotChecked => Html.Of($"""<p class="verdict">{Status("Unverified")} {page.T("Not checked yet: use “Check connections now” on the Workspace page.")}</p>"""),
+        _ => Html.Of($"""<p class="verdict">{Status("Healthy")} {page.T("Healthy: both connections work and nothing is parked.")}</p>"""),
+    };
 
     private static async Task<IResult> Render(PageContext page, string workspaceId, IServiceProvider services, CancellationToken ct)
     {
-        var (store, sync, imports, outbox) = (services.GetRequiredService<WorkspaceStore>(), services.GetRequiredService<FriendBulkSync>(),
-            services.GetRequiredService<LinkImportHistory>(), services.GetRequiredService<KlaviyoEventOutbox>());
+        var (store, outbox) = (services.GetRequiredService<WorkspaceStore>(), services.GetRequiredService<KlaviyoEventOutbox>());
         var (manifest, queues) = (services.GetRequiredService<FunctionManifest>(), services.GetRequiredService<LumoQueues>());
         if (await WorkspacePages.NavAsync(store, workspaceId, null, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
         var w = nav.Workspace;
-
-        var jobs = (await FriendEndpoints.ListSyncJobs(workspaceId, sync, ct)).Value!;
-        var runs = new List<(LineAccount Account, LinkImportRun Run)>();
-        foreach (var account in nav.Accounts)
-            if ((await IdLinkageEndpoints.ListImports(workspaceId, account.Id, store, imports, ct)).Result is Ok<List<LinkImportRun>> ok)
-                runs.AddRange(ok.Value!.Select(r => (account, r)));
+        if ((await DashboardEndpoints.GetDashboard(workspaceId, true, services.GetRequiredService<WorkspaceDashboards>(), manifest, queues, ct)).Result
+            is not Ok<WorkspaceDashboard> { Value: { } dashboard })
+            return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
         var parkedEvents = (await FriendEndpoints.ListParkedEvents(workspaceId, outbox, ct)).Value!;
         var parkedQueues = (await ParkedMessageEndpoints.ListParkedQueues(manifest, queues, ct)).Value!;
 
         var connections = new[] { Html.Of($"<tr><td>Klaviyo</td><td>{Status(w.Klaviyo.Status.ToString())}</td><td>{w.Klaviyo.Detail}</td><td>{When(w.Klaviyo.CheckedAt)}</td></tr>") }
             .Concat(nav.Accounts.Select(a => Html.Of($"<tr><td>LINE · {a.Name}</td><td>{Status(a.Line.Status.ToString())}</td><td>{a.Line.Detail}</td><td>{When(a.Line.CheckedAt)}</td></tr>")));
-        var history = jobs.Select(j => (At: j["startedAt"] as DateTimeOffset?, Row: Html.Of($"""
-                <tr><td>{When(j["startedAt"] as DateTimeOffset?)}</td><td>{page.T("LINE properties → Klaviyo (bulk)")}</td><td>{Status(j["status"]?.ToString() ?? "")}</td>
-                <td>{j["profiles"]}</td><td>{j["failed"]}</td><td>{string.Join("; ", j["errors"] as List<string> ?? [])}</td></tr>
-                """)))
-            .Concat(runs.Select(r => (At: (DateTimeOffset?)r.Run.StartedAt, Row: Html.Of($"""
-                <tr><td>{When(r.Run.StartedAt)}</td><td>{page.T("Existing-ID import")} · {r.Account.Name}</td><td>{Status(r.Run.Status)}</td>
-                <td>{r.Run.Profiles}</td><td>{r.Run.Conflicts}</td><td>{page.T("linked")} {r.Run.Linked}, {page.T("already linked")} {r.Run.AlreadyLinked}, {page.T("not friends")} {r.Run.NotFriends} {r.Run.Problem}</td></tr>
-                """))))
-            .OrderByDescending(h => h.At).Take(50).Select(h => h.Row);
+        var accountNames = nav.Accounts.ToDictionary(a => a.Id, a => a.Name);
+        var history = dashboard.History.Select(h => Html.Of($"""
+            <tr><td>{When(h.StartedAt)}</td><td>{page.T(KindLabels.GetValueOrDefault(h.Kind, h.Kind))}{(h.AccountId is { } id && accountNames.TryGetValue(id, out var name) ? " · " + name : "")}</td>
+            <td>{Status(h.Status)}</td><td>{h.Profiles}</td><td>{h.Failures}</td><td>{h.Detail} {string.Join("; ", h.FailureDetails ?? [])}</td></tr>
+            """));
         var replay = page.For("replay");
         var queuesWithWork = parkedQueues.Where(q => q.ParkedCount > 0).Select(q => Html.Of($"""
             <tr><td><code>{q.Queue}</code></td><td>{q.FunctionName}</td><td>{q.ParkedCount}</td>
@@ -96,10 +83,12 @@ public static class DashboardPage
         var events = parkedEvents.Take(20).Select(e => Html.Of($"<tr><td>{e.Metric}</td><td>{e.ProfileId}</td><td>{When(e.Time)}</td><td>{e.Reason}</td></tr>"));
 
         var body = Html.Of($"""
-            {Verdict(page, nav, parkedEvents.Count + parkedQueues.Sum(q => q.ParkedCount), jobs.MaxBy(j => j["startedAt"] as DateTimeOffset?))}
+            {Verdict(page, dashboard.Status)}
             <section aria-labelledby="klaviyo-h"><h2 id="klaviyo-h">{page.T("Connected Klaviyo account")}</h2>
-            <dl><dt>{page.T("Klaviyo account")}</dt><dd>{w.KlaviyoAccountId ?? page.T("not checked yet")}</dd><dt>{page.T("Connected with")}</dt><dd>{page.T("private API key")}</dd>
-            <dt>{page.T("ID-matching property")}</dt><dd>{string.Join(", ", nav.Accounts.Select(a => $"{a.PropertyNames.UserId} ({a.Name})"))}</dd><dt>{page.T("Connected at")}</dt><dd>{When(w.CreatedAt)}</dd></dl></section>
+            <dl><dt>{page.T("Klaviyo account")}</dt><dd>{dashboard.Klaviyo.AccountId ?? page.T("not checked yet")}</dd><dt>{page.T("Connected with")}</dt><dd>{page.T(dashboard.Klaviyo.ConnectedWith)}</dd>
+            <dt>{page.T("ID-matching property")}</dt><dd>{string.Join(", ", dashboard.Klaviyo.IdMatchingProperties.Select(p => $"{p.Value} ({accountNames.GetValueOrDefault(p.Key)})"))}</dd>
+            <dt>{page.T("Connected at")}</dt><dd>{When(dashboard.Klaviyo.ConnectedAt)}</dd>
+            <dt>{page.T("Latest data synced")}</dt><dd>{(dashboard.Status.LatestDataSynced ? page.T("yes") : page.T("no"))}</dd></dl></section>
             <h2>{page.T("Connections")}</h2>
             {Table([page.T("Connection"), page.T("Status"), page.T("Detail"), page.T("Checked")], connections, "")}
             <section aria-labelledby="history-h"><h2 id="history-h">{page.T("Sync history")}</h2>

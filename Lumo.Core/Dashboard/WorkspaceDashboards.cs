@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Lumo.Core.Friends;
+using Lumo.Core.IdLinkage;
+using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.Workspaces;
+
+namespace Lumo.Core.Dashboard;
+
+/// <summary>
+/// One sync of any kind (<see cref="SyncKinds"/>), newest first in the dashboard's history: when, how many profiles,
+/// how many failed, and — when asked for — what failed (Klaviyo's answers, at most 100).
+/// </summary>
+public sealed record SyncHistoryEntry(string Kind, string? AccountId, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string Status, int Profiles, int Failures,
+    string? Detail, IReadOnlyList<string>? FailureDetails);
+
+/// <summary>The kinds of sync in the history. Sync Data adds pulls, resyncs and consent refreshes.</summary>
+public static class SyncKinds
+{
+    /// <summary>LINE properties written to linked profiles in bulk (Klaviyo profile import jobs).</summary>
+    public const string PropertyWrites = "property-writes";
+    /// <summary>The 15-minute existing-ID import of a LINE account.</summary>
+    public const string ExistingIdImport = "existing-id-import";
+}
+
+public enum IntegrationHealth { Healthy, NeedsReconnect, SyncFailing, NotChecked }
+
+/// <summary>
+/// How the integration is: <c>NeedsReconnect</c> names the refused credentials ("Klaviyo", "LINE {account name}");
+/// <c>LatestDataSynced</c> is true when no Klaviyo event is parked and the latest bulk property write, if any, finished
+/// without failures.
+/// </summary>
+public sealed record IntegrationStatus(IntegrationHealth Health, IReadOnlyList<string> NeedsReconnect, bool LatestDataSynced, int ParkedEvents, int ParkedWork);
+
+/// <summary>
+/// The connected Klaviyo account: how Lumo is connected (<c>private-api-key</c>; OAuth comes with Sync Data) and the
+/// profile property holding the LINE User ID, per LINE account id.
+/// </summary>
+public sealed record ConnectedKlaviyoAccount(string? AccountId, string ConnectedWith, IReadOnlyDictionary<string, string> IdMatchingProperties, DateTimeOffset ConnectedAt);
+
+public sealed record WorkspaceDashboard(IntegrationStatus Status, ConnectedKlaviyoAccount Klaviyo, IReadOnlyList<SyncHistoryEntry> History);
+
+/// <summary>
+/// The dashboard of a workspace, for the admin API and the admin page alike: integration status, the connected Klaviyo
+/// account, and the sync history of every kind.
+/// </summary>
+public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSync bulkSync, LinkImportHistory imports, KlaviyoEventOutbox outbox)
+{
+    private const int ParkedEventsCounted = 500;
+    private const int ImportRunsPerAccount = 50;
+
+    /// <summary>
+    /// The dashboard, or null when there is no such workspace. <paramref name="parkedWork"/> is the number of messages
+    /// parked in the work queues, counted by the host side, which knows the queues.
+    /// </summary>
+    public async Task<WorkspaceDashboard?> GetAsync(string workspaceId, int parkedWork, bool withFailureDetails, int historyLimit, CancellationToken cancellationToken)
+    {
+        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken) is not { } workspace) return null;
+        var accounts = await workspaces.ListAccountsAsync(workspaceId, cancellationToken);
+        var history = (await bulkSync.ListJobsAsync(workspaceId, cancellationToken)).Select(job => new SyncHistoryEntry(SyncKinds.PropertyWrites, job.GetString("AccountId"),
+                job.GetDateTimeOffset("StartedAt") ?? job.Timestamp ?? default, job.GetDateTimeOffset("FinishedAt"), job.GetString("Status") ?? "unknown", job.GetInt32("Profiles") ?? 0,
+                job.GetInt32("Failed") ?? 0, null, withFailureDetails && job.GetString("Errors") is { } errors ? JsonSerializer.Deserialize<List<string>>(errors) : null))
+            .ToList();
+        foreach (var account in accounts)
+            history.AddRange((await imports.ListAsync(workspaceId, account.Id, ImportRunsPerAccount, cancellationToken)).Select(run => new SyncHistoryEntry(SyncKinds.ExistingIdImport,
+                account.Id, run.StartedAt, run.FinishedAt, run.Status, run.Profiles, run.Conflicts,
+                $"linked {run.Linked}, already linked {run.AlreadyLinked}, not friends {run.NotFriends}, without a LINE user ID {run.WithoutUserId}" + (run.Problem is null ? "" : $"; {run.Problem}"),
+                withFailureDetails && run.Problem is not null ? [run.Problem] : null)));
+        history = history.OrderByDescending(h => h.StartedAt).Take(historyLimit).ToList();
+
+        var parkedEvents = (await outbox.ListParkedAsync(workspaceId, ParkedEventsCounted, cancellationToken)).Count;
+        var latestWrite = history.FirstOrDefault(h => h.Kind == SyncKinds.PropertyWrites);
+        var connections = accounts.Select(a => (Name: "LINE " + a.Name, a.Line.Status)).Prepend((Name: "Klaviyo", workspace.Klaviyo.Status)).ToList();
+        var refused = connections.Where(c => c.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect).Select(c => c.Name).ToList();
+        var health = refused.Count > 0 ? IntegrationHealth.NeedsReconnect
+            : parkedEvents > 0 || parkedWork > 0 || latestWrite?.Failures > 0 ? IntegrationHealth.SyncFailing
+            : connections.Any(c => c.Status != ConnectionStatus.Verified) ? IntegrationHealth.NotChecked
+            : IntegrationHealth.Healthy;
+        var synced = parkedEvents == 0 && latestWrite is null or { Failures: 0, FinishedAt: not null };
+        return new WorkspaceDashboard(new IntegrationStatus(health, refused, synced, parkedEvents, parkedWork),
+            new ConnectedKlaviyoAccount(workspace.KlaviyoAccountId, "private-api-key", accounts.ToDictionary(a => a.Id, a => a.PropertyNames.UserId), workspace.CreatedAt),
+            history);
+    }
+}
