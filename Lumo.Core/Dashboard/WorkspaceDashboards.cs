@@ -52,10 +52,16 @@ public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSyn
     /// The dashboard, or null when there is no such workspace. <paramref name="parkedWork"/> is the number of messages
     /// parked in the work queues, counted by the host side, which knows the queues.
     /// </summary>
-    public async Task<WorkspaceDashboard?> GetAsync(string workspaceId, int parkedWork, bool withFailureDetails, int historyLimit, CancellationToken cancellationToken)
+    public async Task<WorkspaceDashboard?> GetAsync(string workspaceId, int parkedWork, bool withFailureDetails, int historyLimit, CancellationToken cancellationToken) =>
+        await workspaces.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken) is { } workspace
+            ? await GetAsync(workspace, await workspaces.ListAccountsAsync(workspaceId, cancellationToken), parkedWork, withFailureDetails, historyLimit, cancellationToken)
+            : null;
+
+    /// <summary>The dashboard of a workspace the caller has already read, with its LINE accounts.</summary>
+    public async Task<WorkspaceDashboard> GetAsync(Workspace workspace, IReadOnlyList<LineAccount> accounts, int parkedWork, bool withFailureDetails, int historyLimit,
+        CancellationToken cancellationToken)
     {
-        if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken) is not { } workspace) return null;
-        var accounts = await workspaces.ListAccountsAsync(workspaceId, cancellationToken);
+        var workspaceId = workspace.Id;
         var history = (await bulkSync.ListJobsAsync(workspaceId, cancellationToken)).Select(job => new SyncHistoryEntry(SyncKinds.PropertyWrites, job.GetString("AccountId"),
                 job.GetDateTimeOffset("StartedAt") ?? job.Timestamp ?? default, job.GetDateTimeOffset("FinishedAt"), job.GetString("Status") ?? "unknown", job.GetInt32("Profiles") ?? 0,
                 job.GetInt32("Failed") ?? 0, null, withFailureDetails && job.GetString("Errors") is { } errors ? JsonSerializer.Deserialize<List<string>>(errors) : null))

@@ -115,7 +115,7 @@ public static class AdminPageEndpoints
                 if (!AdminPageSessions.IsAntiForgeryTokenValid(session, token))
                 {
                     logger.LogWarning("Refused admin page change {Path}: missing or wrong anti-forgery token", http.Request.Path);
-                    var page = new PageContext(http, session);
+                    var page = new PageContext(http);
                     page.Fail(page.T("This form did not come from a page of this session (its anti-forgery token is missing or wrong). Nothing was changed: open the page again and repeat."));
                     return PageLayout.Render(page, page.T("Refused"), Html.Empty, status: StatusCodes.Status400BadRequest);
                 }

@@ -3,12 +3,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Lumo.Functions.AdminPage;
 
 /// <summary>One page request: its session, its language, and the form it posted with the errors to show beside each field.</summary>
-public sealed class PageContext(HttpContext http, AdminPageSession? session)
+/// <remarks>The session is the one the session filter put on the request (none on the sign-in page).</remarks>
+public sealed class PageContext(HttpContext http)
 {
     private bool _otherForm;
 
     public HttpContext Http { get; } = http;
-    public AdminPageSession? Session { get; } = session;
+    public AdminPageSession? Session { get; } = http.Items[typeof(AdminPageSession)] as AdminPageSession;
 
     /// <summary>Japanese when the browser prefers it to English; English otherwise.</summary>
     public bool Japanese { get; } = PrefersJapanese(http.Request);
@@ -90,7 +91,7 @@ public sealed class PageContext(HttpContext http, AdminPageSession? session)
     public PageContext For(string formId)
     {
         var posted = Http.Request.HasFormContentType && Http.Request.Form["__form"] == formId;
-        return new PageContext(Http, Session)
+        return new PageContext(Http)
         {
             _otherForm = !posted, Errors = posted ? Errors : new Dictionary<string, string[]>(), ShownFields = ShownFields, FieldIdPrefix = $"f-{formId}-",
         };

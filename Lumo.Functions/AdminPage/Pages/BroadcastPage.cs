@@ -28,12 +28,12 @@ public static class BroadcastPage
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, string accountId, IServiceProvider services, CancellationToken ct) =>
-        Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, accountId, services, ct);
+        Render(new PageContext(http), workspaceId, accountId, services, ct);
 
     public static async Task<IResult> Create(HttpContext http, string workspaceId, string accountId, BroadcastAdministration admin, BroadcastStore store, WorkspaceStore workspaces,
         IServiceProvider services, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         DateTimeOffset? scheduledAt = null;
         if (WorkspacePages.Blank(page.Form("scheduledAt")) is { } text)
         {
@@ -53,7 +53,7 @@ public static class BroadcastPage
     public static async Task<IResult> Cancel(HttpContext http, string workspaceId, string accountId, string broadcastId, BroadcastAdministration admin, BroadcastStore store,
         WorkspaceStore workspaces, IServiceProvider services, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var result = await BroadcastEndpoints.Cancel(workspaceId, accountId, broadcastId, admin, store, workspaces, ct);
         if (!page.TookProblem(result.Result)) return PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/broadcasts", "saved");
         page.ErrorsAsProblem();
@@ -63,7 +63,7 @@ public static class BroadcastPage
     public static async Task<IResult> CreateSegment(HttpContext http, string workspaceId, string accountId, SegmentAdministration admin, IServiceProvider services,
         CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         JsonNode? conditions = null;
         try { conditions = JsonNode.Parse(page.Form("conditions") ?? ""); }
         catch (JsonException) { page.Errors["conditions"] = [page.T("The rule is JSON, for example {\"all\": [{\"linked\": true}, {\"inList\": \"LIST_ID\"}]}.")]; }
@@ -79,7 +79,7 @@ public static class BroadcastPage
     public static async Task<IResult> Count(HttpContext http, string workspaceId, string accountId, string segmentId, SegmentStore store, SegmentAdministration admin,
         IServiceProvider services, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         return page.TookProblem((await SegmentEndpoints.Count(workspaceId, accountId, segmentId, store, admin, ct)).Result)
             ? await Render(page, workspaceId, accountId, services, ct) : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/broadcasts#segments", "count-queued");
     }
@@ -87,8 +87,8 @@ public static class BroadcastPage
     private static async Task<IResult> Render(PageContext page, string workspaceId, string accountId, IServiceProvider services, CancellationToken ct)
     {
         var workspaces = services.GetRequiredService<WorkspaceStore>();
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, accountId, ct) is not { } nav || nav.Account?.Id != accountId)
-            return WorkspacePages.NotFound(page, page.T("There is no such LINE account."));
+        if (await WorkspacePages.AccountNavAsync(workspaces, workspaceId, accountId, ct) is not { Account: { } account } nav)
+            return WorkspacePages.NoSuchAccount(page);
         var broadcasts = ((await BroadcastEndpoints.List(workspaceId, accountId, workspaces, services.GetRequiredService<BroadcastStore>(), ct)).Result as Ok<List<BroadcastEndpoints.BroadcastView>>)?.Value ?? [];
         var segments = ((await SegmentEndpoints.List(workspaceId, accountId, workspaces, services.GetRequiredService<SegmentStore>(), ct)).Result as Ok<List<SegmentEndpoints.SegmentView>>)?.Value ?? [];
         var menus = ((await RichMenuEndpoints.List(workspaceId, accountId, workspaces, services.GetRequiredService<RichMenuStore>(), ct)).Result as Ok<List<RichMenuEndpoints.RichMenuView>>)?.Value ?? [];
@@ -131,6 +131,6 @@ public static class BroadcastPage
             {Table([page.T("Name"), page.T("Shown to"), page.T("Priority"), page.T("Updated")], menuRows, page.T("No rich menu yet."))}
             <p class="hint">{page.T("Last sync")}: {(lastSync?.Value is { } run ? $"{When(run.FinishedAt)} · +{run.Linked} −{run.Unlinked} · {run.Error}" : "–")}</p>
             """);
-        return PageLayout.Render(page, page.T("Broadcasts") + " · " + nav.Account.Name, body, nav);
+        return PageLayout.Render(page, page.T("Broadcasts") + " · " + account.Name, body, nav);
     }
 }

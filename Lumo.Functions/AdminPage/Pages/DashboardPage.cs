@@ -26,12 +26,12 @@ public static class DashboardPage
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, IServiceProvider services, CancellationToken ct) =>
-        Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, services, ct);
+        Render(new PageContext(http), workspaceId, services, ct);
 
     public static async Task<IResult> ReplayQueue(HttpContext http, string workspaceId, string queue, FunctionManifest manifest, LumoQueues queues, ILoggerFactory loggers,
         IServiceProvider services, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var result = await ParkedMessageEndpoints.ReplayParkedMessages(queue, null, manifest, queues, loggers, ct);
         return page.TookProblem(result.Result) ? await Render(page, workspaceId, services, ct) : PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
     }
@@ -41,8 +41,8 @@ public static class DashboardPage
     {
         if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null)
         {
-            var page = new PageContext(http, WorkspacePages.Session(http));
-            return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+            var page = new PageContext(http);
+            return WorkspacePages.NoSuchWorkspace(page);
         }
         await FriendEndpoints.ReplayParkedEvents(workspaceId, outbox, recorder, ct);
         return PageContext.Redirect($"/w/{workspaceId}/dashboard", "replayed");
@@ -59,14 +59,14 @@ public static class DashboardPage
     private static async Task<IResult> Render(PageContext page, string workspaceId, IServiceProvider services, CancellationToken ct)
     {
         var (store, outbox) = (services.GetRequiredService<WorkspaceStore>(), services.GetRequiredService<KlaviyoEventOutbox>());
-        var (manifest, queues) = (services.GetRequiredService<FunctionManifest>(), services.GetRequiredService<LumoQueues>());
-        if (await WorkspacePages.NavAsync(store, workspaceId, null, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+        if (await WorkspacePages.NavAsync(store, workspaceId, null, ct) is not { } nav) return WorkspacePages.NoSuchWorkspace(page);
         var w = nav.Workspace;
-        if ((await DashboardEndpoints.GetDashboard(workspaceId, true, services.GetRequiredService<WorkspaceDashboards>(), manifest, queues, ct)).Result
-            is not Ok<WorkspaceDashboard> { Value: { } dashboard })
-            return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
-        var parkedEvents = (await FriendEndpoints.ListParkedEvents(workspaceId, outbox, ct)).Value!;
-        var parkedQueues = (await ParkedMessageEndpoints.ListParkedQueues(manifest, queues, ct)).Value!;
+        // The parked queues are listed for their replay buttons anyway, so their counts go to the dashboard from here (as
+        // the admin API's dashboard call counts them itself), and parked events are listed only when it counted some.
+        var parkedQueues = (await ParkedMessageEndpoints.ListParkedQueues(services.GetRequiredService<FunctionManifest>(), services.GetRequiredService<LumoQueues>(), ct)).Value!;
+        var dashboard = await services.GetRequiredService<WorkspaceDashboards>().GetAsync(w, nav.Accounts, parkedQueues.Sum(q => q.ParkedCount), withFailureDetails: true,
+            DashboardEndpoints.HistoryLimit, ct);
+        var parkedEvents = dashboard.Status.ParkedEvents > 0 ? (await FriendEndpoints.ListParkedEvents(workspaceId, outbox, ct)).Value! : [];
 
         var connections = new[] { Html.Of($"<tr><td>Klaviyo</td><td>{Status(w.Klaviyo.Status.ToString())}</td><td>{w.Klaviyo.Detail}</td><td>{When(w.Klaviyo.CheckedAt)}</td></tr>") }
             .Concat(nav.Accounts.Select(a => Html.Of($"<tr><td>LINE · {a.Name}</td><td>{Status(a.Line.Status.ToString())}</td><td>{a.Line.Detail}</td><td>{When(a.Line.CheckedAt)}</td></tr>")));
@@ -96,7 +96,7 @@ public static class DashboardPage
             <section aria-labelledby="parked-h"><h2 id="parked-h">{page.T("Parked work")}</h2>
             <p class="hint">{page.T("Work that failed every attempt waits here (across all workspaces) until you replay it, once its cause is fixed. Replays cannot send or record twice.")}</p>
             {Table([page.T("Queue"), page.T("Function"), page.T("Parked"), ""], queuesWithWork, page.T("Nothing is parked."))}</section>
-            <h2>{page.T("Parked Klaviyo events")} ({parkedEvents.Count})</h2>
+            <h2>{page.T("Parked Klaviyo events")} ({dashboard.Status.ParkedEvents})</h2>
             {Table([page.T("Metric"), page.T("Profile"), page.T("Time"), page.T("Reason")], events, page.T("No Klaviyo event is parked."))}
             {Html.When(parkedEvents.Count > 0, Form(replay, PageContext.Url($"/w/{workspaceId}/parked-events/replay"), Html.Empty, page.T("Replay parked Klaviyo events"), formId: "replay"))}
             """);

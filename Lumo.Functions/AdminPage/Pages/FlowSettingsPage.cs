@@ -20,21 +20,21 @@ public static class FlowSettingsPage
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, WorkspaceStore workspaces, FlowKeys keys, CancellationToken ct) =>
-        Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, reveal: false, workspaces, keys, ct);
+        Render(new PageContext(http), workspaceId, reveal: false, workspaces, keys, ct);
 
     public static Task<IResult> Reveal(HttpContext http, string workspaceId, WorkspaceStore workspaces, FlowKeys keys, CancellationToken ct) =>
-        Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, reveal: true, workspaces, keys, ct);
+        Render(new PageContext(http), workspaceId, reveal: true, workspaces, keys, ct);
 
     public static async Task<IResult> Reissue(HttpContext http, string workspaceId, WorkspaceStore workspaces, FlowKeys keys, ILoggerFactory loggers, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var result = await FlowSettingsEndpoints.ReissueKey(workspaceId, http.Request, workspaces, keys, loggers, ct);
         return page.TookProblem(result.Result) ? await Render(page, workspaceId, false, workspaces, keys, ct) : PageContext.Redirect($"/w/{workspaceId}/flow", "key-reissued");
     }
 
     private static async Task<IResult> Render(PageContext page, string workspaceId, bool reveal, WorkspaceStore workspaces, FlowKeys keys, CancellationToken ct)
     {
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, null, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+        if (await WorkspacePages.NavAsync(workspaces, workspaceId, null, ct) is not { } nav) return WorkspacePages.NoSuchWorkspace(page);
         var result = await FlowSettingsEndpoints.GetSettings(workspaceId, page.Http.Request, workspaces, keys, ct);
         if (result.Result is not Ok<FlowSettingsEndpoints.FlowSettingsView> { Value: { } s })
         {

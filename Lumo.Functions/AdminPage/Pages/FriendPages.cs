@@ -26,9 +26,9 @@ public static class FriendPages
     /// <summary>One search box: a LINE user ID opens the friend, an address with @ searches emails, anything else phone numbers.</summary>
     public static async Task<IResult> Search(HttpContext http, string workspaceId, string accountId, string? q, WorkspaceStore workspaces, LineFriendStore friends, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, accountId, ct) is not { } nav || nav.Account?.Id != accountId)
-            return WorkspacePages.NotFound(page, page.T("There is no such LINE account."));
+        var page = new PageContext(http);
+        if (await WorkspacePages.AccountNavAsync(workspaces, workspaceId, accountId, ct) is not { Account: { } account } nav)
+            return WorkspacePages.NoSuchAccount(page);
         var query = q?.Trim();
         if (query is { Length: > 0 } && Ids.IsLineUserId(query)) return Results.Redirect(PageContext.Url($"/w/{workspaceId}/a/{accountId}/friends/{query}"));
         var result = await FriendEndpoints.ListFriends(workspaceId, accountId, null, query is { Length: > 0 } && query.Contains('@') ? query : null,
@@ -43,17 +43,17 @@ public static class FriendPages
             <form method="get" role="search" class="card">{Field(page, "q", page.T("Find a friend"), query, "search", page.T("A LINE user ID (U…), an email address or a phone number."))}<button type="submit">{page.T("Search")}</button></form>
             {Table([page.T("Friend"), page.T("Follow status"), page.T("Consent"), page.T("Klaviyo")], rows, query is { Length: > 0 } ? page.T("No friend matches.") : page.T("No friend yet."))}
             """);
-        return PageLayout.Render(page, page.T("Friends") + " · " + nav.Account.Name, body, nav);
+        return PageLayout.Render(page, page.T("Friends") + " · " + account.Name, body, nav);
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, string accountId, string userId, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends,
-        CancellationToken ct) => Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, accountId, userId, workspaces, friends, sends, ct);
+        CancellationToken ct) => Render(new PageContext(http), workspaceId, accountId, userId, workspaces, friends, sends, ct);
 
     /// <summary>Links the friend to a Klaviyo profile by hand; its LINE properties are written there at once.</summary>
     public static async Task<IResult> Link(HttpContext http, string workspaceId, string accountId, string userId, FriendAdministration admin, WorkspaceStore workspaces,
         LineFriendStore friends, LineSendStore sends, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var result = await FriendEndpoints.Link(workspaceId, accountId, userId, new FriendEndpoints.LinkDraft(page.Form("klaviyoProfileId")), admin, ct);
         return page.TookProblem(result.Result) ? await Render(page, workspaceId, accountId, userId, workspaces, friends, sends, ct)
             : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/friends/{userId}", "saved");
@@ -62,7 +62,7 @@ public static class FriendPages
     public static async Task<IResult> Unlink(HttpContext http, string workspaceId, string accountId, string userId, FriendAdministration admin, WorkspaceStore workspaces,
         LineFriendStore friends, LineSendStore sends, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var result = await FriendEndpoints.Unlink(workspaceId, accountId, userId, admin, ct);
         return page.TookProblem(result.Result) ? await Render(page, workspaceId, accountId, userId, workspaces, friends, sends, ct)
             : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/friends/{userId}", "saved");
@@ -71,7 +71,7 @@ public static class FriendPages
     public static async Task<IResult> SetContact(HttpContext http, string workspaceId, string accountId, string userId, FriendAdministration admin, WorkspaceStore workspaces,
         LineFriendStore friends, LineSendStore sends, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var draft = new FriendEndpoints.ContactDraft(WorkspacePages.Blank(page.Form("email")), WorkspacePages.Blank(page.Form("phoneNumber")));
         var result = await FriendEndpoints.SetContact(workspaceId, accountId, userId, draft, admin, workspaces, ct);
         return page.TookProblem(result.Result) ? await Render(page, workspaceId, accountId, userId, workspaces, friends, sends, ct)
@@ -81,8 +81,8 @@ public static class FriendPages
     private static async Task<IResult> Render(PageContext page, string workspaceId, string accountId, string userId, WorkspaceStore workspaces, LineFriendStore friends,
         LineSendStore sends, CancellationToken ct)
     {
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, accountId, ct) is not { } nav || nav.Account is not { } account || account.Id != accountId)
-            return WorkspacePages.NotFound(page, page.T("There is no such LINE account."));
+        if (await WorkspacePages.AccountNavAsync(workspaces, workspaceId, accountId, ct) is not { Account: { } account } nav)
+            return WorkspacePages.NoSuchAccount(page);
         if (await friends.GetIfExistsAsync(workspaceId, accountId, userId, ct) is not { } friend)
             return WorkspacePages.NotFound(page, page.T("No friend with this LINE user ID is known for this LINE account."));
         var diagnosis = (await DiagnosisEndpoints.Diagnose(workspaceId, userId, null, workspaces, friends, sends, ct)).Result as Ok<List<DiagnosisEndpoints.AccountDiagnosis>>;
@@ -120,8 +120,8 @@ public static class FriendPages
 
     public static async Task<IResult> SendLog(HttpContext http, string workspaceId, string? recipient, string? status, WorkspaceStore workspaces, LineSendStore sends, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, null, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+        var page = new PageContext(http);
+        if (await WorkspacePages.NavAsync(workspaces, workspaceId, null, ct) is not { } nav) return WorkspacePages.NoSuchWorkspace(page);
         if (!string.IsNullOrEmpty(recipient) && !Ids.IsLineUserId(recipient)) page.Errors["recipient"] = [page.T("A LINE user ID is U followed by 32 lower-case hexadecimal characters.")];
         var chosen = Enum.TryParse<SendStatus>(status, true, out var parsed) ? parsed : (SendStatus?)null;
         var log = page.Errors.Count > 0 ? [] : (await FlowSettingsEndpoints.ListSends(workspaceId, string.IsNullOrEmpty(recipient) ? null : recipient, chosen, sends, ct)).Value!;

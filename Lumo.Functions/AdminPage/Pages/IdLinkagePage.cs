@@ -24,12 +24,12 @@ public static class IdLinkagePage
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, string accountId, IServiceProvider services, CancellationToken ct) =>
-        Render(new PageContext(http, WorkspacePages.Session(http)), workspaceId, accountId, services, ct);
+        Render(new PageContext(http), workspaceId, accountId, services, ct);
 
     public static async Task<IResult> Save(HttpContext http, string workspaceId, string accountId, IdLinkageAdministration admin, WorkspaceStore workspaces, LinkingTokenPasses passes,
         IOptions<IdLinkageOptions> options, IServiceProvider services, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var formId = page.Form("formId");
         var draft = new SettingsDraft(page.Form("loginChannelId"), page.Form("loginChannelSecret"),
             string.IsNullOrWhiteSpace(formId) ? null : new FormDraft(formId, page.Form("formCtaLabel"), page.Form("formFlowControlled") == "true"),
@@ -42,7 +42,7 @@ public static class IdLinkagePage
     public static async Task<IResult> RunImportNow(HttpContext http, string workspaceId, string accountId, IdLinkageSettingsStore store, LumoQueues queues, IServiceProvider services,
         CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         return page.TookProblem((await RunImport(workspaceId, accountId, store, queues, ct)).Result)
             ? await Render(page, workspaceId, accountId, services, ct) : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}/linkage", "import-queued");
     }
@@ -50,7 +50,7 @@ public static class IdLinkagePage
     public static async Task<IResult> CreateQrCode(HttpContext http, string workspaceId, string accountId, WorkspaceStore workspaces, IdLinkageSettingsStore settings,
         LinkQrCodeStore codes, IOptions<IdLinkageOptions> options, TimeProvider clock, IServiceProvider services, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var signals = new[] { page.Form("signals.email") == "true" ? "email" : null, page.Form("signals.phone") == "true" ? "phone" : null }.OfType<string>().ToList();
         var draft = new QrCodeDraft(page.Form("name"), signals, page.Form("signedUrlsOnly") == "true");
         var result = await IdLinkageEndpoints.CreateQrCode(workspaceId, accountId, draft, workspaces, settings, codes, options, clock, ct);
@@ -63,14 +63,14 @@ public static class IdLinkagePage
     private static async Task<IResult> Render(PageContext page, string workspaceId, string accountId, IServiceProvider services, CancellationToken ct)
     {
         var workspaces = services.GetRequiredService<WorkspaceStore>();
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, accountId, ct) is not { } nav || nav.Account?.Id != accountId)
-            return WorkspacePages.NotFound(page, page.T("There is no such LINE account."));
+        if (await WorkspacePages.AccountNavAsync(workspaces, workspaceId, accountId, ct) is not { Account: { } account } nav)
+            return WorkspacePages.NoSuchAccount(page);
         var options = services.GetRequiredService<IOptions<IdLinkageOptions>>();
         var settingsResult = await GetSettings(workspaceId, accountId, workspaces, services.GetRequiredService<IdLinkageSettingsStore>(), services.GetRequiredService<ISecretStore>(),
             services.GetRequiredService<LinkingTokenPasses>(), options, page.Http.Response, ct);
         var etag = page.Http.Response.Headers.ETag.ToString();
         page.Http.Response.Headers.ETag = default;
-        if (settingsResult.Result is not Ok<SettingsView> { Value: { } s }) return WorkspacePages.NotFound(page, page.T("There is no such LINE account."));
+        if (settingsResult.Result is not Ok<SettingsView> { Value: { } s }) return WorkspacePages.NoSuchAccount(page);
         var codes = (await ListQrCodes(workspaceId, accountId, workspaces, services.GetRequiredService<LinkQrCodeStore>(), options, ct)).Result as Ok<List<QrCodeView>>;
         var imports = (await ListImports(workspaceId, accountId, workspaces, services.GetRequiredService<LinkImportHistory>(), ct)).Result as Ok<List<LinkImportRun>>;
 
@@ -122,7 +122,7 @@ public static class IdLinkagePage
             {Table([page.T("Started"), page.T("Status"), page.T("Profiles"), page.T("Linked"), page.T("Already linked"), page.T("Not friends"), page.T("Conflicts"), page.T("Problem")], runs, page.T("No import has run."))}
             {Html.When(s.Import is not null, Form(import, PageContext.Url($"/w/{workspaceId}/a/{accountId}/linkage/import"), Html.Empty, page.T("Run import now"), formId: "import", buttonClass: "secondary"))}
             """);
-        return PageLayout.Render(page, page.T("ID linkage") + " · " + nav.Account!.Name, body, nav);
+        return PageLayout.Render(page, page.T("ID linkage") + " · " + account.Name, body, nav);
     }
 
     private static Html ErrorsOf(PageContext page, string field) => page.ErrorsOf(field).ToList() is { Count: > 0 } errors

@@ -30,11 +30,11 @@ public static class MessagePages
     }
 
     public static Task<IResult> List(HttpContext http, string workspaceId, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct) =>
-        RenderList(new PageContext(http, WorkspacePages.Session(http)), workspaceId, workspaces, store, ct);
+        RenderList(new PageContext(http), workspaceId, workspaces, store, ct);
 
     public static async Task<IResult> Create(HttpContext http, string workspaceId, WorkspaceStore workspaces, AutoSendMessageStore store, TimeProvider clock, CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         if (Draft(page) is { } draft)
         {
             var result = await AutoSendMessageEndpoints.Create(workspaceId, draft, workspaces, store, clock, ct);
@@ -45,12 +45,12 @@ public static class MessagePages
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, string messageId, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct) =>
-        RenderMessage(new PageContext(http, WorkspacePages.Session(http)), workspaceId, messageId, workspaces, store, ct);
+        RenderMessage(new PageContext(http), workspaceId, messageId, workspaces, store, ct);
 
     public static async Task<IResult> Replace(HttpContext http, string workspaceId, string messageId, WorkspaceStore workspaces, AutoSendMessageStore store, TimeProvider clock,
         CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         if (Draft(page) is { } draft)
         {
             var result = await AutoSendMessageEndpoints.Replace(workspaceId, messageId, draft, store, clock, ct);
@@ -62,7 +62,7 @@ public static class MessagePages
     public static async Task<IResult> TestSend(HttpContext http, string workspaceId, string messageId, WorkspaceStore workspaces, AutoSendMessageStore store, FlowSendIntake intake,
         CancellationToken ct)
     {
-        var page = new PageContext(http, WorkspacePages.Session(http));
+        var page = new PageContext(http);
         var accountId = page.Form("account");
         if (accountId is null || (await workspaces.ListAccountsAsync(workspaceId, ct)).All(a => a.Id != accountId))
             page.Fail(page.T("Choose a LINE account of this workspace."));
@@ -102,7 +102,7 @@ public static class MessagePages
 
     private static async Task<IResult> RenderList(PageContext page, string workspaceId, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct)
     {
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, null, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+        if (await WorkspacePages.NavAsync(workspaces, workspaceId, null, ct) is not { } nav) return WorkspacePages.NoSuchWorkspace(page);
         var messages = (await AutoSendMessageEndpoints.List(workspaceId, store, ct)).Value!;
         var rows = messages.Select(m => Html.Of($"""
             <tr><td><a href="{PageContext.Url($"/w/{workspaceId}/messages/{m.Id}")}">{m.Name}</a></td><td>{string.Join(", ", m.Variables)}</td>
@@ -126,7 +126,7 @@ public static class MessagePages
     private static async Task<IResult> RenderMessage(PageContext page, string workspaceId, string messageId, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct)
     {
         var account = page.Form("account") ?? page.Http.Request.Query["account"].FirstOrDefault();
-        if (await WorkspacePages.NavAsync(workspaces, workspaceId, account, ct) is not { } nav) return WorkspacePages.NotFound(page, page.T("There is no such workspace."));
+        if (await WorkspacePages.NavAsync(workspaces, workspaceId, account, ct) is not { } nav) return WorkspacePages.NoSuchWorkspace(page);
         if ((await AutoSendMessageEndpoints.Get(workspaceId, messageId, store, ct)).Result is not Ok<AutoSendMessageEndpoints.MessageView> { Value: { } message })
             return WorkspacePages.NotFound(page, page.T("There is no such Auto Send Message."));
         var json = nav.Account is null ? null

@@ -9,7 +9,7 @@ public static class SignInPage
 {
     public static IResult Show(HttpContext http, string? returnUrl)
     {
-        var page = new PageContext(http, null);
+        var page = new PageContext(http);
         var form = Html.Of($"""
             <form id="sign-in" method="post" action="{PageContext.Url("/sign-in")}" data-session-url="/api/manage/session" data-return-url="{LocalReturnUrl(returnUrl)}"
                   data-wrong-key="{page.T("That is not the admin key. Check it and try again.")}" data-failed="{page.T("Sign-in failed. Try again in a moment.")}">
@@ -28,7 +28,7 @@ public static class SignInPage
     /// </summary>
     public static IResult WithoutScript(HttpContext http)
     {
-        var page = new PageContext(http, null);
+        var page = new PageContext(http);
         page.Fail(page.T("Signing in needs JavaScript: the key is sent in a header, never in a form body or URL. Turn JavaScript on for this site and try again."));
         return PageLayout.Render(page, page.T("Sign in"), Html.Empty, status: StatusCodes.Status400BadRequest);
     }

@@ -26,17 +26,25 @@ public static class WorkspacePages
     public static async Task<WorkspaceNav?> NavAsync(WorkspaceStore store, string workspaceId, string? accountId, CancellationToken ct) =>
         await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is { } workspace ? new WorkspaceNav(workspace, await store.ListAccountsAsync(workspaceId, ct), accountId) : null;
 
+    /// <summary>The workspace, its accounts and the chosen one for an account's page, or null when there is no such account.</summary>
+    public static async Task<WorkspaceNav?> AccountNavAsync(WorkspaceStore store, string workspaceId, string accountId, CancellationToken ct) =>
+        await NavAsync(store, workspaceId, accountId, ct) is { Account.Id: var id } nav && id == accountId ? nav : null;
+
+    public static IResult NoSuchWorkspace(PageContext page) => NoSuchWorkspace(page);
+
+    public static IResult NoSuchAccount(PageContext page) => NoSuchAccount(page);
+
     public static IResult NotFound(PageContext page, string what)
     {
         page.Fail(what);
         return PageLayout.Render(page, page.T("Not found"), Html.Of($"""<p><a href="{PageContext.Url("/workspaces")}">{page.T("Workspaces")}</a></p>"""), status: StatusCodes.Status404NotFound);
     }
 
-    public static async Task<IResult> List(HttpContext http, WorkspaceStore store, CancellationToken ct) => await RenderList(new PageContext(http, Session(http)), store, ct);
+    public static async Task<IResult> List(HttpContext http, WorkspaceStore store, CancellationToken ct) => await RenderList(new PageContext(http), store, ct);
 
     public static async Task<IResult> Create(HttpContext http, WorkspaceAdministration admin, WorkspaceStore store, CancellationToken ct)
     {
-        var page = new PageContext(http, Session(http));
+        var page = new PageContext(http);
         var draft = new WorkspaceDraft(page.Form("name"), new KlaviyoCredentialsDraft(page.Form("klaviyo.privateApiKey")), page.Form("defaultRegion"));
         var result = await WorkspaceEndpoints.CreateWorkspace(draft, admin, http, ct);
         if (result.Result is Created<WorkspaceView> created) return PageContext.Redirect($"/w/{created.Value!.Id}", "workspace-created");
@@ -45,11 +53,11 @@ public static class WorkspacePages
     }
 
     public static async Task<IResult> Show(HttpContext http, string workspaceId, WorkspaceStore store, CancellationToken ct) =>
-        await RenderWorkspace(new PageContext(http, Session(http)), store, workspaceId, ct);
+        await RenderWorkspace(new PageContext(http), store, workspaceId, ct);
 
     public static async Task<IResult> Update(HttpContext http, string workspaceId, WorkspaceAdministration admin, WorkspaceStore store, CancellationToken ct)
     {
-        var page = new PageContext(http, Session(http));
+        var page = new PageContext(http);
         var key = page.Form("klaviyo.privateApiKey");
         var draft = new WorkspaceDraft(page.Form("name"), string.IsNullOrEmpty(key) ? null : new KlaviyoCredentialsDraft(key), page.Form("defaultRegion"));
         var result = await WorkspaceEndpoints.UpdateWorkspace(workspaceId, draft, page.Form("etag"), admin, store, http, ct);
@@ -58,31 +66,29 @@ public static class WorkspacePages
 
     public static async Task<IResult> Verify(HttpContext http, string workspaceId, WorkspaceStore store, WorkspaceAdministration admin, CancellationToken ct)
     {
-        var page = new PageContext(http, Session(http));
+        var page = new PageContext(http);
         return page.TookProblem((await WorkspaceEndpoints.VerifyConnections(workspaceId, store, admin, ct)).Result)
             ? await RenderWorkspace(page, store, workspaceId, ct) : PageContext.Redirect($"/w/{workspaceId}", "verify-queued");
     }
 
     public static async Task<IResult> AddAccount(HttpContext http, string workspaceId, WorkspaceAdministration admin, WorkspaceStore store, CancellationToken ct)
     {
-        var page = new PageContext(http, Session(http));
+        var page = new PageContext(http);
         var draft = new LineAccountDraft(page.Form("name"), page.Form("channelId"), page.Form("channelSecret"), page.Form("channelAccessToken"));
         var result = await WorkspaceEndpoints.AddAccount(workspaceId, draft, admin, http, ct);
         return page.TookProblem(result.Result) ? await RenderWorkspace(page, store, workspaceId, ct) : PageContext.Redirect($"/w/{workspaceId}", "account-added");
     }
 
     public static async Task<IResult> ShowAccount(HttpContext http, string workspaceId, string accountId, WorkspaceStore store, CancellationToken ct) =>
-        await RenderAccount(new PageContext(http, Session(http)), store, workspaceId, accountId, ct);
+        await RenderAccount(new PageContext(http), store, workspaceId, accountId, ct);
 
     public static async Task<IResult> UpdateAccount(HttpContext http, string workspaceId, string accountId, WorkspaceAdministration admin, WorkspaceStore store, CancellationToken ct)
     {
-        var page = new PageContext(http, Session(http));
+        var page = new PageContext(http);
         var draft = new LineAccountDraft(page.Form("name"), null, Blank(page.Form("channelSecret")), Blank(page.Form("channelAccessToken")), page.Form("trackOpensAndClicks") == "true");
         var result = await WorkspaceEndpoints.UpdateAccount(workspaceId, accountId, draft, page.Form("etag"), admin, http, ct);
         return page.TookProblem(result.Result) ? await RenderAccount(page, store, workspaceId, accountId, ct) : PageContext.Redirect($"/w/{workspaceId}/a/{accountId}", "saved");
     }
-
-    internal static AdminPageSession Session(HttpContext http) => (AdminPageSession)http.Items[typeof(AdminPageSession)]!;
 
     internal static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
@@ -118,7 +124,7 @@ public static class WorkspacePages
 
     private static async Task<IResult> RenderWorkspace(PageContext page, WorkspaceStore store, string workspaceId, CancellationToken ct)
     {
-        if (await NavAsync(store, workspaceId, null, ct) is not { } nav) return NotFound(page, page.T("There is no such workspace."));
+        if (await NavAsync(store, workspaceId, null, ct) is not { } nav) return NoSuchWorkspace(page);
         var w = nav.Workspace;
         var origin = $"{page.Http.Request.Scheme}://{page.Http.Request.Host}";
         var (add, edit) = (page.For("account"), page.For("workspace"));
@@ -154,8 +160,8 @@ public static class WorkspacePages
 
     private static async Task<IResult> RenderAccount(PageContext page, WorkspaceStore store, string workspaceId, string accountId, CancellationToken ct)
     {
-        if (await NavAsync(store, workspaceId, accountId, ct) is not { } nav || nav.Accounts.FirstOrDefault(a => a.Id == accountId) is not { } a)
-            return NotFound(page, page.T("There is no such LINE account."));
+        if (await AccountNavAsync(store, workspaceId, accountId, ct) is not { Account: { } a } nav)
+            return NoSuchAccount(page);
         var names = a.PropertyNames;
         var body = Html.Of($"""
             <section><dl><dt>{page.T("Channel ID")}</dt><dd>{a.ChannelId}</dd><dt>{page.T("Connection")}</dt><dd>{Status(a.Line.Status.ToString())} {a.Line.Detail}</dd>
