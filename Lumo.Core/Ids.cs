@@ -12,16 +12,16 @@ public static partial class Ids
     /// <summary>A new random id in Lumo's format (16 lower-case hex characters).</summary>
     public static string NewLumoId() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
 
-    /// <summary>Workspaces, LINE accounts, Auto Send Messages, segments and broadcasts: 16 lower-case hex characters.</summary>
+    /// <summary>Workspaces, LINE accounts, Auto Send Messages, segments, broadcasts and rich menus: 16 lower-case hex characters.</summary>
     public static bool IsLumoId(string? value) => value is not null && LumoId().IsMatch(value);
 
     /// <summary>QR codes: 12 lower-case hex characters.</summary>
     public static bool IsQrCodeId(string? value) => value is not null && QrCodeId().IsMatch(value);
 
-    /// <summary>LINE user ids (https://developers.line.biz/en/docs/messaging-api/getting-user-ids/).</summary>
     /// <summary>A send's id (<c>LineSend.IdOf</c>): 32 lower-case hex characters.</summary>
     public static bool IsSendId(string? value) => value is not null && SendId().IsMatch(value);
 
+    /// <summary>LINE user ids (https://developers.line.biz/en/docs/messaging-api/getting-user-ids/).</summary>
     public static bool IsLineUserId(string? value) => value is not null && LineUserId().IsMatch(value);
 
     /// <summary>Klaviyo profile, segment, list and form ids: letters and digits (profiles are 26-character ULIDs).</summary>

@@ -77,6 +77,9 @@ public sealed record BroadcastChunk
     public DateTimeOffset? AttemptUntil { get; init; }
     /// <summary>For a tracked broadcast (a push each): the positions in <see cref="UserIds"/> already pushed (or refused for good).</summary>
     public IReadOnlySet<int> Done { get; init; } = new HashSet<int>();
+
+    /// <summary>The positions in <see cref="UserIds"/> not yet reached (all of them, but for a tracked chunk part-way).</summary>
+    public IEnumerable<int> PendingPositions => Enumerable.Range(0, UserIds.Count).Where(i => !Done.Contains(i));
     public DateTimeOffset? SentAt { get; init; }
     public string? Reason { get; init; }
     public string? ETag { get; init; }

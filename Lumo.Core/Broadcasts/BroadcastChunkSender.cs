@@ -181,7 +181,7 @@ public sealed class BroadcastChunkSender(BroadcastStore broadcasts, WorkspaceSto
         DateTimeOffset? before, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var sends = await Task.WhenAll(Enumerable.Range(0, chunk.UserIds.Count).Where(i => !chunk.Done.Contains(i)).Select(async i => (Position: i, Send: await tracking.TrackAsync(
+        var sends = await Task.WhenAll(chunk.PendingPositions.Select(async i => (Position: i, Send: await tracking.TrackAsync(
             new LineSend
             {
                 WorkspaceId = broadcast.WorkspaceId, Id = LineSend.IdOf(broadcast.WorkspaceId, broadcast.AccountId, "broadcast:" + broadcast.Id, chunk.UserIds[i]),

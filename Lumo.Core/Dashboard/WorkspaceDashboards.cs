@@ -66,8 +66,9 @@ public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSyn
                 job.GetDateTimeOffset("StartedAt") ?? job.Timestamp ?? default, job.GetDateTimeOffset("FinishedAt"), job.GetString("Status") ?? "unknown", job.GetInt32("Profiles") ?? 0,
                 job.GetInt32("Failed") ?? 0, null, withFailureDetails && job.GetString("Errors") is { } errors ? JsonSerializer.Deserialize<List<string>>(errors) : null))
             .ToList();
-        foreach (var account in accounts)
-            history.AddRange((await imports.ListAsync(workspaceId, account.Id, ImportRunsPerAccount, cancellationToken)).Select(run => new SyncHistoryEntry(SyncKinds.ExistingIdImport,
+        var runs = await Task.WhenAll(accounts.Select(async account => (Account: account, Runs: await imports.ListAsync(workspaceId, account.Id, ImportRunsPerAccount, cancellationToken))));
+        foreach (var (account, accountRuns) in runs)
+            history.AddRange(accountRuns.Select(run => new SyncHistoryEntry(SyncKinds.ExistingIdImport,
                 account.Id, run.StartedAt, run.FinishedAt, run.Status, run.Profiles, run.Conflicts,
                 $"linked {run.Linked}, already linked {run.AlreadyLinked}, not friends {run.NotFriends}, without a LINE user ID {run.WithoutUserId}" + (run.Problem is null ? "" : $"; {run.Problem}"),
                 withFailureDetails && run.Problem is not null ? [run.Problem] : null)));

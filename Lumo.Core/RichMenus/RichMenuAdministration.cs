@@ -54,7 +54,7 @@ public sealed class RichMenuAdministration(RichMenuStore menus, SegmentStore seg
     public async Task<(RichMenu? Menu, Dictionary<string, string[]>? Errors)> AssignAsync(RichMenu menu, string? segmentId, int? priority, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (priority is < 1 or > 1000) errors["priority"] = ["The priority is 1 (wins) to 1,000."];
+        RichMenuRules.CheckPriority(priority, errors);
         await CheckSegmentAsync(menu.WorkspaceId, menu.AccountId, segmentId, errors, cancellationToken);
         if (errors.Count > 0) return (null, errors);
         var saved = await menus.SaveAsync(menu with { SegmentId = segmentId, Priority = priority ?? menu.Priority, UpdatedAt = clock.GetUtcNow() }, cancellationToken);

@@ -24,7 +24,7 @@ public static class RichMenuRules
         var (width, height) = (draft.Width ?? 0, draft.Height ?? 0);
         if (width is < 800 or > 2500 || height < 250 || width < 1.45 * height)
             errors["size"] = ["A rich menu is 800 to 2,500 pixels wide, at least 250 high, and at least 1.45 times as wide as high (e.g. 2500×1686 or 2500×843)."];
-        if (draft.Priority is < 1 or > 1000) errors["priority"] = ["The priority is 1 (wins) to 1,000."];
+        CheckPriority(draft.Priority, errors);
         ValidateAreas(draft.Areas, width, height, errors);
 
         byte[]? image = null;
@@ -83,6 +83,12 @@ public static class RichMenuRules
     }
 
     /// <summary>The image's type and pixel size, from the PNG header (IHDR) or the JPEG start-of-frame marker.</summary>
+    /// <summary>The priority decides between menus whose segments a friend is in both of: 1 wins.</summary>
+    public static void CheckPriority(int? priority, Dictionary<string, string[]> errors)
+    {
+        if (priority is < 1 or > 1000) errors["priority"] = ["The priority is 1 (wins) to 1,000."];
+    }
+
     public static (string? ContentType, (int Width, int Height)? Size) Inspect(byte[] image)
     {
         ReadOnlySpan<byte> png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];

@@ -41,7 +41,7 @@ public sealed class RichMenuStore(LumoTables tables)
         return accounts.Select(AccountPartition.Parse).ToList();
     }
 
-    /// <summary>Saves the menu; with its ETag only if unchanged since read (false when someone changed it).</summary>
+    /// <summary>Saves the menu; with its ETag only if unchanged since read (null when someone changed it).</summary>
     public async Task<RichMenu?> SaveAsync(RichMenu menu, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.RichMenus, cancellationToken);

@@ -62,8 +62,8 @@ public sealed class SegmentEvaluator(LineFriendStore friends, KlaviyoClient klav
         var matched = new List<SegmentMember>();
         foreach (var friend in page)
         {
-            var groups = friend.KlaviyoProfileId is { } id && groupMembers.Count > 0
-                ? groupMembers.Where(g => g.Value.Contains(MemberKey(id))).Select(g => g.Key).ToHashSet()
+            var groups = friend.KlaviyoProfileId is { } id && groupMembers.Count > 0 && MemberKey(id) is var key
+                ? groupMembers.Where(g => g.Value.Contains(key)).Select(g => g.Key).ToHashSet()
                 : [];
             var profile = friend.KlaviyoProfileId is { } pid && profiles?.TryGetValue(pid, out var p) == true ? p : null;
             if (rule is null || rule.Matches(friend, groups, profile))

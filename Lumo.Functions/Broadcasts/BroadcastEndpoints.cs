@@ -104,7 +104,7 @@ public static class BroadcastEndpoints
                 next = chunk.Number;
                 break;
             }
-            userIds.AddRange(chunk.UserIds.Where((_, i) => !chunk.Done.Contains(i))); // a tracked chunk may be part-way
+            userIds.AddRange(chunk.PendingPositions.Select(i => chunk.UserIds[i])); // a tracked chunk may be part-way
         }
         return TypedResults.Ok(new RemainingView(userIds, next));
     }

@@ -28,7 +28,8 @@ public static partial class LineMessagingEndpoints
         return routes;
     }
 
-    private static LineChannel Channel(HttpContext context, LineState state) => state.ChannelsById[SandboxItems.CallerOf(context)];
+    /// <summary>The channel whose access token the request carried.</summary>
+    internal static LineChannel Channel(HttpContext context, LineState state) => state.ChannelsById[SandboxItems.CallerOf(context)];
 
     private static IResult GetBotInfo(HttpContext context, LineState state)
     {

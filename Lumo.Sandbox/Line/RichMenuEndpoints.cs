@@ -30,7 +30,7 @@ public static class RichMenuEndpoints
         return routes;
     }
 
-    private static LineChannel Channel(HttpContext context, LineState state) => state.ChannelsById[SandboxItems.CallerOf(context)];
+    private static LineChannel Channel(HttpContext context, LineState state) => LineMessagingEndpoints.Channel(context, state);
 
     private static async Task<IResult> Create(HttpContext context, LineState state, LineMessagingVendor vendor)
     {

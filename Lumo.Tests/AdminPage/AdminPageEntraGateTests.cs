@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Lumo.Tests.Infrastructure;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Lumo.Tests.AdminPage;
 
@@ -12,7 +10,7 @@ namespace Lumo.Tests.AdminPage;
 /// the platform signed in (it sets the X-MS-CLIENT-PRINCIPAL-* headers and WEBSITE_AUTH_ENABLED), the admin key is still
 /// needed after it, and a session belongs to the Entra user who opened it.
 /// </summary>
-public sealed partial class AdminPageEntraGateTests : IAsyncLifetime
+public sealed class AdminPageEntraGateTests : IAsyncLifetime
 {
     private const string EntraUser = "aiko@contoso.example";
     private WorkspaceScenario _scenario = null!;
@@ -32,7 +30,7 @@ public sealed partial class AdminPageEntraGateTests : IAsyncLifetime
         var page = await browser.GetAsync("/api/console/sign-in?returnUrl=%2Fapi%2Fconsole%2Fworkspaces");
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.Equal("/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole%2Fsign-in%3FreturnUrl%3D%252Fapi%252Fconsole%252Fworkspaces", page.Headers.Location!.OriginalString);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(browser)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AdminPageHttp.SignInAsync(browser)).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/api/console/workspaces")).StatusCode);
     }
 
@@ -41,16 +39,15 @@ public sealed partial class AdminPageEntraGateTests : IAsyncLifetime
     {
         var browser = Browser(EntraUser);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/console/sign-in")).StatusCode);
-        var signedIn = await SignInAsync(browser);
+        var signedIn = await AdminPageHttp.SignInAsync(browser);
         Assert.Equal(HttpStatusCode.NoContent, signedIn.StatusCode);
-        // .NET's cookie container keeps only cookies whose path holds the request's; a browser keeps this one for /api/console.
-        var cookie = signedIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var cookie = AdminPageHttp.SessionCookie(signedIn);
         browser.DefaultRequestHeaders.Add("Cookie", cookie);
 
         var flowPage = await browser.GetStringAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
         var reissue = await browser.PostAsync($"/api/console/w/{_scenario.WorkspaceId}/flow/reissue", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__csrf"] = AntiForgeryField().Match(flowPage).Groups[1].Value, ["__form"] = "reissue",
+            ["__csrf"] = AdminPageHttp.AntiForgeryToken(flowPage), ["__form"] = "reissue",
         }));
         Assert.Equal(HttpStatusCode.Redirect, reissue.StatusCode);
         var issuedBy = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_scenario.WorkspaceId}/flow-settings"))!["keyIssuedBy"]!.GetValue<string>();
@@ -73,12 +70,12 @@ public sealed partial class AdminPageEntraGateTests : IAsyncLifetime
             settings: new() { ["Lumo:AdminPage:RequireEntraSignIn"] = "true" }); // no WEBSITE_AUTH_ENABLED: anyone could send the headers
         var browser = Browser(EntraUser, unprotected);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await browser.GetAsync("/api/console/sign-in")).StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SignInAsync(browser)).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await AdminPageHttp.SignInAsync(browser)).StatusCode);
     }
 
     private HttpClient Browser(string? entraUser, LumoApp? app = null)
     {
-        var client = (app ?? _scenario.App).CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        var client = AdminPageHttp.Client(app ?? _scenario.App);
         if (entraUser is not null)
         {
             // What App Service Authentication adds to a request it signed in.
@@ -88,14 +85,4 @@ public sealed partial class AdminPageEntraGateTests : IAsyncLifetime
         }
         return client;
     }
-
-    private static Task<HttpResponseMessage> SignInAsync(HttpClient browser)
-    {
-        var session = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
-        session.Headers.Add("x-functions-key", LumoApp.AdminKey);
-        return browser.SendAsync(session);
-    }
-
-    [GeneratedRegex("name=\"__csrf\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiForgeryField();
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using Lumo.Tests.Infrastructure;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lumo.Tests.AdminPage;
@@ -16,11 +15,9 @@ public sealed class AdminPageSessionTests
         await using var rekeyed = await LumoApp.StartAsync(runTriggers: false, sharingStorageWith: first.Prefix,
             settings: new() { ["Lumo:Admin:Key"] = "a-new-admin-key-after-rotation" });
 
-        var signIn = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
-        signIn.Headers.Add("x-functions-key", LumoApp.AdminKey);
-        var signedIn = await first.CreateClient().SendAsync(signIn);
+        var signedIn = await AdminPageHttp.SignInAsync(first.CreateClient());
         Assert.Equal(HttpStatusCode.NoContent, signedIn.StatusCode);
-        var cookie = signedIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var cookie = AdminPageHttp.SessionCookie(signedIn);
 
         Assert.Equal(HttpStatusCode.OK, await WorkspacesPageAsync(second, cookie));
         Assert.Equal(HttpStatusCode.Redirect, await WorkspacesPageAsync(rekeyed, cookie)); // to sign-in
@@ -43,20 +40,11 @@ public sealed class AdminPageSessionTests
 
     private static async Task<HttpStatusCode> SignInAndOutAsync(LumoApp app)
     {
-        var signIn = new HttpRequestMessage(HttpMethod.Post, "/api/manage/session");
-        signIn.Headers.Add("x-functions-key", LumoApp.AdminKey);
-        var cookie = (await app.CreateClient().SendAsync(signIn)).Headers.GetValues("Set-Cookie").Single().Split(';')[0];
-        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        browser.DefaultRequestHeaders.Add("Cookie", cookie);
-        var page = await browser.GetStringAsync("/api/console/workspaces");
-        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__csrf\" value=\"([^\"]+)\"").Groups[1].Value;
+        var browser = AdminPageHttp.Client(app, AdminPageHttp.SessionCookie(await AdminPageHttp.SignInAsync(app.CreateClient())));
+        var token = AdminPageHttp.AntiForgeryToken(await browser.GetStringAsync("/api/console/workspaces"));
         return (await browser.PostAsync("/api/console/sign-out", new FormUrlEncodedContent(new Dictionary<string, string> { ["__csrf"] = token }))).StatusCode;
     }
 
-    private static async Task<HttpStatusCode> WorkspacesPageAsync(LumoApp app, string cookie)
-    {
-        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        client.DefaultRequestHeaders.Add("Cookie", cookie);
-        return (await client.GetAsync("/api/console/workspaces")).StatusCode;
-    }
+    private static async Task<HttpStatusCode> WorkspacesPageAsync(LumoApp app, string cookie) =>
+        (await AdminPageHttp.Client(app, cookie).GetAsync("/api/console/workspaces")).StatusCode;
 }

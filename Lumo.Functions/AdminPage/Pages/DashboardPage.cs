@@ -13,6 +13,8 @@ namespace Lumo.Functions.AdminPage.Pages;
 /// <summary>The dashboard: connections, the connected Klaviyo account, sync history, and parked work with replay.</summary>
 public static class DashboardPage
 {
+    private const int ParkedEventsShown = 20;
+
     private static readonly Dictionary<string, string> KindLabels = new()
     {
         [SyncKinds.PropertyWrites] = "LINE properties → Klaviyo (bulk)", [SyncKinds.ExistingIdImport] = "Existing-ID import",
@@ -66,7 +68,7 @@ public static class DashboardPage
         var parkedQueues = (await ParkedMessageEndpoints.ListParkedQueues(services.GetRequiredService<FunctionManifest>(), services.GetRequiredService<LumoQueues>(), ct)).Value!;
         var dashboard = await services.GetRequiredService<WorkspaceDashboards>().GetAsync(w, nav.Accounts, parkedQueues.Sum(q => q.ParkedCount), withFailureDetails: true,
             DashboardEndpoints.HistoryLimit, ct);
-        var parkedEvents = dashboard.Status.ParkedEvents > 0 ? (await FriendEndpoints.ListParkedEvents(workspaceId, outbox, ct)).Value! : [];
+        var parkedEvents = dashboard.Status.ParkedEvents > 0 ? await outbox.ListParkedAsync(workspaceId, ParkedEventsShown, ct) : [];
 
         var connections = new[] { Html.Of($"<tr><td>Klaviyo</td><td>{Status(w.Klaviyo.Status.ToString())}</td><td>{w.Klaviyo.Detail}</td><td>{When(w.Klaviyo.CheckedAt)}</td></tr>") }
             .Concat(nav.Accounts.Select(a => Html.Of($"<tr><td>LINE · {a.Name}</td><td>{Status(a.Line.Status.ToString())}</td><td>{a.Line.Detail}</td><td>{When(a.Line.CheckedAt)}</td></tr>")));
@@ -80,7 +82,7 @@ public static class DashboardPage
             <tr><td><code>{q.Queue}</code></td><td>{q.FunctionName}</td><td>{q.ParkedCount}</td>
             <td>{Form(replay, PageContext.Url($"/w/{workspaceId}/parked/{q.Queue}/replay"), Html.Empty, page.T("Replay"), "inline", "replay", "secondary")}</td></tr>
             """));
-        var events = parkedEvents.Take(20).Select(e => Html.Of($"<tr><td>{e.Metric}</td><td>{e.ProfileId}</td><td>{When(e.Time)}</td><td>{e.Reason}</td></tr>"));
+        var events = parkedEvents.Select(e => Html.Of($"<tr><td>{e.Event.Metric}</td><td>{e.Event.ProfileId}</td><td>{When(e.Event.Time)}</td><td>{e.ParkedReason}</td></tr>"));
 
         var body = Html.Of($"""
             {Verdict(page, dashboard.Status)}
