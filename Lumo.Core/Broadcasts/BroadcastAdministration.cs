@@ -49,7 +49,8 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
         {
             var probe = await tracking.TrackAsync(new LineSend
             {
-                WorkspaceId = workspaceId, Id = "probe", AccountId = accountId, Recipient = "", Source = BroadcastChunkSender.Source, Messages = messages!,
+                // As long as a real send id (32 characters): the tracking URLs it goes into are measured below.
+                WorkspaceId = workspaceId, Id = new string('0', 32), AccountId = accountId, Recipient = "", Source = BroadcastChunkSender.Source, Messages = messages!,
             }, name!, autoSendMessage?.Utm, cancellationToken);
             // A send's messages live in one table column (64 KiB); a bigger message goes out untracked rather than not at all.
             tracked = probe.Links.Count + probe.Images.Count > 0 && probe.Messages.ToJsonString().Length <= MaxTrackedMessageChars;

@@ -72,10 +72,12 @@ public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSyn
                 account.Id, run.StartedAt, run.FinishedAt, run.Status, run.Profiles, run.Conflicts,
                 $"linked {run.Linked}, already linked {run.AlreadyLinked}, not friends {run.NotFriends}, without a LINE user ID {run.WithoutUserId}" + (run.Problem is null ? "" : $"; {run.Problem}"),
                 withFailureDetails && run.Problem is not null ? [run.Problem] : null)));
-        history = history.OrderByDescending(h => h.StartedAt).Take(historyLimit).ToList();
+        history = history.OrderByDescending(h => h.StartedAt).ToList();
+        // Taken before the history is cut to its limit: frequent imports must not push the latest bulk write out of sight.
+        var latestWrite = history.FirstOrDefault(h => h.Kind == SyncKinds.PropertyWrites);
+        history = history.Take(historyLimit).ToList();
 
         var parkedEvents = (await outbox.ListParkedAsync(workspaceId, ParkedEventsCounted, cancellationToken)).Count;
-        var latestWrite = history.FirstOrDefault(h => h.Kind == SyncKinds.PropertyWrites);
         var connections = accounts.Select(a => (Name: "LINE " + a.Name, a.Line.Status)).Prepend((Name: "Klaviyo", workspace.Klaviyo.Status)).ToList();
         var refused = connections.Where(c => c.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect).Select(c => c.Name).ToList();
         var health = refused.Count > 0 ? IntegrationHealth.NeedsReconnect

@@ -61,7 +61,7 @@ public sealed class RichMenuTests : IAsyncLifetime
     {
         { "image", Menu("Wrong image size", image: TestImages.Png(2500, 1686)) },
         { "image", Menu("Not an image", image: "GIF89a not really"u8.ToArray()) },
-        { "image", Menu("Too big", image: new byte[1024 * 1024 + 1]) },
+        { "image", Menu("Too big", image: [.. TestImages.Png(2500, 843), .. new byte[1024 * 1024]]) }, // right size and format, only too many bytes
         { "size", Menu("Too narrow", width: 1000, height: 800) },
         { "areas[0].bounds", Menu("Outside", areas: [new { bounds = new { x = 2000, y = 0, width = 600, height = 843 }, action = new { type = "message", text = "Hi" } }]) },
         { "areas[0].bounds", Menu("Not an area", areas: [1]) },
