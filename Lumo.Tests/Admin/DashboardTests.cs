@@ -44,6 +44,13 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithoutTheAdminKeyTheDashboardIsRefused()
+    {
+        var response = await _scenario.Client.GetAsync(DashboardPath);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task AnUnknownWorkspaceIsNotFound()
     {
         var response = await _scenario.Admin.GetAsync($"/api/manage/workspaces/{Lumo.Core.Ids.NewLumoId()}/dashboard");
