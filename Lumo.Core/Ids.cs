@@ -27,8 +27,14 @@ public static partial class Ids
     /// <summary>Klaviyo profile, segment, list and form ids: letters and digits (profiles are 26-character ULIDs).</summary>
     public static bool IsKlaviyoId(string? value) => value is not null && KlaviyoId().IsMatch(value);
 
+    /// <summary>Sync Data run ids (<see cref="SyncData.SyncRunHistory.NewRunId"/>): 19 digits, a dash, 8 lower-case hexadecimal characters.</summary>
+    public static bool IsSyncRunId(string? value) => value is not null && SyncRunId().IsMatch(value);
+
     [GeneratedRegex("^[0-9a-f]{16}$")]
     private static partial Regex LumoId();
+
+    [GeneratedRegex("^[0-9]{19}-[0-9a-f]{8}$")]
+    private static partial Regex SyncRunId();
 
     [GeneratedRegex("^[0-9a-f]{12}$")]
     private static partial Regex QrCodeId();

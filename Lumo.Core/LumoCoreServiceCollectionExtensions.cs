@@ -14,6 +14,7 @@ using Lumo.Core.Privacy;
 using Lumo.Core.Retention;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
+using Lumo.Core.SyncData;
 using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.DependencyInjection;
@@ -117,6 +118,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section)
             .Validate(o => TrackingOptions.Problem(o) is null, "Lumo:Tracking: OpenGrace is 0 to 10 minutes, ClickWindow 1 minute to 1 day, UtmSource 1 to 100 characters.").ValidateOnStart();
         services.AddLumoBroadcasts();
+        services.AddLumoSyncData();
         return services;
     }
 

@@ -11,6 +11,7 @@ using Lumo.Functions.Hosting;
 using Lumo.Functions.IdLinkage;
 using Lumo.Functions.Operations;
 using Lumo.Functions.Retention;
+using Lumo.Functions.SyncData;
 using Lumo.Functions.Tracking;
 using Lumo.Functions.Telemetry;
 
@@ -50,6 +51,7 @@ app.MapRetentionSweepFunction();
 app.MapPendingSendSweepFunction();
 app.MapTracking();
 app.MapBroadcasts();
+app.MapRefreshConsentFunction();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

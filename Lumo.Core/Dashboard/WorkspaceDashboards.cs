@@ -2,6 +2,7 @@ using System.Text.Json;
 using Lumo.Core.Friends;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.SyncData;
 using Lumo.Core.Workspaces;
 
 namespace Lumo.Core.Dashboard;
@@ -12,15 +13,6 @@ namespace Lumo.Core.Dashboard;
 /// </summary>
 public sealed record SyncHistoryEntry(string Kind, string? AccountId, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string Status, int Profiles, int Failures,
     string? Detail, IReadOnlyList<string>? FailureDetails);
-
-/// <summary>The kinds of sync in the history. Sync Data adds pulls, resyncs and consent refreshes.</summary>
-public static class SyncKinds
-{
-    /// <summary>LINE properties written to linked profiles in bulk (Klaviyo profile import jobs).</summary>
-    public const string PropertyWrites = "property-writes";
-    /// <summary>The 15-minute existing-ID import of a LINE account.</summary>
-    public const string ExistingIdImport = "existing-id-import";
-}
 
 public enum IntegrationHealth { Healthy, NeedsReconnect, SyncFailing, NotChecked }
 
@@ -43,10 +35,10 @@ public sealed record WorkspaceDashboard(IntegrationStatus Status, ConnectedKlavi
 /// The dashboard of a workspace, for the admin API and the admin page alike: integration status, the connected Klaviyo
 /// account, and the sync history of every kind.
 /// </summary>
-public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSync bulkSync, LinkImportHistory imports, KlaviyoEventOutbox outbox)
+public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSync bulkSync, LinkImportHistory imports, SyncRunHistory syncRuns, KlaviyoEventOutbox outbox)
 {
     private const int ParkedEventsCounted = 500;
-    private const int ImportRunsPerAccount = 50;
+    private const int RunsPerAccount = 50;
 
     /// <summary>
     /// The dashboard, or null when there is no such workspace. <paramref name="parkedWork"/> is the number of messages
@@ -66,12 +58,16 @@ public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSyn
                 job.GetDateTimeOffset("StartedAt") ?? job.Timestamp ?? default, job.GetDateTimeOffset("FinishedAt"), job.GetString("Status") ?? "unknown", job.GetInt32("Profiles") ?? 0,
                 job.GetInt32("Failed") ?? 0, null, withFailureDetails && job.GetString("Errors") is { } errors ? JsonSerializer.Deserialize<List<string>>(errors) : null))
             .ToList();
-        var runs = await Task.WhenAll(accounts.Select(async account => (Account: account, Runs: await imports.ListAsync(workspaceId, account.Id, ImportRunsPerAccount, cancellationToken))));
+        var runs = await Task.WhenAll(accounts.Select(async account => (Account: account, Runs: await imports.ListAsync(workspaceId, account.Id, RunsPerAccount, cancellationToken))));
         foreach (var (account, accountRuns) in runs)
             history.AddRange(accountRuns.Select(run => new SyncHistoryEntry(SyncKinds.ExistingIdImport,
                 account.Id, run.StartedAt, run.FinishedAt, run.Status, run.Profiles, run.Conflicts,
                 $"linked {run.Linked}, already linked {run.AlreadyLinked}, not friends {run.NotFriends}, without a LINE user ID {run.WithoutUserId}" + (run.Problem is null ? "" : $"; {run.Problem}"),
                 withFailureDetails && run.Problem is not null ? [run.Problem] : null)));
+        var syncs = await Task.WhenAll(accounts.Select(account => syncRuns.ListAsync(workspaceId, account.Id, RunsPerAccount, cancellationToken)));
+        history.AddRange(syncs.SelectMany(runs => runs).Select(run => new SyncHistoryEntry(run.Kind, run.AccountId, run.StartedAt, run.FinishedAt, run.Status, run.Profiles,
+            run.Failures, string.Join(", ", run.Counts.Select(c => $"{c.Key} {c.Value}")) + (run.Problem is null ? "" : $"; {run.Problem}"),
+            withFailureDetails ? run.FailureDetails : null)));
         history = history.OrderByDescending(h => h.StartedAt).ToList();
         // Taken before the history is cut to its limit: frequent imports must not push the latest bulk write out of sight.
         var latestWrite = history.FirstOrDefault(h => h.Kind == SyncKinds.PropertyWrites);

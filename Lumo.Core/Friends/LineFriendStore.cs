@@ -244,14 +244,17 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         }
     }
 
-    /// <summary>The friends of an account; with <paramref name="columns"/>, only those are read (the rest of each friend stays empty).</summary>
+    /// <summary>
+    /// The friends of an account in user ID order, after <paramref name="afterUserId"/> when given; with
+    /// <paramref name="columns"/>, only those are read (the rest of each friend stays empty).
+    /// </summary>
     public async IAsyncEnumerable<LineFriend> ListAsync(string workspaceId, string accountId, bool? linked,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, IEnumerable<string>? columns = null)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, IEnumerable<string>? columns = null, string? afterUserId = null)
     {
         var table = await Table(cancellationToken);
         var partition = AccountPartition.Of(workspaceId, accountId);
         // Friend rows only: the index rows sort after them.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {IndexStart}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {afterUserId ?? ""} and RowKey lt {IndexStart}");
         await foreach (var row in table.QueryAsync<TableEntity>(filter, select: columns, cancellationToken: cancellationToken))
         {
             var friend = ToFriend(row);

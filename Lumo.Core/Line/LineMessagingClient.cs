@@ -33,6 +33,22 @@ public sealed class LineMessagingClient(HttpClient http, LinePushPacing pacing, 
     }
 
     /// <summary>
+    /// One page of the account's follower IDs (https://developers.line.biz/en/reference/messaging-api/#get-follower-ids),
+    /// from <paramref name="start"/> (the previous page's <c>next</c>), up to <see cref="MaxFollowerIdsPerPage"/>. Null when
+    /// LINE refuses the API to this account (403: only verified and premium accounts may use it).
+    /// </summary>
+    public async Task<LineFollowerIds?> GetFollowerIdsAsync(LineAccountRef account, string? start, CancellationToken cancellationToken)
+    {
+        var path = $"v2/bot/followers/ids?limit={MaxFollowerIdsPerPage}" + (start is null ? "" : "&start=" + Uri.EscapeDataString(start));
+        using var response = await SendAsync(account, new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Forbidden) return null;
+        await ThrowIfFailedAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<LineFollowerIds>(Json, cancellationToken))!;
+    }
+
+    public const int MaxFollowerIdsPerPage = 1000;
+
+    /// <summary>
     /// Pushes messages with an <c>X-Line-Retry-Key</c>: LINE accepts one request per key within 24 hours and answers
     /// 409 to repeats, which this method reports as <see cref="LinePushResult.WasAlreadyAccepted"/>, not as a failure.
     /// </summary>

@@ -8,6 +8,9 @@ public sealed record LineBotInfo(string UserId, string BasicId, string DisplayNa
 /// <summary>GET /v2/bot/profile/{userId} (https://developers.line.biz/en/reference/messaging-api/#get-profile).</summary>
 public sealed record LineProfile(string UserId, string DisplayName, string? PictureUrl, string? StatusMessage, string? Language);
 
+/// <summary>GET /v2/bot/followers/ids: a page of follower IDs and, when more follow, the token for the next page.</summary>
+public sealed record LineFollowerIds(IReadOnlyList<string> UserIds, string? Next);
+
 /// <summary>A push request: up to five message objects, passed through as JSON.</summary>
 public sealed record LinePush(string To, IReadOnlyList<JsonObject> Messages, bool NotificationDisabled = false);
 

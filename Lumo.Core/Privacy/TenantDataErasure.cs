@@ -8,7 +8,7 @@ namespace Lumo.Core.Privacy;
 /// <summary>
 /// Removes everything Lumo holds of a LINE account or a whole workspace when it is deleted: secrets (channel secret,
 /// access token, LINE Login secret; for a workspace also the Klaviyo key and the Flow key), friends with their contact
-/// details and index and claim rows, the LINE event log, QR codes, ID linkage settings, import history, arms, link
+/// details and index and claim rows, the LINE event log, QR codes, ID linkage settings, import and Sync Data history, follower snapshots, arms, link
 /// sessions, sends with their content claims, and for a workspace its Auto Send Messages, outbox, parked events and
 /// import jobs. Rows are found by partition (or by the account column where rows of several accounts share one) and
 /// deleted a page of keys at a time. What was written to Klaviyo stays there, as documented. Each erasure is recorded
@@ -25,7 +25,7 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
         var partition = AccountPartition.Of(workspaceId, accountId);
         var rows = 0;
         foreach (var table in new[] { TableNames.LineFriends, TableNames.LineEventLog, TableNames.LinkQrCodes, TableNames.FormLinkArms, TableNames.LinkImportRuns,
-                     TableNames.Segments, TableNames.Broadcasts, TableNames.RichMenus, TableNames.RichMenuLinks })
+                     TableNames.Segments, TableNames.Broadcasts, TableNames.RichMenus, TableNames.RichMenuLinks, TableNames.SyncRuns, TableNames.LineFollowers })
             rows += await DeleteAsync(table, $"PartitionKey eq {Quote(partition)}", cancellationToken);
         // Chunk partitions are "{account partition}:{broadcast id}".
         rows += await DeleteAsync(TableNames.BroadcastChunks, $"PartitionKey ge {Quote(partition + ":")} and PartitionKey lt {Quote(partition + ";")}", cancellationToken);

@@ -17,6 +17,7 @@ public static class QueueNames
     public const string Broadcasts = "broadcasts";
     public const string BroadcastChunks = "broadcast-chunks";
     public const string RichMenuSyncs = "rich-menu-syncs";
+    public const string ConsentRefreshes = "consent-refreshes";
 
     /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

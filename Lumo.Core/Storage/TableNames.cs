@@ -25,4 +25,6 @@ public static class TableNames
     public const string BroadcastChunks = "BroadcastChunks";
     public const string RichMenus = "RichMenus";
     public const string RichMenuLinks = "RichMenuLinks";
+    public const string SyncRuns = "SyncRuns";
+    public const string LineFollowers = "LineFollowers";
 }

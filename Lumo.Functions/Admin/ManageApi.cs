@@ -4,6 +4,7 @@ using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Operations;
 using Lumo.Functions.Privacy;
+using Lumo.Functions.SyncData;
 
 namespace Lumo.Functions.Admin;
 
@@ -41,6 +42,7 @@ public static class ManageApi
         group.MapContactMaintenanceEndpoints();
         group.MapErasureEndpoints();
         group.MapBroadcastAdmin();
+        group.MapSyncDataEndpoints();
         group.MapAdminPageSignIn();
         return routes;
     }

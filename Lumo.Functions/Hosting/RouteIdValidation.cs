@@ -19,6 +19,7 @@ public static class RouteIdValidation
         ["broadcastId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["menuId"] = (Ids.IsLumoId, "16 lower-case hexadecimal characters"),
         ["codeId"] = (Ids.IsQrCodeId, "12 lower-case hexadecimal characters"),
+        ["runId"] = (Ids.IsSyncRunId, "a sync run id: 19 digits, a dash and 8 lower-case hexadecimal characters"),
         ["userId"] = (Ids.IsLineUserId, "a LINE user ID: U followed by 32 lower-case hexadecimal characters"),
     };
 

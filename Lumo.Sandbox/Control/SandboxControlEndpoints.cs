@@ -14,7 +14,8 @@ namespace Lumo.Sandbox.Control;
 /// </summary>
 public static class SandboxControlEndpoints
 {
-    public sealed record ChannelSeed(string ChannelId, string ChannelSecret, string AccessToken, string? BotUserId, string? BasicId, string? DisplayName);
+    public sealed record ChannelSeed(string ChannelId, string ChannelSecret, string AccessToken, string? BotUserId, string? BasicId, string? DisplayName,
+        bool FollowerIdsAvailable = true);
     public sealed record UserSeed(string? UserId, string DisplayName, string? PictureUrl, string? Language);
     public sealed record FriendSeed(bool Blocked);
     public sealed record LoginChannelSeed(string ChannelId, string ChannelSecret);
@@ -35,7 +36,10 @@ public static class SandboxControlEndpoints
         sandbox.MapPost("/line/channels", (ChannelSeed seed, LineState line) =>
         {
             var channel = line.AddChannel(new LineChannel(seed.ChannelId, seed.ChannelSecret, seed.AccessToken,
-                seed.BotUserId ?? NewLineUserId(), seed.BasicId ?? "@sandbox" + seed.ChannelId[^4..], seed.DisplayName ?? "Sandbox OA " + seed.ChannelId[^4..]));
+                seed.BotUserId ?? NewLineUserId(), seed.BasicId ?? "@sandbox" + seed.ChannelId[^4..], seed.DisplayName ?? "Sandbox OA " + seed.ChannelId[^4..])
+            {
+                FollowerIdsAvailable = seed.FollowerIdsAvailable,
+            });
             return Results.Created($"/sandbox/line/channels/{channel.ChannelId}", new { channel.ChannelId, channel.BotUserId, channel.BasicId, channel.DisplayName });
         });
         sandbox.MapPost("/line/users", (UserSeed seed, LineState line) =>

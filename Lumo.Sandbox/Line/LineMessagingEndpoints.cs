@@ -142,14 +142,20 @@ public static partial class LineMessagingEndpoints
         return null;
     }
 
-    private static IResult GetFollowerIds(HttpContext context, LineState state, int? limit, string? start)
+    // Only verified and premium accounts may list their followers; the others get 403. The continuation token is
+    // opaque to callers (here the position in the ordered list).
+    private static IResult GetFollowerIds(HttpContext context, LineState state, LineMessagingVendor vendor, int? limit, string? start)
     {
         var channel = Channel(context, state);
+        if (!channel.FollowerIdsAvailable)
+            return vendor.Error(403, "Access to this API is not available for your account");
         var page = Math.Clamp(limit ?? 300, 1, 1000);
+        var offset = 0;
+        if (start is not null && !(start.StartsWith('n') && int.TryParse(start[1..], out offset) && offset >= 0))
+            return vendor.Error(400, "Invalid start value");
         var ids = channel.Friends.Values.Where(f => !f.Blocked).Select(f => f.UserId).Order(StringComparer.Ordinal).ToList();
-        var offset = int.TryParse(start, out var s) ? s : 0;
         var result = new JsonObject { ["userIds"] = new JsonArray(ids.Skip(offset).Take(page).Select(i => (JsonNode)i!).ToArray()) };
-        if (offset + page < ids.Count) result["next"] = (offset + page).ToString();
+        if (offset + page < ids.Count) result["next"] = "n" + (offset + page);
         return Results.Json(result);
     }
 

@@ -7,8 +7,9 @@ namespace Lumo.Sandbox.Line;
 /// <summary>The LINE Messaging API's auth (channel access token), limits and error shape.</summary>
 public sealed class LineMessagingVendor(LineState state) : ISimulatedVendor
 {
-    // https://developers.line.biz/en/reference/messaging-api/#rate-limits (per channel)
-    private static readonly RateLimit Standard = new("line:standard", 2_000);
+    // https://developers.line.biz/en/reference/messaging-api/#rate-limits: per channel and per endpoint (method + path),
+    // 2,000 requests/s for every endpoint without a limit of its own.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RateLimit> Standard = new();
     // 2,000/s since 2025-04-23 (it was 200/s).
     private static readonly RateLimit Multicast = new("line:multicast", 2_000);
     private static readonly RateLimit BroadcastOrNarrowcast = new("line:broadcast", 0, PerHour: 60);
@@ -32,7 +33,7 @@ public sealed class LineMessagingVendor(LineState state) : ISimulatedVendor
         "/v2/bot/message/broadcast" or "/v2/bot/message/narrowcast" => BroadcastOrNarrowcast,
         "/v2/bot/richmenu" when method == "POST" => RichMenuCreateOrDelete,
         "/v2/bot/richmenu/{richMenuId}" when method == "DELETE" => RichMenuCreateOrDelete,
-        _ => Standard,
+        _ => Standard.GetOrAdd($"{method} {pathTemplate}", endpoint => new RateLimit("line:" + endpoint, 2_000)),
     };
 
     public IResult Error(int status, string message, IReadOnlyList<string>? details = null, TimeSpan? retryAfter = null)

@@ -22,6 +22,8 @@ public sealed class LineChannel(string channelId, string channelSecret, string a
     public string BasicId { get; } = basicId;
     public string DisplayName { get; } = displayName;
     public long MonthlyQuota { get; set; } = 1_000_000;
+    /// <summary>Whether the account may list its followers (verified and premium accounts only on LINE).</summary>
+    public bool FollowerIdsAvailable { get; set; } = true;
     public long MessagesThisMonth;
     /// <summary>Requests that repeated an accepted <c>X-Line-Retry-Key</c> (answered 409, nothing sent).</summary>
     public long RetryKeyRepeats;

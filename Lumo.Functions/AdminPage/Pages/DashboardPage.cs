@@ -1,6 +1,7 @@
 using Lumo.Core.Dashboard;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Storage;
+using Lumo.Core.SyncData;
 using Lumo.Core.Workspaces;
 using Lumo.Functions.Admin;
 using Lumo.Functions.Hosting;
@@ -18,6 +19,7 @@ public static class DashboardPage
     private static readonly Dictionary<string, string> KindLabels = new()
     {
         [SyncKinds.PropertyWrites] = "LINE properties → Klaviyo (bulk)", [SyncKinds.ExistingIdImport] = "Existing-ID import",
+        [SyncKinds.ConsentRefresh] = "LINE consent status refresh",
     };
 
     public static void Map(RouteGroupBuilder page)

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Lumo.Core.Connections;
+using Lumo.Core.Friends;
+using Lumo.Core.Klaviyo;
+using Lumo.Core.Line;
+using Lumo.Core.Storage;
+using Lumo.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Core.SyncData;
+
+/// <summary>Queue message: work on (or go on with) consent refresh <see cref="RunId"/>; a continuation names the invocation that queued it.</summary>
+public sealed record ConsentRefreshRequest(string WorkspaceId, string AccountId, string RunId, string? HandoverFrom = null);
+
+/// <summary>
+/// "Update LINE Consent Status": asks LINE who really follows the account and brings every stored friend's follow
+/// status and consent in line — friends become <c>friend</c>/<c>granted</c>, the others <c>blocked</c>/<c>withdrawn</c>,
+/// with <c>LINE Consent Source</c> saying it was this refresh — then writes the changed linked friends' LINE
+/// properties (all six together) to Klaviyo in bulk import jobs. It never changes the follow on LINE itself.
+/// </summary>
+/// <remarks>
+/// <para>Where the account may use it, LINE's follower-IDs API lists the followers 1,000 a page; they are saved as a
+/// snapshot and walked side by side with the friends table, both in user ID order, so memory stays flat. Followers
+/// Lumo never saw become friends. A friend missing from the list is checked with the profile API before losing
+/// consent, since the list leaves out users of LINE on PC. Accounts that may not use the list (unverified ones)
+/// ask the profile API for each friend, paced under LINE's 2,000 requests per second.</para>
+/// <para>The run saves where it is after each chunk of friends whose changes have all reached Klaviyo (or needed
+/// none), hands over to a fresh invocation after <see cref="RunBudget"/>, and after a crash goes on from that point.
+/// Friends this run already changed are recognised by their consent source and time and written again, so a crash
+/// between the friend's row and Klaviyo's import loses nothing. A consent change newer than the run's start (a
+/// follow or block webhook meanwhile) is never overwritten.</para>
+/// </remarks>
+public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore friends, LineFollowerSnapshot followers, LineMessagingClient line,
+    FriendBulkSync bulkSync, KlaviyoConnectionHealth klaviyoHealth, SyncRunHistory history, LeaseStore leases, LumoQueues queues, TimeProvider clock,
+    ILogger<ConsentRefresh> logger)
+{
+    /// <summary>How a changed friend's consent source reads: "LINE @basicid (consent refresh)".</summary>
+    public const string How = "consent refresh";
+    /// <summary>The profile API's pace: under LINE's 2,000 requests per second per channel, with room for the bucket's burst and for linking look-ups.</summary>
+    public const int ProfileCallsPerSecond = 1_900;
+    private const string LeaseScope = "consent-refresh";
+    private const int ChunkSize = 1_000;
+    private const int Parallelism = 32;
+    private static readonly TimeSpan BusyDelay = TimeSpan.FromMinutes(1);
+    /// <summary>A run that has not saved progress for this long is taken to be lost (its message parked), and a new one may start.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(15);
+
+    private readonly string _owner = Guid.NewGuid().ToString("N");
+    // Fields, not the constructor's parameters, so that a run's Work can use them.
+    private readonly LineFriendStore _friends = friends;
+    private readonly LineFollowerSnapshot _followers = followers;
+    private readonly LineMessagingClient _line = line;
+    private readonly FriendBulkSync _bulkSync = bulkSync;
+    private readonly KlaviyoConnectionHealth _klaviyoHealth = klaviyoHealth;
+    private readonly SyncRunHistory _history = history;
+    private readonly TimeProvider _clock = clock;
+
+    /// <summary>How long one invocation works before handing over (settable so tests can force a hand-over).</summary>
+    public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
+
+    /// <summary>Queues a refresh of the account; when one is already under way, returns that one with <c>Started</c> false.</summary>
+    public async Task<(SyncRun Run, bool Started)> StartAsync(LineAccount account, CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        var latest = (await _history.ListAsync(account.WorkspaceId, account.Id, 1, cancellationToken, SyncKinds.ConsentRefresh)).FirstOrDefault();
+        if (latest is { IsFinished: false } && now - (latest.UpdatedAt ?? latest.StartedAt) < StaleAfter) return (latest, false);
+        var run = new SyncRun { Id = SyncRunHistory.NewRunId(now), WorkspaceId = account.WorkspaceId, AccountId = account.Id, Kind = SyncKinds.ConsentRefresh, StartedAt = now };
+        await _history.SaveAsync(run, cancellationToken);
+        await queues.EnqueueAsync(QueueNames.ConsentRefreshes, new ConsentRefreshRequest(account.WorkspaceId, account.Id, run.Id), cancellationToken);
+        logger.LogInformation("Consent refresh {RunId} of account {AccountId} queued", run.Id, account.Id);
+        return (run, true);
+    }
+
+    /// <summary>Works on the run until it finishes or its budget is spent (then a continuation is queued); returns it as it stands.</summary>
+    public async Task<SyncRun?> RunAsync(ConsentRefreshRequest request, CancellationToken cancellationToken)
+    {
+        var run = await _history.GetIfExistsAsync(request.WorkspaceId, request.AccountId, request.RunId, cancellationToken);
+        if (run is null || run.IsFinished) return run;
+        var account = await workspaces.GetAccountIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
+        if (account is null)
+        {
+            await _history.SaveAsync(run = run with { Status = SyncRunStatus.Failed, FinishedAt = _clock.GetUtcNow(), Problem = "The LINE account was deleted." }, cancellationToken);
+            return run;
+        }
+        var leaseKey = AccountPartition.Of(account.WorkspaceId, account.Id);
+        if (!await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken, takingOverFrom: request.HandoverFrom))
+        {
+            // Another invocation is at work on this account (this run delivered twice, or the one before): look again later.
+            await queues.EnqueueAsync(QueueNames.ConsentRefreshes, request with { HandoverFrom = null }, cancellationToken, BusyDelay);
+            return run;
+        }
+        var handedOver = false;
+        try
+        {
+            var work = new Work(account, run with { Status = SyncRunStatus.Running }, _clock.GetUtcNow() + RunBudget);
+            await _history.SaveAsync(work.Checkpoint, cancellationToken);
+            try
+            {
+                run = await work.RunAsync(this, cancellationToken);
+            }
+            catch (LineApiException e) when (e.IsAuthenticationFailure)
+            {
+                logger.LogWarning("LINE refused the access token of account {AccountId} during consent refresh {RunId}", account.Id, run.Id);
+                await workspaces.RecordLineConnectionAsync(account.WorkspaceId, account.Id,
+                    new ConnectionState(ConnectionStatus.Failed, _clock.GetUtcNow(), $"consent refresh: LINE answered {e.Status}: {e.Message}"), null, cancellationToken);
+                run = work.Checkpoint with { Status = SyncRunStatus.Failed, FinishedAt = _clock.GetUtcNow(), Problem = $"LINE refused the channel access token ({e.Status}): reconnect the account and start again." };
+            }
+            await _history.SaveAsync(run, cancellationToken);
+            if (!run.IsFinished)
+            {
+                await queues.EnqueueAsync(QueueNames.ConsentRefreshes, request with { HandoverFrom = _owner }, cancellationToken);
+                handedOver = true;
+            }
+            else
+            {
+                logger.LogInformation("Consent refresh {RunId} of account {AccountId} {Status}: {Profiles} friends checked, {Failures} failures",
+                    run.Id, account.Id, run.Status, run.Profiles, run.Failures);
+            }
+            return run;
+        }
+        finally
+        {
+            // A run that handed over keeps the lease for its continuation, which takes it over by name.
+            if (!handedOver) await leases.ReleaseAsync(LeaseScope, leaseKey, _owner, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Where a run is: listing followers (Position = LINE's next-page token), comparing, or asking per friend (Position = the last friend done).</summary>
+    private sealed record Cursor(string Phase, string? Position)
+    {
+        public const string ListingFollowers = "followers", Comparing = "compare", AskingProfiles = "profiles";
+        public static Cursor Of(SyncRun run) => run.Cursor is { } json ? JsonSerializer.Deserialize<Cursor>(json)! : new Cursor(ListingFollowers, null);
+        public override string ToString() => JsonSerializer.Serialize(this);
+    }
+
+    /// <summary>
+    /// One invocation's work on a run. <see cref="Checkpoint"/> is the run as saved: counts and cursor move together,
+    /// and only past friends whose Klaviyo writes have started.
+    /// </summary>
+    private sealed class Work(LineAccount account, SyncRun run, DateTimeOffset deadline)
+    {
+        private readonly LineAccountRef _channel = new(account.WorkspaceId, account.Id);
+        private readonly ConcurrentQueue<LineFriend> _toWrite = new();
+        private readonly TokenBucketRateLimiter _profilePace = new(new TokenBucketRateLimiterOptions
+        {
+            // A twentieth of a second's calls per refill: no second sees more than the rate plus one refill.
+            TokenLimit = ProfileCallsPerSecond / 20, TokensPerPeriod = ProfileCallsPerSecond / 20, ReplenishmentPeriod = TimeSpan.FromMilliseconds(50),
+            AutoReplenishment = true, QueueLimit = int.MaxValue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        private readonly SyncRun _run = run;
+        private SyncRun _progress = run;
+        private ConsentRefresh _refresh = null!;
+
+        public SyncRun Checkpoint { get; private set; } = run;
+
+        public async Task<SyncRun> RunAsync(ConsentRefresh refresh, CancellationToken cancellationToken)
+        {
+            _refresh = refresh;
+            var cursor = Cursor.Of(_run);
+            if (cursor.Phase == Cursor.ListingFollowers) cursor = await ListFollowersAsync(cursor, cancellationToken);
+            if (cursor is null) return Checkpoint; // out of time while listing
+            var items = cursor.Phase == Cursor.Comparing
+                ? CompareWithFollowersAsync(cursor.Position, cancellationToken)
+                : refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: cursor.Position).Select(f => (f.UserId, (LineFriend?)f, (bool?)null));
+            await foreach (var chunk in items.Chunk(ChunkSize).WithCancellation(cancellationToken))
+            {
+                await Parallel.ForEachAsync(chunk, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+                    async (item, ct) => await RefreshFriendAsync(item.Item1, item.Item2, item.Item3, ct));
+                var outOfTime = refresh._clock.GetUtcNow() >= deadline;
+                if (_toWrite.IsEmpty || _toWrite.Count >= FriendBulkSync.MaxProfilesPerJob || outOfTime)
+                    await SaveCheckpointAsync(cursor with { Position = chunk[^1].Item1 }, cancellationToken);
+                if (outOfTime) return Checkpoint;
+            }
+            await WriteToKlaviyoAsync(cancellationToken);
+            return Checkpoint = _progress with { Status = SyncRunStatus.Completed, FinishedAt = refresh._clock.GetUtcNow(), Cursor = null };
+        }
+
+        // Pages through LINE's follower list into the snapshot; returns where the friends are to be walked, or null when out of time.
+        private async Task<Cursor?> ListFollowersAsync(Cursor cursor, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                if (_refresh._clock.GetUtcNow() >= deadline) return null;
+                var page = await _refresh._line.GetFollowerIdsAsync(_channel, cursor.Position, cancellationToken);
+                if (page is null)
+                {
+                    _progress = _progress.WithCount("followerListUnavailable", 1); // says in the history why each friend was asked
+                    await SaveCheckpointAsync(cursor = new Cursor(Cursor.AskingProfiles, null), cancellationToken);
+                    return cursor;
+                }
+                await _refresh._followers.SaveAsync(account.WorkspaceId, account.Id, _run.Id, page.UserIds, cancellationToken);
+                _progress = _progress.WithCount("followersListed", page.UserIds.Count);
+                cursor = page.Next is { } next ? cursor with { Position = next } : new Cursor(Cursor.Comparing, null);
+                await SaveCheckpointAsync(cursor, cancellationToken);
+                if (page.Next is null) return cursor;
+            }
+        }
+
+        // The friends and this run's follower snapshot side by side, both in user ID order: (user, stored friend or
+        // null, whether LINE listed them). Snapshot rows of earlier runs were filtered out by the query.
+        private async IAsyncEnumerable<(string, LineFriend?, bool?)> CompareWithFollowersAsync(string? after,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await using var stored = _refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: after).GetAsyncEnumerator(cancellationToken);
+            await using var listed = _refresh._followers.ReadAsync(account.WorkspaceId, account.Id, _run.Id, after, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            bool hasStored = await stored.MoveNextAsync(), hasListed = await listed.MoveNextAsync();
+            while (hasStored || hasListed)
+            {
+                var order = !hasStored ? 1 : !hasListed ? -1 : string.CompareOrdinal(stored.Current.UserId, listed.Current);
+                if (order <= 0) yield return (stored.Current.UserId, stored.Current, order == 0);
+                else yield return (listed.Current, null, true);
+                if (order <= 0) hasStored = await stored.MoveNextAsync();
+                if (order >= 0) hasListed = await listed.MoveNextAsync();
+            }
+        }
+
+        private async Task RefreshFriendAsync(string userId, LineFriend? friend, bool? listed, CancellationToken cancellationToken)
+        {
+            var outcome = await DecideAsync(userId, friend, listed, cancellationToken);
+            lock (_toWrite)
+                _progress = (outcome.Failure is { } failure ? _progress.WithFailure(failure) : _progress.WithCount(outcome.Name, 1)) with { Profiles = _progress.Profiles + 1 };
+            if (outcome.Write is { IsLinked: true } written) _toWrite.Enqueue(written);
+        }
+
+        private sealed record Outcome(string Name, LineFriend? Write = null, string? Failure = null);
+
+        private async Task<Outcome> DecideAsync(string userId, LineFriend? friend, bool? listed, CancellationToken cancellationToken)
+        {
+            var source = FriendProperties.ConsentSource(account, How);
+            // Changed by this run before a crash or hand-over: its Klaviyo write may not have started, so it is written again.
+            if (friend is not null && friend.ConsentSource == source && friend.ConsentUpdatedAt >= _run.StartedAt) return new Outcome("changedEarlier", friend);
+            LineProfile? profile = null;
+            // Asked when the list is not available, and before taking consent away from a friend the list left out.
+            if (listed is null || (listed == false && friend is not { FollowStatus: FollowStatus.Blocked, Consent: Consent.Withdrawn }))
+            {
+                try
+                {
+                    using var turn = await _profilePace.AcquireAsync(1, cancellationToken);
+                    profile = await _refresh._line.GetProfileIfExistsAsync(_channel, userId, cancellationToken);
+                }
+                catch (LineApiException e) when (!e.IsAuthenticationFailure)
+                {
+                    return new Outcome("failed", Failure: $"{userId}: LINE answered {e.Status}: {e.Message}");
+                }
+                listed = profile is not null;
+            }
+            var following = listed is true;
+            if (!following && friend is null or { FollowStatus: FollowStatus.Unknown, Consent: Consent.Unknown }) return new Outcome("notFriends");
+            var (status, consent) = following ? (FollowStatus.Friend, Consent.Granted) : (FollowStatus.Blocked, Consent.Withdrawn);
+            if (friend is not null && friend.FollowStatus == status && friend.Consent == consent) return new Outcome(following ? "stillFriends" : "stillBlocked");
+            var now = _refresh._clock.GetUtcNow();
+            var changed = false;
+            var saved = await _refresh._friends.UpdateAsync(account.WorkspaceId, account.Id, userId, f =>
+            {
+                // A follow or block webhook after the run started knows better than this run.
+                changed = f.ConsentUpdatedAt is not { } at || at <= _run.StartedAt;
+                return changed
+                    ? f with { FollowStatus = status, Consent = consent, ConsentUpdatedAt = now, ConsentSource = source, DisplayName = profile?.DisplayName ?? f.DisplayName }
+                    : f;
+            }, cancellationToken);
+            if (!changed) return new Outcome("newerKept");
+            return new Outcome(friend is null ? "newFriends" : following ? "nowFriends" : "nowBlocked", saved);
+        }
+
+        private async Task SaveCheckpointAsync(Cursor cursor, CancellationToken cancellationToken)
+        {
+            await WriteToKlaviyoAsync(cancellationToken);
+            Checkpoint = _progress = _progress with { Cursor = cursor.ToString() };
+            await _refresh._history.SaveAsync(Checkpoint, cancellationToken);
+        }
+
+        // Changed linked friends' properties in bulk import jobs; while Klaviyo is paused they wait for the full write that resuming starts.
+        private async Task WriteToKlaviyoAsync(CancellationToken cancellationToken)
+        {
+            if (_toWrite.IsEmpty) return;
+            var batch = new List<LineFriend>();
+            while (_toWrite.TryDequeue(out var friend)) batch.Add(friend);
+            if (await _refresh._klaviyoHealth.IsPausedAsync(account.WorkspaceId, cancellationToken))
+            {
+                _progress = _progress.WithCount("klaviyoWritesDeferred", batch.Count);
+                return;
+            }
+            try
+            {
+                var jobs = await _refresh._bulkSync.StartJobsAsync(account, batch.ToAsyncEnumerable(), cancellationToken);
+                _progress = _progress.WithCount("klaviyoProfilesWritten", batch.Count).WithCount("importJobs", jobs);
+            }
+            catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
+            {
+                await _refresh._klaviyoHealth.PauseIfRefusedAsync(account.WorkspaceId, "consent refresh property write", e, cancellationToken);
+                _progress = _progress.WithCount("klaviyoWritesDeferred", batch.Count);
+            }
+        }
+    }
+}

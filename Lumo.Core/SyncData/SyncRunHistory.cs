@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Lumo.Core.Storage;
+
+namespace Lumo.Core.SyncData;
+
+/// <summary>
+/// One Sync Data run of a LINE account (a consent refresh; pulls and resyncs to come): what it did so far, counted by
+/// outcome in <see cref="Counts"/>, and where a resumed run goes on (<see cref="Cursor"/>, the kind's own format).
+/// </summary>
+public sealed record SyncRun
+{
+    public required string Id { get; init; }
+    public required string WorkspaceId { get; init; }
+    public required string AccountId { get; init; }
+    public required string Kind { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary><see cref="SyncRunStatus"/>.</summary>
+    public string Status { get; init; } = SyncRunStatus.Queued;
+    public int Profiles { get; init; }
+    public int Failures { get; init; }
+    public IReadOnlyDictionary<string, int> Counts { get; init; } = new Dictionary<string, int>();
+    /// <summary>What failed, per profile or friend, at most <see cref="SyncRunHistory.MaxFailureDetails"/>.</summary>
+    public IReadOnlyList<string> FailureDetails { get; init; } = [];
+    /// <summary>Why the run stopped early, for an administrator.</summary>
+    public string? Problem { get; init; }
+    public string? Cursor { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    public bool IsFinished => Status is SyncRunStatus.Completed or SyncRunStatus.Failed or SyncRunStatus.Cancelled;
+
+    /// <summary>The run with <paramref name="failure"/> counted, and kept (cut to 300 characters) among the details while there is room.</summary>
+    public SyncRun WithFailure(string failure) => this with
+    {
+        Failures = Failures + 1,
+        FailureDetails = FailureDetails.Count < SyncRunHistory.MaxFailureDetails ? [.. FailureDetails, failure.Length > 300 ? failure[..300] : failure] : FailureDetails,
+    };
+
+    public SyncRun WithCount(string outcome, int add) =>
+        add == 0 ? this : this with { Counts = new Dictionary<string, int>(Counts) { [outcome] = Counts.GetValueOrDefault(outcome) + add } };
+}
+
+/// <summary>The kinds of sync in the dashboard's history.</summary>
+public static class SyncKinds
+{
+    /// <summary>LINE properties written to linked profiles in bulk (Klaviyo profile import jobs).</summary>
+    public const string PropertyWrites = "property-writes";
+    /// <summary>The 15-minute existing-ID import of a LINE account.</summary>
+    public const string ExistingIdImport = "existing-id-import";
+    /// <summary>Update LINE Consent Status: follow status and consent re-read from LINE (<see cref="ConsentRefresh"/>).</summary>
+    public const string ConsentRefresh = "consent-refresh";
+}
+
+public static class SyncRunStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>Sync Data runs per LINE account (table <c>SyncRuns</c>), newest first: the dashboard's history reads them.</summary>
+public sealed class SyncRunHistory(LumoTables tables)
+{
+    public const int MaxFailureDetails = 100;
+
+    /// <summary>Run ids sort newest first (inverted ticks of the start), with a random tail so two runs never share one.</summary>
+    public static string NewRunId(DateTimeOffset startedAt) =>
+        $"{DateTimeOffset.MaxValue.Ticks - startedAt.UtcTicks:D19}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    public async Task SaveAsync(SyncRun run, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(run.WorkspaceId, run.AccountId), run.Id)
+        {
+            ["Kind"] = run.Kind, ["StartedAt"] = run.StartedAt, ["FinishedAt"] = run.FinishedAt, ["Status"] = run.Status, ["Profiles"] = run.Profiles,
+            ["Failures"] = run.Failures, ["Counts"] = JsonSerializer.Serialize(run.Counts), ["FailureDetails"] = JsonSerializer.Serialize(run.FailureDetails),
+            ["Problem"] = run.Problem, ["Cursor"] = run.Cursor,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<SyncRun?> GetIfExistsAsync(string workspaceId, string accountId, string runId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(workspaceId, accountId), runId, cancellationToken: cancellationToken);
+        return row.HasValue ? FromRow(row.Value!) : null;
+    }
+
+    /// <summary>The newest runs of the account first, of one kind or of all.</summary>
+    public async Task<List<SyncRun>> ListAsync(string workspaceId, string accountId, int max, CancellationToken cancellationToken, string? kind = null)
+    {
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        var partition = AccountPartition.Of(workspaceId, accountId);
+        var filter = kind is null ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}") : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Kind eq {kind}");
+        var result = new List<SyncRun>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
+        {
+            result.Add(FromRow(row));
+            if (result.Count >= max) break;
+        }
+        return result;
+    }
+
+    private static SyncRun FromRow(TableEntity row)
+    {
+        var (workspaceId, accountId) = AccountPartition.Parse(row.PartitionKey);
+        return new SyncRun
+        {
+            Id = row.RowKey, WorkspaceId = workspaceId, AccountId = accountId, Kind = row.GetString("Kind") ?? "",
+            StartedAt = row.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue, FinishedAt = row.GetDateTimeOffset("FinishedAt"),
+            Status = row.GetString("Status") ?? SyncRunStatus.Queued, Profiles = row.GetInt32("Profiles") ?? 0, Failures = row.GetInt32("Failures") ?? 0,
+            Counts = row.GetString("Counts") is { } counts ? JsonSerializer.Deserialize<Dictionary<string, int>>(counts)! : new Dictionary<string, int>(),
+            FailureDetails = row.GetString("FailureDetails") is { } failures ? JsonSerializer.Deserialize<List<string>>(failures)! : [],
+            Problem = row.GetString("Problem"), Cursor = row.GetString("Cursor"), UpdatedAt = row.Timestamp,
+        };
+    }
+}
