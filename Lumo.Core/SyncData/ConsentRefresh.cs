@@ -42,7 +42,8 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
     public const int ProfileCallsPerSecond = 1_900;
     private const string LeaseScope = "consent-refresh";
     private const int ChunkSize = 1_000;
-    private const int Parallelism = 32;
+    private const int Parallelism = 64;
+    private const int PagesSavedAtOnce = 4;
     private static readonly TimeSpan BusyDelay = TimeSpan.FromMinutes(1);
     /// <summary>A run that has not saved progress for this long is taken to be lost (its message parked), and a new one may start.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(15);
@@ -177,24 +178,39 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
             return Checkpoint = _progress with { Status = SyncRunStatus.Completed, FinishedAt = refresh._clock.GetUtcNow(), Cursor = null };
         }
 
-        // Pages through LINE's follower list into the snapshot; returns where the friends are to be walked, or null when out of time.
+        // Pages through LINE's follower list into the snapshot; returns where the friends are to be walked, or null when
+        // out of time. The next page is fetched, and a few pages are saved, while this one is; the cursor moves past a
+        // page only once it and every page before it are saved.
         private async Task<Cursor?> ListFollowersAsync(Cursor cursor, CancellationToken cancellationToken)
         {
-            while (true)
+            var page = await _refresh._line.GetFollowerIdsAsync(_channel, cursor.Position, cancellationToken);
+            if (page is null)
             {
-                if (_refresh._clock.GetUtcNow() >= deadline) return null;
-                var page = await _refresh._line.GetFollowerIdsAsync(_channel, cursor.Position, cancellationToken);
-                if (page is null)
+                _progress = _progress.WithCount("followerListUnavailable", 1); // says in the history why each friend was asked
+                await SaveCheckpointAsync(cursor = new Cursor(Cursor.AskingProfiles, null), cancellationToken);
+                return cursor;
+            }
+            var saving = new Queue<(Task Saved, LineFollowerIds Page)>();
+            async Task DrainAsync(int keep)
+            {
+                while (saving.Count > keep)
                 {
-                    _progress = _progress.WithCount("followerListUnavailable", 1); // says in the history why each friend was asked
-                    await SaveCheckpointAsync(cursor = new Cursor(Cursor.AskingProfiles, null), cancellationToken);
-                    return cursor;
+                    var (saved, done) = saving.Dequeue();
+                    await saved;
+                    _progress = _progress.WithCount("followersListed", done.UserIds.Count);
+                    cursor = done.Next is { } position ? cursor with { Position = position } : new Cursor(Cursor.Comparing, null);
                 }
-                await _refresh._followers.SaveAsync(account.WorkspaceId, account.Id, _run.Id, page.UserIds, cancellationToken);
-                _progress = _progress.WithCount("followersListed", page.UserIds.Count);
-                cursor = page.Next is { } next ? cursor with { Position = next } : new Cursor(Cursor.Comparing, null);
-                await SaveCheckpointAsync(cursor, cancellationToken);
-                if (page.Next is null) return cursor;
+            }
+            for (var pages = 1; ; pages++)
+            {
+                var next = page.Next is { } token ? _refresh._line.GetFollowerIdsAsync(_channel, token, cancellationToken) : null;
+                saving.Enqueue((_refresh._followers.SaveAsync(account.WorkspaceId, account.Id, _run.Id, page.UserIds, cancellationToken), page));
+                var outOfTime = _refresh._clock.GetUtcNow() >= deadline;
+                await DrainAsync(next is null || outOfTime ? 0 : PagesSavedAtOnce);
+                if (next is null || outOfTime || pages % 10 == 0) await SaveCheckpointAsync(cursor, cancellationToken);
+                if (next is null) return cursor;
+                if (outOfTime) return null; // a page fetched meanwhile is fetched again by the continuation
+                page = await next ?? throw new LineApiException(403, "LINE stopped listing this account's followers midway");
             }
         }
 
@@ -203,8 +219,11 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         private async IAsyncEnumerable<(string, LineFriend?, bool?)> CompareWithFollowersAsync(string? after,
             [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await using var stored = _refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: after).GetAsyncEnumerator(cancellationToken);
-            await using var listed = _refresh._followers.ReadAsync(account.WorkspaceId, account.Id, _run.Id, after, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            // Each side reads ahead on its own, so the two tables' pages are fetched at the same time.
+            await using var stored = ReadAhead(_refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: after), cancellationToken)
+                .GetAsyncEnumerator(cancellationToken);
+            await using var listed = ReadAhead(_refresh._followers.ReadAsync(account.WorkspaceId, account.Id, _run.Id, after, cancellationToken), cancellationToken)
+                .GetAsyncEnumerator(cancellationToken);
             bool hasStored = await stored.MoveNextAsync(), hasListed = await listed.MoveNextAsync();
             while (hasStored || hasListed)
             {
@@ -214,6 +233,24 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
                 if (order <= 0) hasStored = await stored.MoveNextAsync();
                 if (order >= 0) hasListed = await listed.MoveNextAsync();
             }
+        }
+
+        private static IAsyncEnumerable<T> ReadAhead<T>(IAsyncEnumerable<T> source, CancellationToken cancellationToken)
+        {
+            var buffer = System.Threading.Channels.Channel.CreateBounded<T>(ChunkSize * 2);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var item in source.WithCancellation(cancellationToken)) await buffer.Writer.WriteAsync(item, cancellationToken);
+                    buffer.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    buffer.Writer.Complete(e);
+                }
+            }, cancellationToken);
+            return buffer.Reader.ReadAllAsync(cancellationToken);
         }
 
         private async Task RefreshFriendAsync(string userId, LineFriend? friend, bool? listed, CancellationToken cancellationToken)

@@ -153,7 +153,8 @@ public static partial class LineMessagingEndpoints
         var offset = 0;
         if (start is not null && !(start.StartsWith('n') && int.TryParse(start[1..], out offset) && offset >= 0))
             return vendor.Error(400, "Invalid start value");
-        var ids = channel.Friends.Values.Where(f => !f.Blocked).Select(f => f.UserId).Order(StringComparer.Ordinal).ToList();
+        var ids = channel.Friends.Values.Where(f => !f.Blocked && !(state.Users.TryGetValue(f.UserId, out var user) && user.DesktopOnly))
+            .Select(f => f.UserId).Order(StringComparer.Ordinal).ToList();
         var result = new JsonObject { ["userIds"] = new JsonArray(ids.Skip(offset).Take(page).Select(i => (JsonNode)i!).ToArray()) };
         if (offset + page < ids.Count) result["next"] = "n" + (offset + page);
         return Results.Json(result);

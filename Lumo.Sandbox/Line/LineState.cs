@@ -3,8 +3,11 @@ using System.Text.Json.Nodes;
 
 namespace Lumo.Sandbox.Line;
 
-/// <summary>A LINE user as the simulated platform knows them.</summary>
-public sealed record LineUser(string UserId, string DisplayName, string? PictureUrl = null, string Language = "ja");
+/// <summary>
+/// A LINE user as the simulated platform knows them. <see cref="DesktopOnly"/>: uses LINE on PC only, so the follower-IDs
+/// list leaves them out (it lists users of LINE for iOS and Android), while the profile API knows them.
+/// </summary>
+public sealed record LineUser(string UserId, string DisplayName, string? PictureUrl = null, string Language = "ja", bool DesktopOnly = false);
 
 /// <summary>A user's relation to one channel: a friend, or a friend who blocked the account.</summary>
 public sealed record Friendship(string UserId, bool Blocked);

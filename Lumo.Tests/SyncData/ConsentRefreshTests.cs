@@ -65,15 +65,19 @@ public sealed class ConsentRefreshTests : IAsyncLifetime
     {
         var (still, gone, back, blocked, newcomer) = await FriendsOutOfStepAsync();
         var stillBefore = still.Properties.ToJsonString();
+        // Desk uses LINE on PC only: LINE's follower list leaves them out, the profile API knows they still follow.
+        var (deskUser, desk) = await _scenario.LinkedFriendAsync("Desk");
+        _scenario.Tenant.Sandbox.Line.Users[deskUser.UserId] = deskUser with { DesktopOnly = true };
+        var deskBefore = desk.Properties.ToJsonString();
         var importedBefore = ProfilesImportedInBulk();
 
         var run = await RefreshAsync();
 
         Assert.Equal("completed", run["status"]!.GetValue<string>());
         var counts = run["counts"]!.AsObject();
-        Assert.Equal((3, 1, 1, 1, 1, 1, 2), (counts["followersListed"]!.GetValue<int>(), counts["stillFriends"]!.GetValue<int>(), counts["nowBlocked"]!.GetValue<int>(),
+        Assert.Equal((3, 2, 1, 1, 1, 1, 2), (counts["followersListed"]!.GetValue<int>(), counts["stillFriends"]!.GetValue<int>(), counts["nowBlocked"]!.GetValue<int>(),
             counts["nowFriends"]!.GetValue<int>(), counts["stillBlocked"]!.GetValue<int>(), counts["newFriends"]!.GetValue<int>(), counts["klaviyoProfilesWritten"]!.GetValue<int>()));
-        Assert.Equal((5, 0), (run["profiles"]!.GetValue<int>(), run["failures"]!.GetValue<int>()));
+        Assert.Equal((6, 0), (run["profiles"]!.GetValue<int>(), run["failures"]!.GetValue<int>()));
         await Eventually.MatchesAsync(() => Task.FromResult(ProfilesImportedInBulk() - importedBefore), n => n == 2, because: "Gone and Back are written in a bulk import job");
         foreach (var (profile, status, consent) in new[] { (gone, "blocked", "withdrawn"), (back, "friend", "granted") })
         {
@@ -84,6 +88,7 @@ public sealed class ConsentRefreshTests : IAsyncLifetime
             Assert.NotNull(profile.Properties["LINE User ID"]);
         }
         Assert.Equal(stillBefore, still.Properties.ToJsonString()); // nothing changed, nothing written
+        Assert.Equal(deskBefore, desk.Properties.ToJsonString());
         Assert.Equal("withdrawn", blocked.Properties["LINE Consent"]!.GetValue<string>());
         var stored = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{newcomer.UserId}"))!;
         Assert.Equal(("friend", "granted", false), (stored["followStatus"]!.GetValue<string>(), stored["consent"]!.GetValue<string>(), stored["klaviyo"]!["linked"]!.GetValue<bool>()));
@@ -92,11 +97,11 @@ public sealed class ConsentRefreshTests : IAsyncLifetime
 
         var dashboard = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_scenario.WorkspaceId}/dashboard"))!;
         var entry = dashboard["history"]!.AsArray().First(h => h!["kind"]!.GetValue<string>() == "consent-refresh")!;
-        Assert.Equal(("completed", 5, _scenario.AccountId), (entry["status"]!.GetValue<string>(), entry["profiles"]!.GetValue<int>(), entry["accountId"]!.GetValue<string>()));
+        Assert.Equal(("completed", 6, _scenario.AccountId), (entry["status"]!.GetValue<string>(), entry["profiles"]!.GetValue<int>(), entry["accountId"]!.GetValue<string>()));
         Assert.Contains("nowBlocked 1", entry["detail"]!.GetValue<string>());
 
         var again = await RefreshAsync();
-        Assert.Equal((3, 2, 0), (again["counts"]!["stillFriends"]!.GetValue<int>(), again["counts"]!["stillBlocked"]!.GetValue<int>(), ProfilesImportedInBulk() - importedBefore - 2));
+        Assert.Equal((4, 2, 0), (again["counts"]!["stillFriends"]!.GetValue<int>(), again["counts"]!["stillBlocked"]!.GetValue<int>(), ProfilesImportedInBulk() - importedBefore - 2));
     }
 
     [Fact]

@@ -1,11 +1,12 @@
 using Lumo.Bench;
 using Lumo.Bench.Scenarios;
 using Lumo.Core.KlaviyoEvents;
+using Lumo.Core.SyncData;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--only 2|3|4|5|6|7|8|9|10|11]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--consent N] [--only 2|3|4|5|6|7|8|9|10|11|12]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
@@ -13,7 +14,8 @@ var backlog = ArgValue("--backlog", 100_000);
 var flowSends = ArgValue("--flow-sends", 2000);
 var segmentSize = ArgValue("--segment", 100_000);
 var broadcastFriends = ArgValue("--broadcast", 100_000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 11; 6 and 11 run only when asked)
+var consentFriends = ArgValue("--consent", 100_000);
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 12; 6 and 11 run only when asked)
 var outageSeconds = ArgValue("--outage-seconds", 60); // scenario 6: the 401 outage lasts this long, the 503 one twice as long
 bool Runs(int section) => only == 0 || only == section;
 
@@ -155,6 +157,26 @@ Console.WriteLine($"   {menus.Linked:N0} users linked in {menus.Elapsed.TotalSec
 Console.WriteLine($"   = {linksPerSecond / bulkLinkCeiling:P2} of LINE's bulk-link ceiling ({bulkLinkCeiling:N0} users/s); = {linksPerSecond / menuFloor:N2} × the Azurite floor of the same storage work alone " +
                   $"({menuFloor:N0} users/s: friends scanned, one link row each), the bound that binds ({(menuFloor < bulkLinkCeiling ? "Azurite" : "LINE")} is the lower)");
 Console.WriteLine($"   a sync with nothing changed: {menus.QuietSync.TotalSeconds:N1} s, {menus.QuietRequests} requests to LINE");
+}
+
+if (Runs(12))
+{
+Console.WriteLine();
+Console.WriteLine($"12. Update LINE Consent Status of {consentFriends:N0} stored friends (20 % linked), 2 % of whom blocked the account unseen: with LINE's follower list, then through the profile API");
+var (consentApp, consentPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
+var (listed, asked, consentFloor) = await ConsentRefreshRun.RunAsync(azurite.ConnectionString, sandbox, consentApp, consentPrefix, consentFriends);
+foreach (var run in new[] { listed, asked })
+{
+    var perSecond = run.Friends / run.Elapsed.TotalSeconds;
+    Console.WriteLine($"   {run.Mode}: {run.Friends:N0} friends in {run.Elapsed.TotalSeconds:N1} s = {perSecond:N0} friends/s over {run.LineRequests:N0} LINE requests ({run.Throttled} throttled); " +
+                      $"{run.Run.Status}: {string.Join(", ", run.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}; live managed memory added at peak: {run.PeakExtraBytes / 1_048_576.0:N1} MiB");
+}
+const double followerListCeiling = 2_000.0 * 1_000; // 2,000 requests/s × 1,000 IDs a page
+var consentFloorPerSecond = listed.Friends / consentFloor.TotalSeconds;
+var listedPerSecond = listed.Friends / listed.Elapsed.TotalSeconds;
+Console.WriteLine($"   follower list = {listedPerSecond / followerListCeiling:P2} of LINE's ceiling ({followerListCeiling:N0} IDs/s) and {listedPerSecond / consentFloorPerSecond:N2} × the Azurite floor of the same storage work " +
+                  $"({consentFloorPerSecond:N0} friends/s: IDs written 100 a transaction, both partitions scanned), the bound that binds ({(consentFloorPerSecond < followerListCeiling ? "Azurite" : "LINE")} is the lower)");
+Console.WriteLine($"   profile API = {asked.Friends / asked.Elapsed.TotalSeconds / 2_000:P0} of LINE's ceiling (2,000 profile requests/s; Lumo paces itself at {ConsentRefresh.ProfileCallsPerSecond:N0}/s)");
 }
 
 if (Runs(5))

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+using Lumo.Core;
+using Lumo.Core.SyncData;
+using Lumo.Core.Workspaces;
+using Lumo.Sandbox;
+using Lumo.Sandbox.Line;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Lumo.Bench.Scenarios;
+
+/// <summary>
+/// "Update LINE Consent Status" of an account with N stored friends (20 % linked), 2 % of whom blocked the account on
+/// LINE without Lumo hearing of it: once with LINE's follower list, once friend by friend through the profile API
+/// (an account that may not list its followers). Beside it, the floor of the follower-list run's storage work alone:
+/// the follower IDs written in 100-row transactions and both partitions scanned.
+/// </summary>
+public static class ConsentRefreshRun
+{
+    public sealed record Result(string Mode, int Friends, TimeSpan Elapsed, long LineRequests, long Throttled, long PeakExtraBytes, SyncRun Run);
+
+    public static async Task<(Result FollowerList, Result ProfileApi, TimeSpan Floor)> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int friends)
+    {
+        var tables = new TableServiceClient(storage);
+        var list = await RunOnceAsync(storage, tables, sandbox, app, prefix, friends, followerListAvailable: true);
+        var floor = await FloorAsync(tables, prefix, list.Bench, friends);
+        list.Bench.Dispose();
+        var profiles = await RunOnceAsync(storage, tables, sandbox, app, prefix, friends, followerListAvailable: false);
+        profiles.Bench.Dispose();
+        return (list.Result, profiles.Result, floor);
+    }
+
+    private static async Task<(Result Result, BenchWorkspace Bench)> RunOnceAsync(string storage, TableServiceClient tables, SandboxHost sandbox, Uri app, string prefix,
+        int friends, bool followerListAvailable)
+    {
+        var bench = await BenchWorkspace.CreateAsync(app, sandbox, "Consent bench", "cr" + BenchWorkspace.Hex(3));
+        bench.Channel.FollowerIdsAvailable = followerListAvailable;
+        var (userIds, _) = await FriendSeed.SeedAsync(tables, prefix, sandbox, bench, friends, 0.2);
+        foreach (var userId in userIds.Where((_, i) => i % 50 == 0)) bench.Channel.Friends[userId] = new Friendship(userId, Blocked: true);
+
+        await using var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
+                ["Lumo:Klaviyo:ApiBaseUrl"] = sandbox.BaseUrl.ToString(), ["Lumo:Line:ApiBaseUrl"] = sandbox.BaseUrl.ToString(),
+            }).Build()).AddLumoCore().BuildServiceProvider();
+        var account = (await services.GetRequiredService<WorkspaceStore>().GetAccountIfExistsAsync(bench.WorkspaceId, bench.AccountId, default))!;
+        var refresh = services.GetRequiredService<ConsentRefresh>();
+
+        var (endpoint, bucket) = followerListAvailable ? ("/v2/bot/followers/ids", "line:GET /v2/bot/followers/ids") : ("/v2/bot/profile/{userId}", "line:GET /v2/bot/profile/{userId}");
+        var requestsBefore = sandbox.Requests.CountOf(bench.Channel.ChannelId, "GET", endpoint);
+        var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault(bucket);
+        var memory = new MemorySampler();
+        var clock = Stopwatch.StartNew();
+        var (queued, _) = await refresh.StartAsync(account, default);
+        var run = await refresh.RunAsync(new ConsentRefreshRequest(bench.WorkspaceId, bench.AccountId, queued.Id), default);
+        clock.Stop();
+        await memory.DisposeAsync();
+        return (new Result(followerListAvailable ? "follower list" : "profile API", friends, clock.Elapsed, sandbox.Requests.CountOf(bench.Channel.ChannelId, "GET", endpoint) - requestsBefore,
+            sandbox.Limiter.Limited.GetValueOrDefault(bucket) - throttledBefore, memory.PeakExtraBytes, run!), bench);
+    }
+
+    private static async Task<TimeSpan> FloorAsync(TableServiceClient tables, string prefix, BenchWorkspace bench, int friends)
+    {
+        var scratch = tables.GetTableClient("floor" + BenchWorkspace.Hex(4));
+        await scratch.CreateAsync();
+        var ids = new List<string>(friends);
+        await foreach (var row in tables.GetTableClient(prefix + "LineFriends").QueryAsync<TableEntity>(e => e.PartitionKey == $"{bench.WorkspaceId}:{bench.AccountId}", select: ["RowKey"]))
+            ids.Add(row.RowKey);
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(ids.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (batch, ct) =>
+            await scratch.SubmitTransactionAsync(batch.Select(u => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("followers", u) { ["RunId"] = "r" })), ct));
+        var friendRows = 0;
+        await foreach (var _ in tables.GetTableClient(prefix + "LineFriends").QueryAsync<TableEntity>(e => e.PartitionKey == $"{bench.WorkspaceId}:{bench.AccountId}")) friendRows++;
+        await foreach (var _ in scratch.QueryAsync<TableEntity>(e => e.PartitionKey == "followers", select: ["RowKey"])) friendRows--;
+        var elapsed = clock.Elapsed;
+        await scratch.DeleteAsync();
+        return elapsed;
+    }
+}
