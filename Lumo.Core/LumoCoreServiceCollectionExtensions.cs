@@ -33,7 +33,8 @@ public static class LumoCoreServiceCollectionExtensions
 
         services.AddOptions<LineOptions>().BindConfiguration(LineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<LinePushPacing>();
-        services.AddOptions<KlaviyoOptions>().BindConfiguration(KlaviyoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KlaviyoOptions>().BindConfiguration(KlaviyoOptions.Section).ValidateDataAnnotations()
+            .Validate(o => KlaviyoOptions.Problem(o) is null, "Lumo:Klaviyo:OAuthClientSecret is required when Lumo:Klaviyo:OAuthClientId is set.").ValidateOnStart();
 
         services.AddTransient<LineAuthHandler>();
         services.AddHttpClient<LineMessagingClient>((provider, http) =>
@@ -46,6 +47,10 @@ public static class LumoCoreServiceCollectionExtensions
             .AddLumoResilience(request => LineLoginClient.ChannelOf(request));
 
         services.AddTransient<KlaviyoAuthHandler>();
+        services.AddHttpClient<KlaviyoOAuthClient>((provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<KlaviyoOptions>>().Value.ApiBaseUrl)
+            .AddLumoResilience(_ => "klaviyo-oauth");
+        services.AddTransient<KlaviyoOAuthTokens>();
         services.AddHttpClient<KlaviyoClient>((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<KlaviyoOptions>>().Value.ApiBaseUrl)
             .AddHttpMessageHandler<KlaviyoAuthHandler>()
@@ -58,6 +63,7 @@ public static class LumoCoreServiceCollectionExtensions
         // Use cases that call vendors are transient: typed HttpClients must not be captured by singletons.
         services.AddTransient<ConnectionVerifier>();
         services.AddSingleton<KlaviyoConnectionHealth>();
+        services.AddTransient<KlaviyoAppConnection>();
         services.AddSingleton<LeaseStore>();
 
         services.AddSingleton<ContactIndexKey>();

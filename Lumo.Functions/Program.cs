@@ -45,6 +45,7 @@ app.MapFlowSend();
 app.MapSendLineMessageFunction();
 app.MapIdLinking();
 app.MapFormLinkageCallback();
+app.MapKlaviyoOAuthCallback();
 app.MapImportLineUserIdsFunctions();
 app.MapLinkingTokenFunctions();
 app.MapRetentionSweepFunction();

@@ -75,6 +75,7 @@ public sealed class SandboxHost : IAsyncDisposable
         app.MapRichMenuApi();
         app.MapLineLogin();
         app.MapKlaviyoApi();
+        app.MapKlaviyoOAuth();
         app.MapSandboxControl();
         app.MapGet("/", () => Results.Text("Lumo sandbox: simulated LINE Messaging API, LINE Login and Klaviyo API. Control API under /sandbox."));
         return app;

@@ -24,10 +24,11 @@ public enum IntegrationHealth { Healthy, NeedsReconnect, SyncFailing, NotChecked
 public sealed record IntegrationStatus(IntegrationHealth Health, IReadOnlyList<string> NeedsReconnect, bool LatestDataSynced, int ParkedEvents, int ParkedWork);
 
 /// <summary>
-/// The connected Klaviyo account: how Lumo is connected (<c>private-api-key</c>; OAuth comes with Sync Data) and the
-/// profile property holding the LINE User ID, per LINE account id.
+/// The connected Klaviyo account: how Lumo is connected (<see cref="KlaviyoConnections"/>), the profile property holding
+/// the LINE User ID per LINE account id, and — while Klaviyo refuses the credentials — where to reconnect.
 /// </summary>
-public sealed record ConnectedKlaviyoAccount(string? AccountId, string ConnectedWith, IReadOnlyDictionary<string, string> IdMatchingProperties, DateTimeOffset ConnectedAt);
+public sealed record ConnectedKlaviyoAccount(string? AccountId, string ConnectedWith, IReadOnlyDictionary<string, string> IdMatchingProperties, DateTimeOffset ConnectedAt,
+    string? ReconnectUrl);
 
 public sealed record WorkspaceDashboard(IntegrationStatus Status, ConnectedKlaviyoAccount Klaviyo, IReadOnlyList<SyncHistoryEntry> History);
 
@@ -42,16 +43,18 @@ public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSyn
 
     /// <summary>
     /// The dashboard, or null when there is no such workspace. <paramref name="parkedWork"/> is the number of messages
-    /// parked in the work queues, counted by the host side, which knows the queues.
+    /// parked in the work queues, counted by the host side, which knows the queues; <paramref name="reconnectUrl"/> is
+    /// the host's page for reconnecting Klaviyo, shown while Klaviyo refuses the credentials.
     /// </summary>
-    public async Task<WorkspaceDashboard?> GetAsync(string workspaceId, int parkedWork, bool withFailureDetails, int historyLimit, CancellationToken cancellationToken) =>
+    public async Task<WorkspaceDashboard?> GetAsync(string workspaceId, int parkedWork, bool withFailureDetails, int historyLimit, string reconnectUrl,
+        CancellationToken cancellationToken) =>
         await workspaces.GetWorkspaceIfExistsAsync(workspaceId, cancellationToken) is { } workspace
-            ? await GetAsync(workspace, await workspaces.ListAccountsAsync(workspaceId, cancellationToken), parkedWork, withFailureDetails, historyLimit, cancellationToken)
+            ? await GetAsync(workspace, await workspaces.ListAccountsAsync(workspaceId, cancellationToken), parkedWork, withFailureDetails, historyLimit, reconnectUrl, cancellationToken)
             : null;
 
-    /// <summary>The dashboard of a workspace the caller has already read, with its LINE accounts.</summary>
+    /// <summary>The dashboard of a workspace the caller has already read, with its LINE accounts (parameters as above).</summary>
     public async Task<WorkspaceDashboard> GetAsync(Workspace workspace, IReadOnlyList<LineAccount> accounts, int parkedWork, bool withFailureDetails, int historyLimit,
-        CancellationToken cancellationToken)
+        string reconnectUrl, CancellationToken cancellationToken)
     {
         var workspaceId = workspace.Id;
         var history = (await bulkSync.ListJobsAsync(workspaceId, cancellationToken)).Select(job => new SyncHistoryEntry(SyncKinds.PropertyWrites, job.GetString("AccountId"),
@@ -82,7 +85,8 @@ public sealed class WorkspaceDashboards(WorkspaceStore workspaces, FriendBulkSyn
             : IntegrationHealth.Healthy;
         var synced = parkedEvents == 0 && latestWrite is null or { Failures: 0, FinishedAt: not null };
         return new WorkspaceDashboard(new IntegrationStatus(health, refused, synced, parkedEvents, parkedWork),
-            new ConnectedKlaviyoAccount(workspace.KlaviyoAccountId, "private-api-key", accounts.ToDictionary(a => a.Id, a => a.PropertyNames.UserId), workspace.CreatedAt),
+            new ConnectedKlaviyoAccount(workspace.KlaviyoAccountId, workspace.KlaviyoConnectedWith, accounts.ToDictionary(a => a.Id, a => a.PropertyNames.UserId),
+                workspace.KlaviyoConnectedAt ?? workspace.CreatedAt, workspace.Klaviyo.Status is ConnectionStatus.Failed or ConnectionStatus.NeedsReconnect ? reconnectUrl : null),
             history);
     }
 }

@@ -7,7 +7,7 @@ namespace Lumo.Core.Privacy;
 
 /// <summary>
 /// Removes everything Lumo holds of a LINE account or a whole workspace when it is deleted: secrets (channel secret,
-/// access token, LINE Login secret; for a workspace also the Klaviyo key and the Flow key), friends with their contact
+/// access token, LINE Login secret; for a workspace also the Klaviyo key or app tokens and the Flow key), friends with their contact
 /// details and index and claim rows, the LINE event log, QR codes, ID linkage settings, import and Sync Data history, follower snapshots, arms, link
 /// sessions, sends with their content claims, and for a workspace its Auto Send Messages, outbox, parked events and
 /// import jobs. Rows are found by partition (or by the account column where rows of several accounts share one) and
@@ -42,6 +42,7 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
     {
         foreach (var accountId in accountIds) await EraseAccountAsync(workspaceId, accountId, erasedBy, recordEvenIfEmpty: true, cancellationToken);
         await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(workspaceId), cancellationToken);
+        await secrets.DeleteAsync(SecretNames.KlaviyoOAuthGrant(workspaceId), cancellationToken);
         await secrets.DeleteAsync(SecretNames.FlowKey(workspaceId), cancellationToken);
         var rows = 0;
         foreach (var table in new[] { TableNames.LineSends, TableNames.AutoSendMessages, TableNames.KlaviyoEventsParked, TableNames.KlaviyoImportJobs, TableNames.Workspaces })

@@ -27,4 +27,5 @@ public static class TableNames
     public const string RichMenuLinks = "RichMenuLinks";
     public const string SyncRuns = "SyncRuns";
     public const string LineFollowers = "LineFollowers";
+    public const string OAuthStates = "OAuthStates";
 }

@@ -103,6 +103,13 @@ public sealed class SyncRunHistory(LumoTables tables)
         return result;
     }
 
+    /// <summary>Deletes the account's whole sync history (disconnecting Klaviyo removes what was brought in from it).</summary>
+    public async Task DeleteAllAsync(string workspaceId, string accountId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        await TableDeletes.DeleteMatchingAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition.Of(workspaceId, accountId)}"), () => true, cancellationToken);
+    }
+
     private static SyncRun FromRow(TableEntity row)
     {
         var (workspaceId, accountId) = AccountPartition.Parse(row.PartitionKey);

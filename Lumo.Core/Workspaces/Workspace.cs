@@ -8,6 +8,10 @@ public sealed record Workspace
     public ConnectionState Klaviyo { get; init; } = ConnectionState.Unverified;
     /// <summary>Klaviyo's own id of the connected account, learnt when the API key is verified.</summary>
     public string? KlaviyoAccountId { get; init; }
+    /// <summary>How Lumo reaches Klaviyo: <see cref="KlaviyoConnections"/>.</summary>
+    public string KlaviyoConnectedWith { get; init; } = KlaviyoConnections.PrivateApiKey;
+    /// <summary>When the current Klaviyo credentials were given (the workspace's creation for its first key).</summary>
+    public DateTimeOffset? KlaviyoConnectedAt { get; init; }
     /// <summary>Where customers' national phone numbers are read (ISO 3166-1 alpha-2; JP when unset).</summary>
     public string? DefaultRegion { get; init; }
     /// <summary>
@@ -18,6 +22,14 @@ public sealed record Workspace
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public string? ETag { get; init; }
+}
+
+/// <summary>How a workspace is connected to Klaviyo.</summary>
+public static class KlaviyoConnections
+{
+    public const string PrivateApiKey = "private-api-key";
+    /// <summary>The Klaviyo OAuth app, approved by a Klaviyo administrator.</summary>
+    public const string OAuth = "oauth";
 }
 
 /// <summary>A LINE Official Account (Messaging API channel) connected to a workspace.</summary>

@@ -20,7 +20,10 @@ public sealed class WorkspaceAdministration(
     public async Task<Workspace> CreateWorkspaceAsync(WorkspaceDraft draft, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var workspace = new Workspace { Id = NewId(), Name = draft.Name!.Trim(), DefaultRegion = ContactDetails.NormaliseRegion(draft.DefaultRegion), CreatedAt = now, UpdatedAt = now };
+        var workspace = new Workspace
+        {
+            Id = NewId(), Name = draft.Name!.Trim(), DefaultRegion = ContactDetails.NormaliseRegion(draft.DefaultRegion), CreatedAt = now, UpdatedAt = now, KlaviyoConnectedAt = now,
+        };
         await secrets.SetAsync(SecretNames.KlaviyoApiKey(workspace.Id), draft.Klaviyo!.PrivateApiKey!, cancellationToken);
         workspace = await store.AddWorkspaceAsync(workspace, cancellationToken);
         logger.LogInformation("Created workspace {WorkspaceId}", workspace.Id);
@@ -36,7 +39,11 @@ public sealed class WorkspaceAdministration(
 
         var credentialsChanged = draft.Klaviyo is not null;
         if (credentialsChanged)
+        {
             await secrets.SetAsync(SecretNames.KlaviyoApiKey(workspaceId), draft.Klaviyo!.PrivateApiKey!, cancellationToken);
+            // A private key replaces the app: its tokens are no longer used (the app stays installed in Klaviyo until disconnected there).
+            await secrets.DeleteAsync(SecretNames.KlaviyoOAuthGrant(workspaceId), cancellationToken);
+        }
         workspace = workspace with
         {
             Name = draft.Name?.Trim() ?? workspace.Name,
@@ -45,6 +52,8 @@ public sealed class WorkspaceAdministration(
             Klaviyo = !credentialsChanged ? workspace.Klaviyo
                 : workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect ? workspace.Klaviyo with { Detail = "A new key was given; it is being verified." }
                 : ConnectionState.Unverified,
+            KlaviyoConnectedWith = credentialsChanged ? KlaviyoConnections.PrivateApiKey : workspace.KlaviyoConnectedWith,
+            KlaviyoConnectedAt = credentialsChanged ? clock.GetUtcNow() : workspace.KlaviyoConnectedAt,
             UpdatedAt = clock.GetUtcNow(),
         };
         workspace = await Conflicting(() => store.UpdateWorkspaceAsync(workspace, cancellationToken));

@@ -135,6 +135,18 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
     }
 
+    /// <summary>
+    /// Records new Klaviyo credentials (how, when) by merging only those columns, with the connection unverified until
+    /// the check queued after it — except that a paused connection stays paused until that check resumes its work.
+    /// </summary>
+    public async Task RecordKlaviyoCredentialsAsync(string workspaceId, string connectedWith, DateTimeOffset at, ConnectionState state, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken);
+        var entity = new TableEntity(workspaceId, WorkspaceRow) { ["KlaviyoConnectedWith"] = connectedWith, ["KlaviyoConnectedAt"] = at };
+        WriteConnection(entity, "Klaviyo", state);
+        await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
     /// <summary>Records a LINE credential check by merging only those columns (see <see cref="RecordKlaviyoConnectionAsync"/>).</summary>
     public async Task RecordLineConnectionAsync(string workspaceId, string accountId, ConnectionState state, Line.LineBotInfo? bot, CancellationToken cancellationToken)
     {
@@ -168,6 +180,8 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         {
             ["Name"] = w.Name,
             ["KlaviyoAccountId"] = w.KlaviyoAccountId,
+            ["KlaviyoConnectedWith"] = w.KlaviyoConnectedWith,
+            ["KlaviyoConnectedAt"] = w.KlaviyoConnectedAt,
             ["DefaultRegion"] = w.DefaultRegion,
             ["NextAccountOrdinal"] = w.NextAccountOrdinal,
             ["CreatedAt"] = w.CreatedAt,
@@ -182,6 +196,8 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         Id = e.PartitionKey,
         Name = e.GetString("Name"),
         KlaviyoAccountId = e.GetString("KlaviyoAccountId"),
+        KlaviyoConnectedWith = e.GetString("KlaviyoConnectedWith") ?? KlaviyoConnections.PrivateApiKey,
+        KlaviyoConnectedAt = e.GetDateTimeOffset("KlaviyoConnectedAt"),
         DefaultRegion = e.GetString("DefaultRegion"),
         NextAccountOrdinal = e.GetInt32("NextAccountOrdinal") ?? 1,
         Klaviyo = ReadConnection(e, "Klaviyo"),

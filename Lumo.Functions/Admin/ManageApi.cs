@@ -1,5 +1,6 @@
 using Lumo.Functions.AdminPage;
 using Lumo.Functions.Broadcasts;
+using Lumo.Functions.Connections;
 using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Operations;
@@ -43,6 +44,7 @@ public static class ManageApi
         group.MapErasureEndpoints();
         group.MapBroadcastAdmin();
         group.MapSyncDataEndpoints();
+        group.MapKlaviyoAppEndpoints();
         group.MapAdminPageSignIn();
         return routes;
     }

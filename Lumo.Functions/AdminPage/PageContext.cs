@@ -41,6 +41,8 @@ public sealed class PageContext(HttpContext http)
         ["broadcast-created"] = "Broadcast created: it starts at its time (now, when none was given).",
         ["count-queued"] = "Counting in the background: reload in a moment for the result.",
         ["test-sent"] = "Test message accepted: see the send log for its outcome.",
+        ["consent-refresh-queued"] = "The consent status refresh runs now; its result appears in the sync history below.",
+        ["consent-refresh-running"] = "A consent status refresh of this account is already running.",
     };
 
     public static IResult Redirect(string path, string notice)

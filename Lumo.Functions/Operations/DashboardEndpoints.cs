@@ -25,7 +25,7 @@ public static class DashboardEndpoints
         FunctionManifest manifest, LumoQueues queues, CancellationToken ct)
     {
         var parkedWork = (await ParkedWork.CountAsync(manifest, queues, ct)).Sum(q => q.Count);
-        return await dashboards.GetAsync(workspaceId, parkedWork, failures == true, HistoryLimit, ct) is { } dashboard
+        return await dashboards.GetAsync(workspaceId, parkedWork, failures == true, HistoryLimit, Connections.KlaviyoAppEndpoints.ConnectPagePath(workspaceId), ct) is { } dashboard
             ? TypedResults.Ok(dashboard) : AdminProblems.WorkspaceNotFound(workspaceId);
     }
 }

@@ -22,6 +22,7 @@ public static class SandboxControlEndpoints
     public sealed record WebhookRequest(string Url, JsonArray Events);
     public sealed record AccountSeed(string Id, string ApiKey, string? OrganizationName);
     public sealed record KeySeed(string ApiKey);
+    public sealed record OAuthAppSeed(string ClientId, string ClientSecret, List<string> RedirectUris);
     public sealed record ProfileSeed(string? Email, string? PhoneNumber, JsonObject? Properties);
     public sealed record GroupSeed(string? Id, string Name, List<string> ProfileIds);
     public sealed record FormSeed(string? Id, string Name, string? Status);
@@ -128,6 +129,14 @@ public static class SandboxControlEndpoints
             }),
             failedAfterProcessing = faults.FailedAfterProcessing,
         }));
+        sandbox.MapPost("/klaviyo/oauth-apps", (OAuthAppSeed seed, KlaviyoState klaviyo) =>
+        {
+            klaviyo.OAuth.Apps[seed.ClientId] = new OAuthApp(seed.ClientId, seed.ClientSecret, seed.RedirectUris);
+            return Results.NoContent();
+        });
+        // An hour passes for the account's access tokens; the account's administrator uninstalls every app.
+        sandbox.MapPost("/klaviyo/accounts/{id}/oauth/expire-access-tokens", (string id, KlaviyoState klaviyo) => { klaviyo.OAuth.ExpireAccessTokens(id); return Results.NoContent(); });
+        sandbox.MapPost("/klaviyo/accounts/{id}/oauth/uninstall", (string id, KlaviyoState klaviyo) => { klaviyo.OAuth.Uninstall(id); return Results.NoContent(); });
         sandbox.MapPut("/klaviyo/accounts/{id}/api-key", (string id, KeySeed seed, KlaviyoState klaviyo) =>
         {
             if (!klaviyo.AccountsById.TryGetValue(id, out var account)) return Results.NotFound();

@@ -23,5 +23,7 @@ public interface ISimulatedVendor
 public static class SandboxItems
 {
     public const string Caller = "sandbox.caller";
+    /// <summary>Set when the caller's rate limits are counted apart from the caller's own (an OAuth app's install).</summary>
+    public const string RateLimitKey = "sandbox.rate-limit-key";
     public static string CallerOf(HttpContext context) => (string)context.Items[Caller]!;
 }

@@ -54,13 +54,14 @@ public sealed class VendorGateway(RequestDelegate next, IEnumerable<ISimulatedVe
 
         if (vendor.LimitFor(context.Request.Method, operation?.PathTemplate ?? path) is { } limit)
         {
-            if (!limiter.TryAcquire(caller, limit, out var wait, out var remaining))
+            var limitedAs = context.Items.TryGetValue(SandboxItems.RateLimitKey, out var key) ? (string)key! : caller;
+            if (!limiter.TryAcquire(limitedAs, limit, out var wait, out var remaining))
             {
                 var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
                 await Write(context, vendor.Error(429, $"Rate limit exceeded ({limit.Bucket}). Expected available in {seconds} second(s).", retryAfter: TimeSpan.FromSeconds(seconds)));
                 return;
             }
-            var effective = limiter.Effective(limit, caller);
+            var effective = limiter.Effective(limit, limitedAs);
             context.Response.Headers["RateLimit-Limit"] = (effective.PerMinute > 0 ? effective.PerMinute : effective.PerSecond).ToString();
             context.Response.Headers["RateLimit-Remaining"] = remaining.ToString();
         }

@@ -61,6 +61,7 @@ public sealed class KlaviyoState
 {
     public ConcurrentDictionary<string, KlaviyoAccountState> AccountsByKey { get; } = new();
     public ConcurrentDictionary<string, KlaviyoAccountState> AccountsById { get; } = new();
+    public KlaviyoOAuthState OAuth { get; } = new();
 
     public KlaviyoAccountState AddAccount(string id, string apiKey, string organizationName)
     {
@@ -82,5 +83,6 @@ public sealed class KlaviyoState
     {
         AccountsByKey.Clear();
         AccountsById.Clear();
+        OAuth.Reset();
     }
 }

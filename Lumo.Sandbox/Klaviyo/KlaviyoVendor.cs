@@ -24,6 +24,13 @@ public sealed class KlaviyoVendor(KlaviyoState state) : ISimulatedVendor
     public string? Authenticate(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            if (KlaviyoOAuthEndpoints.Authenticate(state.OAuth, header[7..]) is not { } access) return null;
+            // OAuth apps get their own rate-limit quota per installed account.
+            context.Items[SandboxItems.RateLimitKey] = $"{access.Grant.AccountId} app {access.Grant.ClientId}";
+            return access.Grant.AccountId;
+        }
         const string scheme = "Klaviyo-API-Key ";
         if (!header.StartsWith(scheme, StringComparison.Ordinal) || !state.AccountsByKey.TryGetValue(header[scheme.Length..], out var account))
             return null;

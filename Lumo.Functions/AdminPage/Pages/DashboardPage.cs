@@ -1,11 +1,16 @@
+using Lumo.Core.Connections;
 using Lumo.Core.Dashboard;
+using Lumo.Core.Klaviyo;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.Storage;
 using Lumo.Core.SyncData;
 using Lumo.Core.Workspaces;
 using Lumo.Functions.Admin;
+using Lumo.Functions.Connections;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Operations;
+using Lumo.Functions.SyncData;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static Lumo.Functions.AdminPage.Components;
 
@@ -27,6 +32,28 @@ public static class DashboardPage
         page.MapGet("/w/{workspaceId}/dashboard", Show);
         page.MapPost("/w/{workspaceId}/parked/{queue}/replay", ReplayQueue);
         page.MapPost("/w/{workspaceId}/parked-events/replay", ReplayEvents);
+        page.MapGet("/w/{workspaceId}/klaviyo/connect", ConnectKlaviyoApp);
+        page.MapPost("/w/{workspaceId}/a/{accountId}/consent-refresh", RefreshConsent);
+    }
+
+    /// <summary>Off to Klaviyo's consent screen (the dashboard's reconnect link); without the app configured, to the workspace page for a new key.</summary>
+    public static async Task<IResult> ConnectKlaviyoApp(HttpContext http, string workspaceId, WorkspaceStore store, KlaviyoAppConnection connection,
+        IOptions<KlaviyoOptions> options, CancellationToken ct)
+    {
+        if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return WorkspacePages.NoSuchWorkspace(new PageContext(http));
+        if (!options.Value.OAuthConfigured) return Results.Redirect(PageContext.Url($"/w/{workspaceId}"));
+        return Results.Redirect((await connection.StartAsync(workspaceId, ct)).AuthorizeUrl.ToString());
+    }
+
+    public static async Task<IResult> RefreshConsent(HttpContext http, string workspaceId, string accountId, WorkspaceStore store, ConsentRefresh refresh, CancellationToken ct)
+    {
+        var result = await SyncDataEndpoints.StartConsentRefresh(workspaceId, accountId, store, refresh, ct);
+        return result.Result switch
+        {
+            Accepted<SyncDataEndpoints.SyncRunView> => PageContext.Redirect($"/w/{workspaceId}/dashboard", "consent-refresh-queued"),
+            Conflict<SyncDataEndpoints.SyncRunView> => PageContext.Redirect($"/w/{workspaceId}/dashboard", "consent-refresh-running"),
+            _ => WorkspacePages.NoSuchAccount(new PageContext(http)),
+        };
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, IServiceProvider services, CancellationToken ct) =>
@@ -63,13 +90,14 @@ public static class DashboardPage
     private static async Task<IResult> Render(PageContext page, string workspaceId, IServiceProvider services, CancellationToken ct)
     {
         var (store, outbox) = (services.GetRequiredService<WorkspaceStore>(), services.GetRequiredService<KlaviyoEventOutbox>());
+        var klaviyoApp = services.GetRequiredService<IOptions<KlaviyoOptions>>().Value;
         if (await WorkspacePages.NavAsync(store, workspaceId, null, ct) is not { } nav) return WorkspacePages.NoSuchWorkspace(page);
         var w = nav.Workspace;
         // The parked queues are listed for their replay buttons anyway, so their counts go to the dashboard from here (as
         // the admin API's dashboard call counts them itself), and parked events are listed only when it counted some.
         var parkedQueues = (await ParkedMessageEndpoints.ListParkedQueues(services.GetRequiredService<FunctionManifest>(), services.GetRequiredService<LumoQueues>(), ct)).Value!;
         var dashboard = await services.GetRequiredService<WorkspaceDashboards>().GetAsync(w, nav.Accounts, parkedQueues.Sum(q => q.ParkedCount), withFailureDetails: true,
-            DashboardEndpoints.HistoryLimit, ct);
+            DashboardEndpoints.HistoryLimit, KlaviyoAppEndpoints.ConnectPagePath(workspaceId), ct);
         var parkedEvents = dashboard.Status.ParkedEvents > 0 ? await outbox.ListParkedAsync(workspaceId, ParkedEventsShown, ct) : [];
 
         var connections = new[] { Html.Of($"<tr><td>Klaviyo</td><td>{Status(w.Klaviyo.Status.ToString())}</td><td>{w.Klaviyo.Detail}</td><td>{When(w.Klaviyo.CheckedAt)}</td></tr>") }
@@ -92,7 +120,14 @@ public static class DashboardPage
             <dl><dt>{page.T("Klaviyo account")}</dt><dd>{dashboard.Klaviyo.AccountId ?? page.T("not checked yet")}</dd><dt>{page.T("Connected with")}</dt><dd>{page.T(dashboard.Klaviyo.ConnectedWith)}</dd>
             <dt>{page.T("ID-matching property")}</dt><dd>{string.Join(", ", dashboard.Klaviyo.IdMatchingProperties.Select(p => $"{p.Value} ({accountNames.GetValueOrDefault(p.Key)})"))}</dd>
             <dt>{page.T("Connected at")}</dt><dd>{When(dashboard.Klaviyo.ConnectedAt)}</dd>
-            <dt>{page.T("Latest data synced")}</dt><dd>{(dashboard.Status.LatestDataSynced ? page.T("yes") : page.T("no"))}</dd></dl></section>
+            <dt>{page.T("Latest data synced")}</dt><dd>{(dashboard.Status.LatestDataSynced ? page.T("yes") : page.T("no"))}</dd></dl>
+            {Html.When(dashboard.Klaviyo.ReconnectUrl is not null, Html.Of($"""<p><a class="button" href="{dashboard.Klaviyo.ReconnectUrl}">{page.T("Reconnect Klaviyo")}</a></p>"""))}
+            {Html.When(dashboard.Klaviyo.ReconnectUrl is null && dashboard.Klaviyo.ConnectedWith != KlaviyoConnections.OAuth && klaviyoApp.OAuthConfigured,
+                Html.Of($"""<p><a href="{KlaviyoAppEndpoints.ConnectPagePath(workspaceId)}">{page.T("Connect the Klaviyo app instead of the private key")}</a></p>"""))}</section>
+            <section aria-labelledby="consent-h"><h2 id="consent-h">{page.T("Update LINE Consent Status")}</h2>
+            <p class="hint">{page.T("Asks LINE who follows each account and updates LINE Follow Status and LINE Consent on linked Klaviyo profiles. It never changes the follow on LINE.")}</p>
+            {Html.Join(nav.Accounts.Select(a => Form(page.For("consent-" + a.Id), PageContext.Url($"/w/{workspaceId}/a/{a.Id}/consent-refresh"), Html.Empty,
+                page.T("Update LINE Consent Status") + " · " + a.Name, "inline", "consent-" + a.Id, "secondary")))}</section>
             <h2>{page.T("Connections")}</h2>
             {Table([page.T("Connection"), page.T("Status"), page.T("Detail"), page.T("Checked")], connections, "")}
             <section aria-labelledby="history-h"><h2 id="history-h">{page.T("Sync history")}</h2>

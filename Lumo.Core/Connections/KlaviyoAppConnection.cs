@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Lumo.Core.IdLinkage;
+using Lumo.Core.Klaviyo;
+using Lumo.Core.Secrets;
+using Lumo.Core.Storage;
+using Lumo.Core.SyncData;
+using Lumo.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Lumo.Core.Connections;
+
+public enum KlaviyoAppCallbackOutcome { Connected, Denied, UnknownState, ExchangeRefused }
+
+/// <summary>What the OAuth callback did, for the page the administrator's browser shows.</summary>
+public sealed record KlaviyoAppCallbackResult(KlaviyoAppCallbackOutcome Outcome, string? WorkspaceId = null, string? Detail = null);
+
+/// <summary>
+/// Connects a workspace to Klaviyo through the Lumo OAuth app (authorization code with PKCE S256): the admin starts it
+/// and gets Klaviyo's consent URL; the callback checks the one-time state (10 minutes, single use, bound to the
+/// workspace and its code verifier), exchanges the code, keeps the tokens in the secret store, replaces a private key,
+/// and queues the connection check, which also resumes work paused while the connection needed reconnecting.
+/// Disconnecting revokes the grant in Klaviyo, pauses the workspace's Klaviyo work and deletes its sync history; what
+/// was written to Klaviyo stays there.
+/// </summary>
+public sealed class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuthTokens tokens, KlaviyoOAuthClient oauth, ISecretStore secrets, SyncRunHistory syncRuns,
+    KlaviyoConnectionHealth health, LumoTables tables, LumoQueues queues, IOptions<KlaviyoOptions> klaviyoOptions, IOptions<IdLinkageOptions> publicUrls,
+    TimeProvider clock, ILogger<KlaviyoAppConnection> logger)
+{
+    public static readonly TimeSpan StateLifetime = TimeSpan.FromMinutes(10);
+    private const string Partition = "klaviyo";
+
+    public Uri RedirectUri => publicUrls.Value.Url("/api/klaviyo/oauth/callback");
+
+    /// <summary>Klaviyo's consent URL for this workspace, valid for <see cref="StateLifetime"/>.</summary>
+    public async Task<(Uri AuthorizeUrl, DateTimeOffset ExpiresAt)> StartAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var options = klaviyoOptions.Value;
+        var (state, verifier) = (RandomToken(), RandomToken());
+        var expiresAt = clock.GetUtcNow() + StateLifetime;
+        var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
+        await table.AddEntityAsync(new TableEntity(Partition, state) { ["WorkspaceId"] = workspaceId, ["CodeVerifier"] = verifier, ["ExpiresAt"] = expiresAt }, cancellationToken);
+        var query = string.Join("&", new Dictionary<string, string>
+        {
+            ["response_type"] = "code", ["client_id"] = options.OAuthClientId!, ["redirect_uri"] = RedirectUri.ToString(), ["scope"] = KlaviyoOptions.OAuthScopes,
+            ["state"] = state, ["code_challenge"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))), ["code_challenge_method"] = "S256",
+        }.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"));
+        return (new Uri($"{options.OAuthAuthorizeUrl}?{query}"), expiresAt);
+    }
+
+    /// <summary>
+    /// Klaviyo's redirect back. The state is claimed (deleted under its ETag) before anything else, so a replayed or
+    /// forged callback, or a second one racing the first, finds nothing and writes nothing.
+    /// </summary>
+    public async Task<KlaviyoAppCallbackResult> CompleteAsync(string? state, string? code, string? error, CancellationToken cancellationToken)
+    {
+        var claimed = string.IsNullOrEmpty(state) || state.Length > 100 ? null : await ClaimStateAsync(state, cancellationToken);
+        if (claimed is not { } pending) return new(KlaviyoAppCallbackOutcome.UnknownState);
+        if (error is not null || string.IsNullOrEmpty(code))
+        {
+            logger.LogInformation("Klaviyo app connection of workspace {WorkspaceId} was not approved ({Error})", pending.WorkspaceId, error);
+            return new(KlaviyoAppCallbackOutcome.Denied, pending.WorkspaceId, error == "access_denied" ? "The Klaviyo administrator denied the request." : error);
+        }
+        if (await workspaces.GetWorkspaceIfExistsAsync(pending.WorkspaceId, cancellationToken) is null) return new(KlaviyoAppCallbackOutcome.UnknownState);
+        KlaviyoOAuthGrant grant;
+        try
+        {
+            grant = await oauth.ExchangeCodeAsync(code, pending.CodeVerifier, RedirectUri, clock.GetUtcNow(), cancellationToken);
+        }
+        catch (KlaviyoApiException e) when (!e.IsTransient)
+        {
+            logger.LogWarning("Klaviyo refused the authorization code for workspace {WorkspaceId}: {Status} {Code}", pending.WorkspaceId, e.Status, e.Code);
+            return new(KlaviyoAppCallbackOutcome.ExchangeRefused, pending.WorkspaceId, $"Klaviyo refused the authorization code ({e.Code ?? e.Status.ToString()}).");
+        }
+        await tokens.SaveGrantAsync(pending.WorkspaceId, grant, cancellationToken);
+        await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(pending.WorkspaceId), cancellationToken); // the app replaces a private key
+        var workspace = (await workspaces.GetWorkspaceIfExistsAsync(pending.WorkspaceId, cancellationToken))!;
+        await workspaces.RecordKlaviyoCredentialsAsync(workspace.Id, KlaviyoConnections.OAuth, clock.GetUtcNow(), workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect
+            ? workspace.Klaviyo with { Detail = "The Klaviyo app was approved; the connection is being verified." } : ConnectionState.Unverified, cancellationToken);
+        await queues.EnqueueAsync(QueueNames.VerifyConnections, new VerifyConnectionsRequest(workspace.Id, null), cancellationToken);
+        logger.LogInformation("Workspace {WorkspaceId} connected to Klaviyo through the app", workspace.Id);
+        return new(KlaviyoAppCallbackOutcome.Connected, workspace.Id);
+    }
+
+    /// <summary>Revokes the app's grant, pauses the workspace's Klaviyo work and deletes its sync history; false when it was not connected through the app.</summary>
+    public async Task<bool> DisconnectAsync(Workspace workspace, CancellationToken cancellationToken)
+    {
+        if (await tokens.GetGrantAsync(workspace.Id, cancellationToken, latest: true) is not { } grant) return false;
+        try
+        {
+            await oauth.RevokeAsync(grant.RefreshToken, cancellationToken);
+        }
+        catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
+        {
+            // Already revoked or uninstalled in Klaviyo: nothing left to revoke.
+        }
+        await secrets.DeleteAsync(SecretNames.KlaviyoOAuthGrant(workspace.Id), cancellationToken);
+        await workspaces.RecordKlaviyoConnectionAsync(workspace.Id,
+            new ConnectionState(ConnectionStatus.NeedsReconnect, clock.GetUtcNow(), "Disconnected: connect the Klaviyo app or give a private API key to resume."), null, cancellationToken);
+        health.Forget(workspace.Id);
+        foreach (var account in await workspaces.ListAccountsAsync(workspace.Id, cancellationToken))
+            await syncRuns.DeleteAllAsync(workspace.Id, account.Id, cancellationToken);
+        logger.LogInformation("Workspace {WorkspaceId} disconnected the Klaviyo app", workspace.Id);
+        return true;
+    }
+
+    private sealed record PendingState(string WorkspaceId, string CodeVerifier);
+
+    private async Task<PendingState?> ClaimStateAsync(string state, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, state, cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        try
+        {
+            await table.DeleteEntityAsync(Partition, state, row.Value!.ETag, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null; // another callback claimed it first
+        }
+        return row.Value.GetDateTimeOffset("ExpiresAt") > clock.GetUtcNow() ? new PendingState(row.Value.GetString("WorkspaceId")!, row.Value.GetString("CodeVerifier")!) : null;
+    }
+
+    private static string RandomToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
