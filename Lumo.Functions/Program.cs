@@ -53,6 +53,7 @@ app.MapPendingSendSweepFunction();
 app.MapTracking();
 app.MapBroadcasts();
 app.MapRefreshConsentFunction();
+app.MapPullKlaviyoProfilesFunctions();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

@@ -50,7 +50,7 @@ public sealed class FriendBulkSync(WorkspaceStore workspaces, LineFriendStore fr
         var bytes = 0;
         await foreach (var friend in linkedFriends.WithCancellation(cancellationToken))
         {
-            var profile = new KlaviyoProfileUpsert(friend.KlaviyoProfileId, null, null, FriendProperties.For(friend, account.PropertyNames));
+            var profile = new KlaviyoProfileUpsert(friend.KlaviyoProfileId, null, null, FriendProperties.For(friend, account));
             var size = JsonSerializer.SerializeToUtf8Bytes(profile.Properties).Length + 120;
             if (batch.Count == MaxProfilesPerJob || bytes + size > MaxBytesPerJob)
             {

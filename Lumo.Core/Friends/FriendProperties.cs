@@ -8,10 +8,12 @@ namespace Lumo.Core.Friends;
 /// </summary>
 public static class FriendProperties
 {
-    public static Dictionary<string, object?> For(LineFriend friend, LinePropertyNames names)
+    /// <summary>The properties to write for the friend, without <c>LINE Display Name</c> when the account's sync rules turned it off.</summary>
+    public static Dictionary<string, object?> For(LineFriend friend, LineAccount account)
     {
+        var names = account.PropertyNames;
         var properties = new Dictionary<string, object?> { [names.UserId] = friend.UserId };
-        if (friend.DisplayName is not null) properties[names.DisplayName] = friend.DisplayName;
+        if (friend.DisplayName is not null && account.SyncDisplayName) properties[names.DisplayName] = friend.DisplayName;
         if (friend.FollowStatus != FollowStatus.Unknown) properties[names.FollowStatus] = friend.FollowStatus == FollowStatus.Friend ? "friend" : "blocked";
         if (friend.Consent != Consent.Unknown) properties[names.Consent] = friend.Consent == Consent.Granted ? "granted" : "withdrawn";
         if (friend.ConsentUpdatedAt is { } at) properties[names.ConsentUpdatedAt] = at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ");

@@ -40,7 +40,7 @@ public sealed class FriendPropertySync(KlaviyoClient klaviyo, LineFriendStore fr
         try
         {
             await klaviyo.ImportProfileAsync(friend.WorkspaceId,
-                new KlaviyoProfileUpsert(friend.KlaviyoProfileId, null, null, FriendProperties.For(friend, account.PropertyNames)), cancellationToken);
+                new KlaviyoProfileUpsert(friend.KlaviyoProfileId, null, null, FriendProperties.For(friend, account)), cancellationToken);
             return (false, null);
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)

@@ -28,6 +28,10 @@ public sealed record LineFriend
     /// <summary>When the LINE properties last reached the linked Klaviyo profile, and the last error if they did not.</summary>
     public DateTimeOffset? PropertiesSyncedAt { get; init; }
     public string? PropertiesSyncError { get; init; }
+    /// <summary>Klaviyo profile fields pulled by the sync rules (Klaviyo → Lumo), by field name, as text.</summary>
+    public IReadOnlyDictionary<string, string> KlaviyoFields { get; init; } = new Dictionary<string, string>();
+    /// <summary>The Klaviyo profile's <c>updated</c> time the pulled fields come from: older data never overwrites them.</summary>
+    public DateTimeOffset? KlaviyoFieldsUpdatedAt { get; init; }
     public string? ETag { get; init; }
 
     public bool IsLinked => KlaviyoProfileId is not null;

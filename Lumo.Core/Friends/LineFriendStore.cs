@@ -279,6 +279,8 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         ["LinkedHow"] = f.LinkedHow,
         ["PropertiesSyncedAt"] = f.PropertiesSyncedAt,
         ["PropertiesSyncError"] = f.PropertiesSyncError,
+        ["KlaviyoFields"] = f.KlaviyoFields.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(f.KlaviyoFields),
+        ["KlaviyoFieldsUpdatedAt"] = f.KlaviyoFieldsUpdatedAt,
     };
 
     private static LineFriend ToFriend(TableEntity e)
@@ -302,6 +304,8 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
             LinkedHow = e.GetString("LinkedHow"),
             PropertiesSyncedAt = e.GetDateTimeOffset("PropertiesSyncedAt"),
             PropertiesSyncError = e.GetString("PropertiesSyncError"),
+            KlaviyoFields = e.GetString("KlaviyoFields") is { } fields ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(fields)! : new Dictionary<string, string>(),
+            KlaviyoFieldsUpdatedAt = e.GetDateTimeOffset("KlaviyoFieldsUpdatedAt"),
             ETag = e.ETag.ToString(),
         };
     }

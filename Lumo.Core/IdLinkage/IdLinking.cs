@@ -17,6 +17,8 @@ public static class LinkMethods
     public const string AutoEmail = "auto-email";
     public const string AutoPhone = "auto-phone";
     public const string AutoEmailAndPhone = "auto-email-and-phone";
+    /// <summary>Automatic linking from synced data: the email and phone a Klaviyo pull brought matched the friend's.</summary>
+    public const string AutoSyncedData = "auto-synced-data";
 }
 
 /// <summary>

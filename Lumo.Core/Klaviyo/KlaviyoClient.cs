@@ -84,6 +84,18 @@ public sealed class KlaviyoClient(HttpClient http)
         return (document?["data"]?.AsArray() ?? []).Select(item => ToProfile(item!)).ToList();
     }
 
+    /// <summary>
+    /// One page (≤ 100) of the account's profiles (https://developers.klaviyo.com/en/reference/get_profiles), all of them
+    /// or those updated after <paramref name="updatedAfter"/>; pass the previous page's <see cref="KlaviyoPage{T}.Next"/> link for the following page.
+    /// </summary>
+    public async Task<KlaviyoPage<KlaviyoProfile>> GetProfilesPageAsync(string workspaceId, DateTimeOffset? updatedAfter, string? next, CancellationToken cancellationToken)
+    {
+        var filter = updatedAfter is { } since ? "&filter=" + Uri.EscapeDataString($"greater-than(updated,{since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})") : "";
+        var document = await SendAsync(workspaceId, HttpMethod.Get, next ?? "api/profiles?page[size]=100" + filter, null, cancellationToken);
+        return new KlaviyoPage<KlaviyoProfile>((document?["data"]?.AsArray() ?? []).Select(item => ToProfile(item!)).ToList(),
+            document?["links"]?["next"]?.GetValue<string>());
+    }
+
     /// <summary>The account's sign-up forms (https://developers.klaviyo.com/en/reference/get_forms).</summary>
     public async Task<List<KlaviyoForm>> GetFormsAsync(string workspaceId, CancellationToken cancellationToken)
     {
@@ -183,7 +195,8 @@ public sealed class KlaviyoClient(HttpClient http)
                          ?? new Dictionary<string, object?>();
         return new KlaviyoProfile(item["id"]!.GetValue<string>(), attributes?["email"]?.GetValue<string>(),
             attributes?["phone_number"]?.GetValue<string>(), properties,
-            DateTimeOffset.TryParse(attributes?["created"]?.GetValue<string>(), out var created) ? created : null);
+            DateTimeOffset.TryParse(attributes?["created"]?.GetValue<string>(), out var created) ? created : null,
+            DateTimeOffset.TryParse(attributes?["updated"]?.GetValue<string>(), out var updated) ? updated : null, attributes as JsonObject);
     }
 
     private async Task<JsonNode?> SendAsync(string workspaceId, HttpMethod method, string url, JsonNode? body, CancellationToken cancellationToken, bool retried = true)

@@ -4,8 +4,22 @@ namespace Lumo.Core.Klaviyo;
 public sealed record KlaviyoAccount(string Id, string? OrganizationName);
 
 /// <summary>A Klaviyo profile as far as Lumo reads it; property values are kept as JSON text.</summary>
-public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties, DateTimeOffset? Created = null)
+public sealed record KlaviyoProfile(string Id, string? Email, string? PhoneNumber, IReadOnlyDictionary<string, object?> Properties, DateTimeOffset? Created = null,
+    DateTimeOffset? Updated = null, System.Text.Json.Nodes.JsonObject? Attributes = null)
 {
+    /// <summary>
+    /// A field as Sync Data names it — a standard attribute (<c>first_name</c>, <c>location.city</c>) or a custom
+    /// property (<c>properties.Loyalty tier</c>) — as JSON, or null when the profile does not have it.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonNode? Field(string name)
+    {
+        if (name.StartsWith("properties.", StringComparison.Ordinal))
+            return Properties.TryGetValue(name["properties.".Length..], out var json) && json is string text ? System.Text.Json.Nodes.JsonNode.Parse(text) : null;
+        System.Text.Json.Nodes.JsonNode? node = Attributes;
+        foreach (var part in name.Split('.')) node = node is System.Text.Json.Nodes.JsonObject o && o.TryGetPropertyValue(part, out var child) ? child : null;
+        return node;
+    }
+
     /// <summary>A custom property's value when it is a string, else null.</summary>
     public string? TextProperty(string name) =>
         Properties.TryGetValue(name, out var json) && json is string text && System.Text.Json.Nodes.JsonNode.Parse(text) is System.Text.Json.Nodes.JsonValue value

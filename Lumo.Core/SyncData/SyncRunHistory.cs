@@ -50,6 +50,8 @@ public static class SyncKinds
     public const string ExistingIdImport = "existing-id-import";
     /// <summary>Update LINE Consent Status: follow status and consent re-read from LINE (<see cref="ConsentRefresh"/>).</summary>
     public const string ConsentRefresh = "consent-refresh";
+    /// <summary>Klaviyo → Lumo: chosen fields of changed profiles pulled onto linked friends (<see cref="KlaviyoProfilePull"/>).</summary>
+    public const string KlaviyoPull = "klaviyo-pull";
 }
 
 public static class SyncRunStatus

@@ -47,6 +47,10 @@ public sealed record LineAccount
     public string? BotDisplayName { get; init; }
     /// <summary>Whether links and images of this account's messages are tracked (opens and clicks); on unless switched off.</summary>
     public bool TrackOpensAndClicks { get; init; } = true;
+    /// <summary>Sync rule: whether <c>LINE Display Name</c> is written to Klaviyo (the one optional Lumo → Klaviyo field).</summary>
+    public bool SyncDisplayName { get; init; } = true;
+    /// <summary>Sync rule: the Klaviyo profile fields pulled onto linked friends (<c>first_name</c>, <c>properties.Loyalty tier</c>); none by default.</summary>
+    public IReadOnlyList<string> PulledFields { get; init; } = [];
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public string? ETag { get; init; }

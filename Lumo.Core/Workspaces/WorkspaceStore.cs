@@ -213,6 +213,8 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
             ["Name"] = a.Name,
             ["Ordinal"] = a.Ordinal,
             ["TrackOpensAndClicks"] = a.TrackOpensAndClicks,
+            ["SyncDisplayName"] = a.SyncDisplayName,
+            ["PulledFields"] = a.PulledFields.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(a.PulledFields),
             ["ChannelId"] = a.ChannelId,
             ["BotUserId"] = a.BotUserId,
             ["BasicId"] = a.BasicId,
@@ -239,6 +241,8 @@ public sealed class WorkspaceStore(LumoTables tables, IMemoryCache cache)
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? default,
         ETag = e.ETag.ToString(),
         TrackOpensAndClicks = e.GetBoolean("TrackOpensAndClicks") ?? true,
+        SyncDisplayName = e.GetBoolean("SyncDisplayName") ?? true,
+        PulledFields = e.GetString("PulledFields") is { } fields ? System.Text.Json.JsonSerializer.Deserialize<List<string>>(fields)! : [],
     };
 
     private static void WriteConnection(TableEntity entity, string prefix, ConnectionState state)

@@ -14,8 +14,9 @@ public static class FriendEndpoints
 {
     public const int ListLimit = 500;
 
+    /// <summary>A friend; <c>KlaviyoFields</c> are the Klaviyo profile fields the sync rules pull (Lumo-side friend information).</summary>
     public sealed record FriendView(string UserId, string? DisplayName, FollowStatus FollowStatus, Consent Consent, DateTimeOffset? ConsentUpdatedAt,
-        string? ConsentSource, string? Email, string? PhoneNumber, KlaviyoSyncInfo Klaviyo);
+        string? ConsentSource, string? Email, string? PhoneNumber, KlaviyoSyncInfo Klaviyo, IReadOnlyDictionary<string, string> KlaviyoFields, DateTimeOffset? KlaviyoFieldsUpdatedAt);
 
     public sealed record KlaviyoSyncInfo(bool Linked, string? ProfileId, string? ViewInKlaviyoUrl, DateTimeOffset? LinkedAt, string? LinkedHow,
         DateTimeOffset? PropertiesSyncedAt, string? PropertiesSyncError);
@@ -123,7 +124,7 @@ public static class FriendEndpoints
     private static FriendView View(LineFriend f) => new(f.UserId, f.DisplayName, f.FollowStatus, f.Consent, f.ConsentUpdatedAt, f.ConsentSource,
         f.Email, f.PhoneNumber, new KlaviyoSyncInfo(f.IsLinked, f.KlaviyoProfileId,
             f.KlaviyoProfileId is null ? null : $"https://www.klaviyo.com/profile/{f.KlaviyoProfileId}",
-            f.LinkedAt, f.LinkedHow, f.PropertiesSyncedAt, f.PropertiesSyncError));
+            f.LinkedAt, f.LinkedHow, f.PropertiesSyncedAt, f.PropertiesSyncError), f.KlaviyoFields, f.KlaviyoFieldsUpdatedAt);
 
     private static ProblemHttpResult FriendNotFound(string userId) =>
         AdminProblems.NotFound("LINE friend not found", $"No friend '{userId}' is known for this LINE account.");

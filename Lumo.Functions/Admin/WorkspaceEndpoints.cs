@@ -128,7 +128,7 @@ public static class WorkspaceEndpoints
         string workspaceId, string accountId, WorkspaceAdministration admin, HttpRequest request, CancellationToken ct) =>
         await admin.DeleteAccountAsync(workspaceId, accountId, AdminIdentity.Of(request), ct) ? TypedResults.NoContent() : AdminProblems.AccountNotFound(workspaceId, accountId);
 
-    private static void SetETag(HttpContext http, string? etag)
+    internal static void SetETag(HttpContext http, string? etag)
     {
         if (etag is not null) http.Response.Headers.ETag = etag;
     }

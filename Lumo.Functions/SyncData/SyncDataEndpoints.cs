@@ -1,3 +1,5 @@
+using Lumo.Core.Klaviyo;
+using Lumo.Core.Storage;
 using Lumo.Core.SyncData;
 using Lumo.Core.Workspaces;
 using Lumo.Functions.Admin;
@@ -17,10 +19,66 @@ public static class SyncDataEndpoints
     {
         var account = manage.MapGroup("/workspaces/{workspaceId}/accounts/{accountId}").WithTags("Sync Data");
         account.MapPost("/consent-refresh", StartConsentRefresh);
+        account.MapPost("/klaviyo-pull", StartPull);
         account.MapGet("/sync-runs", ListRuns);
         account.MapGet("/sync-runs/{runId}", GetRun);
+        account.MapGet("/sync-rules", GetRules);
+        account.MapPut("/sync-rules", SaveRules);
+        account.MapGet("/sync-rules/klaviyo-fields", ListKlaviyoFields);
         return manage;
     }
+
+    /// <summary>The account's sync rules, with its ETag for If-Match.</summary>
+    public static async Task<Results<Ok<SyncRulesView>, ProblemHttpResult>> GetRules(string workspaceId, string accountId, WorkspaceStore workspaces, HttpContext http,
+        CancellationToken ct)
+    {
+        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is not { } account) return AdminProblems.AccountNotFound(workspaceId, accountId);
+        WorkspaceEndpoints.SetETag(http, account.ETag);
+        return TypedResults.Ok(SyncRules.ViewOf(account));
+    }
+
+    /// <summary>
+    /// Changes the sync rules (send the ETag of the GET in If-Match): <c>lumoToKlaviyo</c> switches optional LINE
+    /// properties on or off by name; <c>klaviyoToLumo</c> is the complete list of Klaviyo fields to pull, checked against Klaviyo.
+    /// </summary>
+    public static async Task<Results<Ok<SyncRulesView>, ValidationProblem, ProblemHttpResult>> SaveRules(string workspaceId, string accountId, SyncRulesDraft draft,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = "If-Match")] string? ifMatch, WorkspaceStore workspaces, SyncRules rules, HttpContext http, CancellationToken ct)
+    {
+        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is not { } account) return AdminProblems.AccountNotFound(workspaceId, accountId);
+        try
+        {
+            var (saved, errors) = await rules.SaveAsync(account, draft, ifMatch, ct);
+            if (saved is null) return TypedResults.ValidationProblem(errors);
+            WorkspaceEndpoints.SetETag(http, saved.ETag);
+            return TypedResults.Ok(SyncRules.ViewOf(saved));
+        }
+        catch (EditConflictException e)
+        {
+            return AdminProblems.PreconditionFailed(e);
+        }
+        catch (KlaviyoApiException e)
+        {
+            return KlaviyoRefused(e);
+        }
+    }
+
+    /// <summary>"Add Klaviyo Property": the standard fields and the custom properties found on the account's Klaviyo profiles.</summary>
+    public static async Task<Results<Ok<KlaviyoFieldChoices>, ProblemHttpResult>> ListKlaviyoFields(string workspaceId, string accountId, WorkspaceStore workspaces,
+        SyncRules rules, CancellationToken ct)
+    {
+        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is null) return AdminProblems.AccountNotFound(workspaceId, accountId);
+        try
+        {
+            return TypedResults.Ok(await rules.ListKlaviyoFieldsAsync(workspaceId, ct));
+        }
+        catch (KlaviyoApiException e)
+        {
+            return KlaviyoRefused(e);
+        }
+    }
+
+    private static ProblemHttpResult KlaviyoRefused(KlaviyoApiException e) => TypedResults.Problem(statusCode: e.IsTransient ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
+        title: "Klaviyo could not be asked", detail: $"Klaviyo answered {e.Status} {e.Code}: {e.Message}");
 
     /// <summary>
     /// Starts "Update LINE Consent Status" in the background: 202 with the run to follow, or 409 with the run already
@@ -34,6 +92,16 @@ public static class SyncDataEndpoints
         return started
             ? TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{run.Id}", View(run))
             : TypedResults.Conflict(View(run));
+    }
+
+    /// <summary>Pulls the chosen Klaviyo fields now instead of at the next 5-minute tick; 409 when the account pulls no field.</summary>
+    public static async Task<Results<Accepted, ProblemHttpResult>> StartPull(string workspaceId, string accountId, WorkspaceStore workspaces, LumoQueues queues, CancellationToken ct)
+    {
+        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is not { } account) return AdminProblems.AccountNotFound(workspaceId, accountId);
+        if (account.PulledFields.Count == 0)
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "No Klaviyo field is pulled", detail: "Add Klaviyo → Lumo fields to the sync rules first.");
+        await queues.EnqueueAsync(QueueNames.KlaviyoPulls, new KlaviyoPullRequest(workspaceId, accountId), ct);
+        return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs");
     }
 
     /// <summary>The account's latest sync runs, newest first.</summary>

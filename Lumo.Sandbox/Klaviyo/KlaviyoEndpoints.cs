@@ -111,6 +111,8 @@ public static class KlaviyoEndpoints
         if (externalId is not null) profile.ExternalId = externalId;
         if (attributes["properties"] is JsonObject properties)
             foreach (var (key, value) in properties) profile.Properties[key] = value?.DeepClone();
+        foreach (var field in KlaviyoResources.StandardAttributes)
+            if (attributes[field] is { } value) profile.Standard[field] = value.DeepClone();
         profile.Updated = DateTimeOffset.UtcNow;
         account.Profiles[profile.Id] = profile;
         return (profile, created, null);

@@ -7,11 +7,12 @@ internal static class KlaviyoResources
 {
     public const string Base = "https://a.klaviyo.com";
 
-    public static JsonObject Profile(SimulatedProfile p) => new()
+    /// <summary>The profile attributes besides email, phone, external id and properties that the sandbox keeps.</summary>
+    public static readonly string[] StandardAttributes = ["first_name", "last_name", "organization", "title", "location"];
+
+    public static JsonObject Profile(SimulatedProfile p)
     {
-        ["type"] = "profile",
-        ["id"] = p.Id,
-        ["attributes"] = new JsonObject
+        var attributes = new JsonObject
         {
             ["email"] = p.Email,
             ["phone_number"] = p.PhoneNumber,
@@ -19,9 +20,10 @@ internal static class KlaviyoResources
             ["properties"] = p.Properties.DeepClone(),
             ["created"] = p.Created.ToString("yyyy-MM-ddTHH:mm:ss+00:00"),
             ["updated"] = p.Updated.ToString("yyyy-MM-ddTHH:mm:ss+00:00"),
-        },
-        ["links"] = new JsonObject { ["self"] = $"{Base}/api/profiles/{p.Id}/" },
-    };
+        };
+        foreach (var (field, value) in p.Standard) attributes[field] = value?.DeepClone();
+        return new JsonObject { ["type"] = "profile", ["id"] = p.Id, ["attributes"] = attributes, ["links"] = new JsonObject { ["self"] = $"{Base}/api/profiles/{p.Id}/" } };
+    }
 
     /// <summary>A profile as a segment or list member, which also says when it joined.</summary>
     public static JsonObject GroupMember(SimulatedProfile p)

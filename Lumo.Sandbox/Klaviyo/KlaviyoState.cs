@@ -11,6 +11,8 @@ public sealed class SimulatedProfile(string id)
     public string? PhoneNumber { get; set; }
     public string? ExternalId { get; set; }
     public JsonObject Properties { get; } = [];
+    /// <summary>Klaviyo's other standard attributes: first_name, last_name, organization, title, location {address1, city, region, country, zip, …}.</summary>
+    public JsonObject Standard { get; } = [];
     public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
     public DateTimeOffset Updated { get; set; } = DateTimeOffset.UtcNow;
 }

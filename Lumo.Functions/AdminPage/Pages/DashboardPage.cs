@@ -25,6 +25,7 @@ public static class DashboardPage
     {
         [SyncKinds.PropertyWrites] = "LINE properties → Klaviyo (bulk)", [SyncKinds.ExistingIdImport] = "Existing-ID import",
         [SyncKinds.ConsentRefresh] = "LINE consent status refresh",
+        [SyncKinds.KlaviyoPull] = "Klaviyo → Lumo pull",
     };
 
     public static void Map(RouteGroupBuilder page)

@@ -89,7 +89,7 @@ public static class FriendPages
         var checks = diagnosis?.Value?.FirstOrDefault(d => d.AccountId == accountId)?.Checks ?? [];
         var log = (await FlowSettingsEndpoints.ListSends(workspaceId, userId, null, sends, ct)).Value!.Where(s => s.AccountId == accountId).Take(ListShown);
         var here = PageContext.Url($"/w/{workspaceId}/a/{accountId}/friends/{userId}");
-        var properties = FriendProperties.For(friend, account.PropertyNames).Select(p => Html.Of($"<tr><td>{p.Key}</td><td>{p.Value}</td></tr>"));
+        var properties = FriendProperties.For(friend, account).Select(p => Html.Of($"<tr><td>{p.Key}</td><td>{p.Value}</td></tr>"));
         var body = Html.Of($"""
             <section><dl><dt>{page.T("LINE user ID")}</dt><dd><code>{friend.UserId}</code></dd><dt>{page.T("Follow status")}</dt><dd>{Status(friend.FollowStatus.ToString())}</dd>
             <dt>{page.T("Consent")}</dt><dd>{Status(friend.Consent.ToString())} {When(friend.ConsentUpdatedAt)} · {friend.ConsentSource}</dd>
@@ -97,7 +97,8 @@ public static class FriendPages
             <dt>{page.T("Klaviyo profile")}</dt><dd>{(friend.KlaviyoProfileId is { } profile
                 ? Html.Of($"""{Status("Linked")} <code>{profile}</code> · <a href="https://www.klaviyo.com/profile/{Uri.EscapeDataString(profile)}" target="_blank" rel="noopener noreferrer">{page.T("View in Klaviyo")}</a> · {When(friend.LinkedAt)} · {friend.LinkedHow}""")
                 : Html.Of($"{page.T("not linked")}"))}</dd>
-            <dt>{page.T("Properties synced")}</dt><dd>{When(friend.PropertiesSyncedAt)} {friend.PropertiesSyncError}</dd></dl></section>
+            <dt>{page.T("Properties synced")}</dt><dd>{When(friend.PropertiesSyncedAt)} {friend.PropertiesSyncError}</dd>
+            {Html.Join(friend.KlaviyoFields.Select(f => Html.Of($"<dt>{f.Key} <small>(Klaviyo)</small></dt><dd>{f.Value}</dd>")))}</dl></section>
             <div class="grid">
             {(friend.IsLinked
                 ? Form(page.For("unlink"), $"{here}/unlink", Html.Of($"<p>{page.T("Unlinking stops Klaviyo events and property writes for this friend; the profile keeps what was written.")}</p>"), page.T("Unlink"), "card", "unlink", "secondary")

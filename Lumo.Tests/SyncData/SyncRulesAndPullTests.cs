@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Lumo.Core.Connections;
+using Lumo.Core.SyncData;
+using Lumo.Sandbox.Klaviyo;
+using Lumo.Tests.Infrastructure;
+
+namespace Lumo.Tests.SyncData;
+
+/// <summary>
+/// Sync rules (required LINE properties always written, Display Name optional, Klaviyo fields checked against the
+/// account, If-Match) and the Klaviyo → Lumo pull: chosen fields of changed profiles arrive on linked friends, never
+/// older over newer; a value of the wrong kind is a per-profile failure; pulled email and phone link an unlinked
+/// friend whose contact details both match; a credential refused mid-pull pauses it and it goes on after reconnecting.
+/// </summary>
+public sealed class SyncRulesAndPullTests : IAsyncLifetime
+{
+    private WorkspaceScenario _scenario = null!;
+
+    public async Task InitializeAsync() => _scenario = await WorkspaceScenario.StartAsync();
+
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+
+    private string RulesPath => $"{_scenario.AccountPath()}/sync-rules";
+
+    private async Task<(JsonObject Rules, string ETag)> GetRulesAsync()
+    {
+        var response = await _scenario.Admin.GetAsync(RulesPath);
+        return ((await response.Content.ReadFromJsonAsync<JsonObject>())!, response.Headers.ETag!.ToString());
+    }
+
+    private async Task<HttpResponseMessage> PutRulesAsync(object draft, string? etag)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, RulesPath) { Content = JsonContent.Create(draft) };
+        if (etag is not null) request.Headers.TryAddWithoutValidation("If-Match", etag);
+        return await _scenario.Admin.SendAsync(request);
+    }
+
+    private async Task<JsonObject> PullAsync(int expectedRuns)
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await _scenario.Admin.PostAsync($"{_scenario.AccountPath()}/klaviyo-pull", null)).StatusCode);
+        var runs = await Eventually.MatchesAsync(() => _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/sync-runs"),
+            r => r!.Count(x => x!["kind"]!.GetValue<string>() == "klaviyo-pull" && x["status"]!.GetValue<string>() == "completed") == expectedRuns, because: "the pull finishes");
+        return runs!.First(x => x!["kind"]!.GetValue<string>() == "klaviyo-pull")!.AsObject();
+    }
+
+    private async Task<JsonObject> FriendAsync(string userId) => (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{_scenario.AccountPath()}/friends/{userId}"))!;
+
+    [Fact]
+    public async Task RequiredPropertiesStayOnUnknownFieldsAndStaleEditsAreRefusedAndNothingIsWritten()
+    {
+        _scenario.NewKlaviyoProfile("sample@example.com"); // carries "Loyalty tier"
+        // The connection checks write the account row too: after them, its ETag changes only when the rules do.
+        await Eventually.MatchesAsync(() => _scenario.Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{_scenario.WorkspaceId}/dashboard"),
+            d => d!["status"]!["health"]!.GetValue<string>() == "healthy");
+        var (rules, etag) = await GetRulesAsync();
+        Assert.Equal(["LINE User ID", "LINE Display Name", "LINE Follow Status", "LINE Consent", "LINE Consent Updated At", "LINE Consent Source"],
+            rules["lumoToKlaviyo"]!.AsArray().Select(f => f!["property"]!.GetValue<string>()));
+        Assert.Equal(5, rules["lumoToKlaviyo"]!.AsArray().Count(f => f!["required"]!.GetValue<bool>()));
+        var choices = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{RulesPath}/klaviyo-fields"))!;
+        Assert.Contains("first_name", choices["standard"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.Contains("properties.Loyalty tier", choices["custom"]!.AsArray().Select(f => f!.GetValue<string>()));
+
+        var required = await PutRulesAsync(new { lumoToKlaviyo = new Dictionary<string, bool> { ["LINE Consent"] = false } }, etag);
+        var unknownProperty = await PutRulesAsync(new { klaviyoToLumo = new[] { "properties.Shoe size" } }, etag);
+        var unknownField = await PutRulesAsync(new { klaviyoToLumo = new[] { "shoe_size" } }, etag);
+        var notOurs = await PutRulesAsync(new { lumoToKlaviyo = new Dictionary<string, bool> { ["LINE Mood"] = true } }, etag);
+        var stale = await PutRulesAsync(new { klaviyoToLumo = new[] { "first_name" } }, "W/\"datetime'2001-01-01T00%3A00%3A00Z'\"");
+
+        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.PreconditionFailed],
+            new[] { required, unknownProperty, unknownField, notOurs, stale }.Select(r => r.StatusCode));
+        Assert.Contains("cannot be turned off", await required.Content.ReadAsStringAsync());
+        Assert.Contains("Shoe size", await unknownProperty.Content.ReadAsStringAsync());
+        var (after, afterETag) = await GetRulesAsync();
+        Assert.Equal(etag, afterETag);
+        Assert.Empty(after["klaviyoToLumo"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task TurningDisplayNameOffStopsWritingItAndDeletesNothing()
+    {
+        var (_, before) = await _scenario.LinkedFriendAsync("Shown");
+        var (_, etag) = await GetRulesAsync();
+
+        var saved = await PutRulesAsync(new { lumoToKlaviyo = new Dictionary<string, bool> { ["LINE Display Name"] = false } }, etag);
+        var (_, after) = await _scenario.LinkedFriendAsync("Hidden");
+
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        await Eventually.MatchesAsync(() => Task.FromResult(after.Properties.ToJsonString()), p => p.Contains("\"LINE Consent\":\"granted\""));
+        Assert.False(after.Properties.ContainsKey("LINE Display Name"));
+        Assert.Equal("Shown", before.Properties["LINE Display Name"]!.GetValue<string>()); // what was written stays
+    }
+
+    [Fact]
+    public async Task APullBringsChosenFieldsOfChangedLinkedProfilesAndRecordsAValueOfTheWrongKindAsAFailure()
+    {
+        var (aiko, aikoProfile) = await _scenario.LinkedFriendAsync("Aiko");
+        aikoProfile.Standard["first_name"] = "Aiko";
+        var (odd, oddProfile) = await _scenario.LinkedFriendAsync("Odd");
+        oddProfile.Properties["Loyalty tier"] = new JsonObject { ["level"] = 3 };
+        var (_, etag) = await GetRulesAsync();
+        Assert.Equal(HttpStatusCode.OK, (await PutRulesAsync(new { klaviyoToLumo = new[] { "first_name", "properties.Loyalty tier" } }, etag)).StatusCode);
+
+        var first = await PullAsync(1);
+
+        var fields = (await FriendAsync(aiko.UserId))["klaviyoFields"]!.AsObject();
+        Assert.Equal(("Aiko", "gold"), (fields["first_name"]!.GetValue<string>(), fields["properties.Loyalty tier"]!.GetValue<string>()));
+        Assert.Equal(1, first["failures"]!.GetValue<int>());
+        var failure = Assert.Single(first["failureDetails"]!.AsArray())!.GetValue<string>();
+        Assert.Contains(oddProfile.Id, failure);
+        Assert.Contains("properties.Loyalty tier is an object", failure);
+        Assert.Empty((await FriendAsync(odd.UserId))["klaviyoFields"]!.AsObject());
+
+        // Aiko renames herself in Klaviyo: the next pull brings it.
+        lock (_scenario.Tenant.Klaviyo.Gate)
+        {
+            aikoProfile.Standard["first_name"] = "Aiko-chan";
+            aikoProfile.Updated = DateTimeOffset.UtcNow.AddSeconds(1);
+        }
+        var second = await PullAsync(2);
+        Assert.Equal("Aiko-chan", (await FriendAsync(aiko.UserId))["klaviyoFields"]!["first_name"]!.GetValue<string>());
+        Assert.Equal(1, second["counts"]!["friendsUpdated"]!.GetValue<int>());
+
+        // An older version of the profile (a slow page, a stale replica) never overwrites the newer one.
+        lock (_scenario.Tenant.Klaviyo.Gate)
+        {
+            aikoProfile.Standard["first_name"] = "Old Aiko";
+            aikoProfile.Updated = DateTimeOffset.UtcNow.AddMinutes(-1);
+        }
+        var third = await PullAsync(3);
+        Assert.Equal("Aiko-chan", (await FriendAsync(aiko.UserId))["klaviyoFields"]!["first_name"]!.GetValue<string>());
+        Assert.Equal(1, third["counts"]!["olderIgnored"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task PulledEmailAndPhoneLinkAnUnlinkedFriendWhoseContactDetailsBothMatch()
+    {
+        var both = _scenario.Tenant.AddFriend("Both");
+        var half = _scenario.Tenant.AddFriend("Half");
+        await _scenario.FollowAsync(both);
+        await _scenario.FollowAsync(half);
+        // Contact details given before any Klaviyo profile had them: nothing to link to yet.
+        await _scenario.Admin.PatchAsJsonAsync($"{_scenario.AccountPath()}/friends/{both.UserId}", new { email = "both@example.com", phoneNumber = "+819011112222" });
+        await _scenario.Admin.PatchAsJsonAsync($"{_scenario.AccountPath()}/friends/{half.UserId}", new { email = "half@example.com", phoneNumber = "+819033334444" });
+        var (_, etag) = await GetRulesAsync();
+        Assert.Equal(HttpStatusCode.OK, (await PutRulesAsync(new { klaviyoToLumo = new[] { "email", "phone_number", "first_name" } }, etag)).StatusCode);
+        var bothProfile = _scenario.NewKlaviyoProfile("both@example.com");
+        bothProfile.PhoneNumber = "+819011112222";
+        bothProfile.Standard["first_name"] = "Both";
+        var halfProfile = _scenario.NewKlaviyoProfile("half@example.com");
+        halfProfile.PhoneNumber = "+819099999999"; // the email matches, the phone does not
+
+        var run = await PullAsync(1);
+
+        Assert.Equal(1, run["counts"]!["autoLinked"]!.GetValue<int>());
+        var linked = await FriendAsync(both.UserId);
+        Assert.Equal((bothProfile.Id, "auto-synced-data", "Both"), (linked["klaviyo"]!["profileId"]!.GetValue<string>(), linked["klaviyo"]!["linkedHow"]!.GetValue<string>(),
+            linked["klaviyoFields"]!["first_name"]!.GetValue<string>()));
+        Assert.False((await FriendAsync(half.UserId))["klaviyo"]!["linked"]!.GetValue<bool>());
+        await Eventually.MatchesAsync(() => Task.FromResult(bothProfile.Properties.ToJsonString()), p => p.Contains(both.UserId), because: "linking writes the LINE properties");
+    }
+
+    [Fact]
+    public async Task AKeyRefusedMidPullPausesItAndAfterReconnectingItGoesOnFromTheSamePageWithNothingLost()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
+        var first = quiet.NewKlaviyoProfile("first@example.com");
+        var (user1, user2) = (quiet.Tenant.AddFriend("First"), quiet.Tenant.AddFriend("Last"));
+        foreach (var i in Enumerable.Range(0, 120)) quiet.NewKlaviyoProfile($"filler{i}@example.com");
+        var last = quiet.NewKlaviyoProfile("last@example.com"); // on the second page
+        var app = quiet.App;
+        var workspaces = app.Service<Lumo.Core.Workspaces.WorkspaceStore>();
+        foreach (var (user, profile) in new[] { (user1, first), (user2, last) })
+            await app.Service<Lumo.Core.Friends.LineFriendStore>().LinkAsync(quiet.WorkspaceId, quiet.AccountId, user.UserId, profile.Id, "admin", DateTimeOffset.UtcNow, user.DisplayName, default);
+        var account = (await workspaces.GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        await workspaces.UpdateAccountAsync(account with { PulledFields = ["email"] }, default);
+        var pull = app.Service<KlaviyoProfilePull>();
+        pull.RunBudget = TimeSpan.Zero; // one page per invocation
+
+        var afterFirstPage = await pull.RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+        quiet.Tenant.Sandbox.Klaviyo.ReplaceKey(quiet.Tenant.Klaviyo, "pk_" + SandboxTenant.Hex(16)); // the merchant revokes the key
+        var refused = await pull.RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+        var paused = (await workspaces.GetWorkspaceIfExistsAsync(quiet.WorkspaceId, default))!.Klaviyo.Status;
+        var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/manage/workspaces/{quiet.WorkspaceId}")
+        {
+            Content = JsonContent.Create(new { klaviyo = new { privateApiKey = quiet.Tenant.Klaviyo.ApiKey } }),
+        };
+        Assert.True((await quiet.Admin.SendAsync(request)).IsSuccessStatusCode);
+        await app.Service<ConnectionVerifier>().VerifyAsync(new VerifyConnectionsRequest(quiet.WorkspaceId, null), default);
+        pull.RunBudget = TimeSpan.FromMinutes(8);
+        var resumed = await pull.RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+
+        Assert.Equal((SyncRunStatus.Running, 100), (afterFirstPage!.Status, afterFirstPage.Profiles));
+        Assert.Equal(Lumo.Core.Workspaces.ConnectionStatus.NeedsReconnect, paused);
+        Assert.Equal((afterFirstPage.Id, 100), (refused!.Id, refused.Profiles));
+        Assert.Equal((afterFirstPage.Id, SyncRunStatus.Completed, 122), (resumed!.Id, resumed.Status, resumed.Profiles));
+        foreach (var (user, email) in new[] { (user1, "first@example.com"), (user2, "last@example.com") })
+        {
+            var friend = (await quiet.Admin.GetFromJsonAsync<JsonObject>($"{quiet.AccountPath()}/friends/{user.UserId}"))!;
+            Assert.Equal(email, friend["klaviyoFields"]!["email"]!.GetValue<string>());
+        }
+    }
+}
