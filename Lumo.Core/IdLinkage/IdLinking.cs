@@ -19,6 +19,8 @@ public static class LinkMethods
     public const string AutoEmailAndPhone = "auto-email-and-phone";
     /// <summary>Automatic linking from synced data: the email and phone a Klaviyo pull brought matched the friend's.</summary>
     public const string AutoSyncedData = "auto-synced-data";
+    /// <summary>Resync Data: the profile still carried this account's LINE User ID.</summary>
+    public const string Resync = "resync";
 }
 
 /// <summary>

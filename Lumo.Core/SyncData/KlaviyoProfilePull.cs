@@ -10,24 +10,32 @@ using Microsoft.Extensions.Logging;
 
 namespace Lumo.Core.SyncData;
 
-/// <summary>Queue message: pull (or go on pulling) Klaviyo profile fields for an account; a continuation names the invocation that queued it.</summary>
+/// <summary>
+/// Queue message: pull (or resync, or go on with run <see cref="RunId"/>) Klaviyo profiles for an account; a
+/// continuation names the invocation that queued it.
+/// </summary>
 public sealed record KlaviyoPullRequest(string WorkspaceId, string AccountId, string? RunId = null, string? HandoverFrom = null);
 
 /// <summary>
-/// Klaviyo → Lumo: pages through the Klaviyo profiles updated since the last completed pull (less
+/// Klaviyo → Lumo. A pull pages through the Klaviyo profiles updated since the last completed pull (less
 /// <see cref="Overlap"/>, so a change made while that pull ran is not missed; the first pull reads every profile) and
 /// stores the account's chosen fields on the linked friends, never replacing fields taken from a newer version of the
 /// profile. When email or phone number are among the fields, they become the friend's contact details (and hashed
 /// index), and unlinked friends whose contact details match a changed profile — both when the friend has both — are
 /// linked to it ("automatic linking from synced data"). A value of the wrong kind for a friend field (an object or a
-/// list, an invalid email or phone) is a per-profile failure in the run. One pull per account at a time (a lease);
-/// runs hand over after <see cref="RunBudget"/>; a refused credential pauses the run, and the next scheduled pull
-/// after reconnecting goes on from where it stopped.
+/// list, an invalid email or phone) is a per-profile failure in the run.
+/// A resync (Resync Data) reads every profile, also links again the profiles that carry this account's
+/// <c>LINE User ID</c> of a known friend (re-integration recreates links), and when done writes every linked friend's
+/// LINE properties in bulk import jobs.
+/// One pull or resync per account at a time (a lease); runs save their place after every page, hand over after
+/// <see cref="RunBudget"/>, stop at the page after a cancellation, and pause when Klaviyo refuses the credentials: the
+/// next scheduled pull after reconnecting (or a restart) goes on with an unfinished run from where it stopped.
 /// </summary>
-public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStore friends, KlaviyoClient klaviyo, IdLinking linking, KlaviyoConnectionHealth health,
-    SyncRunHistory history, LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<KlaviyoProfilePull> logger)
+public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStore friends, KlaviyoClient klaviyo, IdLinking linking, FriendBulkSync bulkSync,
+    KlaviyoConnectionHealth health, SyncRunHistory history, LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<KlaviyoProfilePull> logger)
 {
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan BusyDelay = TimeSpan.FromMinutes(1);
     private const string LeaseScope = "klaviyo-pull";
     private const int Parallelism = 16;
     private readonly string _owner = Guid.NewGuid().ToString("N");
@@ -37,18 +45,38 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
 
     private sealed record Cursor(DateTimeOffset? Since, string? Next);
 
-    /// <summary>Pulls (part of) the changes; returns the run as it stands, or null when there was nothing to do (no fields chosen, paused, or a pull already at work).</summary>
+    /// <summary>
+    /// Queues a resync of the account; when a pull or resync is unfinished, returns that one with <c>Started</c> false.
+    /// </summary>
+    public async Task<(SyncRun Run, bool Started)> StartResyncAsync(LineAccount account, CancellationToken cancellationToken)
+    {
+        if (await UnfinishedAsync(account, cancellationToken) is { } unfinished) return (unfinished, false);
+        var run = NewRun(account, SyncKinds.Resync, null);
+        await history.SaveAsync(run, cancellationToken);
+        await queues.EnqueueAsync(QueueNames.KlaviyoPulls, new KlaviyoPullRequest(account.WorkspaceId, account.Id, run.Id), cancellationToken);
+        return (run, true);
+    }
+
+    /// <summary>
+    /// Works on the run named by the request, an unfinished one, or a new pull; returns it as it stands, or null when
+    /// there was nothing to do (no fields chosen for a pull, Klaviyo paused, or the account's pull lease taken).
+    /// </summary>
     public async Task<SyncRun?> RunAsync(KlaviyoPullRequest request, CancellationToken cancellationToken)
     {
         var account = await workspaces.GetAccountIfExistsAsync(request.WorkspaceId, request.AccountId, cancellationToken);
+        if (account is null || await health.IsPausedAsync(account.WorkspaceId, cancellationToken)) return null;
         var leaseKey = AccountPartition.Of(request.WorkspaceId, request.AccountId);
-        if (account is not { PulledFields.Count: > 0 } || await health.IsPausedAsync(account.WorkspaceId, cancellationToken)
-            || !await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken, takingOverFrom: request.HandoverFrom))
+        if (!await leases.TryAcquireAsync(LeaseScope, leaseKey, _owner, RunBudget + TimeSpan.FromMinutes(2), cancellationToken, takingOverFrom: request.HandoverFrom))
+        {
+            // A queued resync waits for the pull at work; a scheduled pull is simply skipped (the next one comes in 5 minutes).
+            if (request.RunId is not null) await queues.EnqueueAsync(QueueNames.KlaviyoPulls, request with { HandoverFrom = null }, cancellationToken, BusyDelay);
             return null;
+        }
         var handedOver = false;
         try
         {
-            var run = await RunToResumeAsync(account, request.RunId, cancellationToken);
+            var run = await RunToWorkOnAsync(account, request.RunId, cancellationToken);
+            if (run is null) return null;
             run = await PullPagesAsync(account, run with { Status = SyncRunStatus.Running }, clock.GetUtcNow() + RunBudget, cancellationToken);
             await history.SaveAsync(run, cancellationToken);
             if (run.Status == SyncRunStatus.Running)
@@ -64,57 +92,73 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
     }
 
-    // The run named by a continuation, else a pull that stopped unfinished (paused, or its invocation lost), else a new one
-    // from the last completed pull's start less the overlap.
-    private async Task<SyncRun> RunToResumeAsync(LineAccount account, string? runId, CancellationToken cancellationToken)
+    private async Task<SyncRun?> UnfinishedAsync(LineAccount account, CancellationToken cancellationToken) =>
+        (await history.ListAsync(account.WorkspaceId, account.Id, 20, cancellationToken))
+        .FirstOrDefault(r => r.Kind is SyncKinds.KlaviyoPull or SyncKinds.Resync && !r.IsFinished);
+
+    // The run a continuation or queued resync names, else an unfinished pull or resync (paused, or its invocation lost),
+    // else a new pull from the last completed pull's start less the overlap (none when no field is pulled).
+    private async Task<SyncRun?> RunToWorkOnAsync(LineAccount account, string? runId, CancellationToken cancellationToken)
     {
-        var recent = await history.ListAsync(account.WorkspaceId, account.Id, 20, cancellationToken, SyncKinds.KlaviyoPull);
-        if ((runId is null ? recent.FirstOrDefault() : recent.FirstOrDefault(r => r.Id == runId)) is { IsFinished: false } unfinished) return unfinished;
-        var now = clock.GetUtcNow();
-        var since = recent.FirstOrDefault(r => r.Status == SyncRunStatus.Completed)?.StartedAt - Overlap;
-        var run = new SyncRun
-        {
-            Id = SyncRunHistory.NewRunId(now), WorkspaceId = account.WorkspaceId, AccountId = account.Id, Kind = SyncKinds.KlaviyoPull, StartedAt = now,
-            Cursor = JsonSerializer.Serialize(new Cursor(since, null)),
-        };
+        if (runId is not null)
+            return await history.GetIfExistsAsync(account.WorkspaceId, account.Id, runId, cancellationToken) is { IsFinished: false } named ? named : null;
+        if (await UnfinishedAsync(account, cancellationToken) is { } unfinished) return unfinished;
+        if (account.PulledFields.Count == 0) return null;
+        var lastPull = (await history.ListAsync(account.WorkspaceId, account.Id, 20, cancellationToken, SyncKinds.KlaviyoPull)).FirstOrDefault(r => r.Status == SyncRunStatus.Completed);
+        var run = NewRun(account, SyncKinds.KlaviyoPull, lastPull?.StartedAt - Overlap);
         await history.SaveAsync(run, cancellationToken);
         return run;
+    }
+
+    private SyncRun NewRun(LineAccount account, string kind, DateTimeOffset? since)
+    {
+        var now = clock.GetUtcNow();
+        return new SyncRun
+        {
+            Id = SyncRunHistory.NewRunId(now), WorkspaceId = account.WorkspaceId, AccountId = account.Id, Kind = kind, StartedAt = now,
+            Cursor = JsonSerializer.Serialize(new Cursor(since, null)),
+        };
     }
 
     private async Task<SyncRun> PullPagesAsync(LineAccount account, SyncRun run, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var cursor = JsonSerializer.Deserialize<Cursor>(run.Cursor!)!;
         var workspace = await workspaces.GetWorkspaceIfExistsAsync(account.WorkspaceId, cancellationToken);
+        var resync = run.Kind == SyncKinds.Resync;
         try
         {
             do
             {
+                if (await history.IsCancelRequestedAsync(run, cancellationToken))
+                    return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
                 var page = await klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, cursor.Next, cancellationToken);
                 var outcomes = new List<(string Outcome, string? Failure)>();
                 await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
                 {
-                    var outcome = await ApplyAsync(account, workspace?.DefaultRegion, profile, ct);
+                    var outcome = await ApplyAsync(account, workspace?.DefaultRegion, profile, resync, ct);
                     lock (outcomes) outcomes.Add(outcome);
                 });
                 foreach (var (outcome, failure) in outcomes)
                     run = (failure is null ? run.WithCount(outcome, 1) : run.WithFailure(failure)) with { Profiles = run.Profiles + 1 };
                 cursor = cursor with { Next = page.Next };
-                run = run with { Cursor = JsonSerializer.Serialize(cursor) };
+                run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
                 await history.SaveAsync(run, cancellationToken); // the page is done: a crash goes on from the next one
             } while (cursor.Next is not null && clock.GetUtcNow() < deadline);
+            if (cursor.Next is not null) return run; // out of time: handed over
+            if (resync) run = run.WithCount("importJobs", await bulkSync.StartAsync(account.WorkspaceId, account.Id, cancellationToken));
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
         {
             // Paused, not failed: after reconnecting, the next scheduled pull goes on from this page.
-            await health.PauseIfRefusedAsync(account.WorkspaceId, "Klaviyo profile pull", e, cancellationToken);
-            return run with { Problem = "The Klaviyo connection needs reconnecting; the pull goes on from here once it is reconnected." };
+            await health.PauseIfRefusedAsync(account.WorkspaceId, $"Klaviyo {run.Kind}", e, cancellationToken);
+            return run with { Status = SyncRunStatus.Paused, Problem = "The Klaviyo connection needs reconnecting; this goes on from here once it is reconnected." };
         }
-        if (cursor.Next is not null) return run; // out of time: handed over
-        logger.LogInformation("Pulled Klaviyo fields for account {AccountId}: {Profiles} changed profiles, {Failures} failures", account.Id, run.Profiles, run.Failures);
+        logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
     }
 
-    private async Task<(string Outcome, string? Failure)> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, CancellationToken cancellationToken)
+    private async Task<(string Outcome, string? Failure)> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
+        CancellationToken cancellationToken)
     {
         var fields = new Dictionary<string, string>();
         foreach (var name in account.PulledFields)
@@ -137,13 +181,13 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         if (errors.Count > 0) return ("failed", $"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
 
         var userId = await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken);
-        var autoLinked = false;
-        if (userId is null)
-        {
-            if (!pullsContact || (email is null && phone is null)) return ("notLinked", null);
-            if ((userId = await AutoLinkAsync(account, profile, email, phone, cancellationToken)) is null) return ("notLinked", null);
-            autoLinked = true;
-        }
+        string? linkedNow = null;
+        if (userId is null && resync && await RelinkAsync(account, profile, cancellationToken) is { } relinked)
+            (userId, linkedNow) = (relinked, "relinked");
+        if (userId is null && pullsContact && (email is not null || phone is not null) && await AutoLinkAsync(account, profile, email, phone, cancellationToken) is { } autoLinked)
+            (userId, linkedNow) = (autoLinked, "autoLinked");
+        if (userId is null) return ("notLinked", null);
+        if (account.PulledFields.Count == 0) return (linkedNow ?? "linked", null);
         var updatedAt = profile.Updated ?? clock.GetUtcNow();
         var outcome = "friendsUpdated";
         await friends.UpdateAsync(account.WorkspaceId, account.Id, userId, f =>
@@ -154,7 +198,17 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }, cancellationToken);
         if (outcome == "friendsUpdated" && pullsContact && (email is not null || phone is not null))
             await friends.SetContactAsync(account.WorkspaceId, account.Id, userId, email, phone, cancellationToken);
-        return (autoLinked ? "autoLinked" : outcome, null);
+        return (linkedNow ?? outcome, null);
+    }
+
+    // Re-integration: the profile still carries this account's LINE User ID of a friend Lumo knows, so the link is made
+    // again. Its properties are written with every other linked friend's at the end of the resync.
+    private async Task<string?> RelinkAsync(LineAccount account, KlaviyoProfile profile, CancellationToken cancellationToken)
+    {
+        if (profile.TextProperty(account.PropertyNames.UserId) is not { } userId || !Ids.IsLineUserId(userId)) return null;
+        if (await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, cancellationToken) is not { IsLinked: false } friend) return null;
+        var result = await linking.LinkAsync(account, userId, profile.Id, LinkMethods.Resync, friend.DisplayName, cancellationToken, pushProperties: false);
+        return result.Outcome == LinkWriteOutcome.Linked ? userId : null;
     }
 
     // Unlinked friends whose contact details match the profile's: a friend with both email and phone needs both to match.

@@ -52,12 +52,16 @@ public static class SyncKinds
     public const string ConsentRefresh = "consent-refresh";
     /// <summary>Klaviyo → Lumo: chosen fields of changed profiles pulled onto linked friends (<see cref="KlaviyoProfilePull"/>).</summary>
     public const string KlaviyoPull = "klaviyo-pull";
+    /// <summary>Resync Data: every profile read again, links recreated by LINE User ID, every linked friend's properties written in bulk.</summary>
+    public const string Resync = "resync";
 }
 
 public static class SyncRunStatus
 {
     public const string Queued = "queued";
     public const string Running = "running";
+    /// <summary>Stopped because Klaviyo refused the credentials; goes on from where it stopped once reconnected.</summary>
+    public const string Paused = "paused";
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
@@ -95,7 +99,10 @@ public sealed class SyncRunHistory(LumoTables tables)
     {
         var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
         var partition = AccountPartition.Of(workspaceId, accountId);
-        var filter = kind is null ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}") : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Kind eq {kind}");
+        // Runs only: the cancellation marks sort after them.
+        var filter = kind is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {CancelMarkPrefix}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {CancelMarkPrefix} and Kind eq {kind}");
         var result = new List<SyncRun>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
         {
@@ -103,6 +110,27 @@ public sealed class SyncRunHistory(LumoTables tables)
             if (result.Count >= max) break;
         }
         return result;
+    }
+
+    private const string CancelMarkPrefix = "~cancel:";
+
+    /// <summary>
+    /// Asks a run to stop: a mark beside the run, which the run reads before each page (so its own saves never undo
+    /// the request). False when there is no such unfinished run.
+    /// </summary>
+    public async Task<bool> RequestCancelAsync(string workspaceId, string accountId, string runId, CancellationToken cancellationToken)
+    {
+        if (await GetIfExistsAsync(workspaceId, accountId, runId, cancellationToken) is not { IsFinished: false }) return false;
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(workspaceId, accountId), CancelMarkPrefix + runId), TableUpdateMode.Replace, cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> IsCancelRequestedAsync(SyncRun run, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        return (await table.GetEntityIfExistsAsync<TableEntity>(AccountPartition.Of(run.WorkspaceId, run.AccountId), CancelMarkPrefix + run.Id, select: ["RowKey"],
+            cancellationToken: cancellationToken)).HasValue;
     }
 
     /// <summary>Deletes the account's whole sync history (disconnecting Klaviyo removes what was brought in from it).</summary>

@@ -7,7 +7,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lumo.Functions.SyncData;
 
-/// <summary>Sync Data of a LINE account: start "Update LINE Consent Status", and follow any sync run's progress.</summary>
+/// <summary>
+/// Sync Data of a LINE account: sync rules, Klaviyo pulls and Resync Data (cancellable), "Update LINE Consent Status",
+/// and every sync run's progress.
+/// </summary>
 public static class SyncDataEndpoints
 {
     private const int RunsListed = 50;
@@ -20,6 +23,8 @@ public static class SyncDataEndpoints
         var account = manage.MapGroup("/workspaces/{workspaceId}/accounts/{accountId}").WithTags("Sync Data");
         account.MapPost("/consent-refresh", StartConsentRefresh);
         account.MapPost("/klaviyo-pull", StartPull);
+        account.MapPost("/resync", StartResync);
+        account.MapDelete("/sync-runs/{runId}", CancelRun);
         account.MapGet("/sync-runs", ListRuns);
         account.MapGet("/sync-runs/{runId}", GetRun);
         account.MapGet("/sync-rules", GetRules);
@@ -102,6 +107,31 @@ public static class SyncDataEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "No Klaviyo field is pulled", detail: "Add Klaviyo → Lumo fields to the sync rules first.");
         await queues.EnqueueAsync(QueueNames.KlaviyoPulls, new KlaviyoPullRequest(workspaceId, accountId), ct);
         return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs");
+    }
+
+    /// <summary>
+    /// Resync Data in the background: every Klaviyo profile read again (chosen fields onto linked friends, links made
+    /// again where a profile carries this account's LINE User ID), then every linked friend's LINE properties written in
+    /// bulk. 202 with the run to follow, or 409 with the pull or resync already unfinished for this account.
+    /// </summary>
+    public static async Task<Results<Accepted<SyncRunView>, Conflict<SyncRunView>, ProblemHttpResult>> StartResync(string workspaceId, string accountId,
+        WorkspaceStore workspaces, KlaviyoProfilePull pulls, CancellationToken ct)
+    {
+        if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is not { } account) return AdminProblems.AccountNotFound(workspaceId, accountId);
+        var (run, started) = await pulls.StartResyncAsync(account, ct);
+        return started
+            ? TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{run.Id}", View(run))
+            : TypedResults.Conflict(View(run));
+    }
+
+    /// <summary>Cancels an unfinished pull or resync: it stops before its next page (202); what it did so far stays.</summary>
+    public static async Task<Results<Accepted, ProblemHttpResult>> CancelRun(string workspaceId, string accountId, string runId, SyncRunHistory history, CancellationToken ct)
+    {
+        var run = await history.GetIfExistsAsync(workspaceId, accountId, runId, ct);
+        if (run is null) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such sync run", detail: $"Account {accountId} has no sync run {runId}.");
+        if (run.IsFinished || run.Kind is not (SyncKinds.KlaviyoPull or SyncKinds.Resync) || !await history.RequestCancelAsync(workspaceId, accountId, runId, ct))
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not cancellable", detail: $"Sync run {runId} is {run.Status}; only unfinished pulls and resyncs can be cancelled.");
+        return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{runId}");
     }
 
     /// <summary>The account's latest sync runs, newest first.</summary>

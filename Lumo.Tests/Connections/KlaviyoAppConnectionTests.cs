@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Lumo.Core.Connections;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Secrets;
 using Lumo.Core.SyncData;
+using Lumo.Core.Workspaces;
 using Lumo.Sandbox.Klaviyo;
 using Lumo.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -26,9 +28,11 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
     private HttpClient _app = null!;
     private HttpClient _klaviyo = null!;
 
+    private Dictionary<string, string?> AppSettings => new() { ["Lumo:Klaviyo:OAuthClientId"] = ClientId, ["Lumo:Klaviyo:OAuthClientSecret"] = ClientSecret };
+
     public async Task InitializeAsync()
     {
-        _scenario = await WorkspaceScenario.StartAsync(settings: new() { ["Lumo:Klaviyo:OAuthClientId"] = ClientId, ["Lumo:Klaviyo:OAuthClientSecret"] = ClientSecret });
+        _scenario = await WorkspaceScenario.StartAsync(settings: AppSettings);
         Sandbox.OAuth.Apps[ClientId] = new OAuthApp(ClientId, ClientSecret, ["http://localhost/api/klaviyo/oauth/callback"]);
         _app = _scenario.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         _klaviyo = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = _scenario.Tenant.Sandbox.BaseUrl };
@@ -45,15 +49,17 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
     private long TokenRequests(string grantType) => Sandbox.OAuth.TokenRequests.GetValueOrDefault($"{grantType}:{ClientId}");
 
     // The admin starts, a Klaviyo administrator decides on the consent screen; returns where Klaviyo sends the browser.
-    private async Task<Uri> ConsentAsync(string decision)
+    private Task<Uri> ConsentAsync(string decision) => ConsentAsync(_scenario, decision);
+
+    private async Task<Uri> ConsentAsync(WorkspaceScenario scenario, string decision)
     {
-        var start = await _scenario.Admin.PostAsync($"{WorkspacePath}/klaviyo/app", null);
+        var start = await scenario.Admin.PostAsync($"/api/manage/workspaces/{scenario.WorkspaceId}/klaviyo/app", null);
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
         var authorize = new Uri((await start.Content.ReadFromJsonAsync<JsonObject>())!["authorizeUrl"]!.GetValue<string>());
         var query = System.Web.HttpUtility.ParseQueryString(authorize.Query);
         Assert.Equal(("S256", ClientId), (query["code_challenge_method"], query["client_id"]));
         var form = query.AllKeys.ToDictionary(k => k!, k => query[k]!);
-        form["account_id"] = _scenario.Tenant.Klaviyo.Id;
+        form["account_id"] = scenario.Tenant.Klaviyo.Id;
         form["decision"] = decision;
         var answer = await _klaviyo.PostAsync("/oauth/authorize", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
@@ -166,5 +172,30 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
         var dashboard = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{WorkspacePath}/dashboard"))!;
         Assert.Equal("needsReconnect", dashboard["status"]!["health"]!.GetValue<string>());
         Assert.Empty((await _scenario.Admin.GetFromJsonAsync<JsonArray>($"{_scenario.AccountPath()}/sync-runs"))!);
+    }
+
+    [Fact]
+    public async Task ATokenThatExpiresMidResyncIsRefreshedWithoutLosingAPage()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false, settings: AppSettings);
+        var browser = quiet.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync((await ConsentAsync(quiet, "allow")).PathAndQuery)).StatusCode);
+        await quiet.App.Service<ConnectionVerifier>().VerifyAsync(new VerifyConnectionsRequest(quiet.WorkspaceId, null), default);
+        foreach (var i in Enumerable.Range(0, 150)) quiet.NewKlaviyoProfile($"resync{i}@example.com");
+        var account = (await quiet.App.Service<WorkspaceStore>().GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        var pull = quiet.App.Service<KlaviyoProfilePull>();
+        pull.RunBudget = TimeSpan.Zero; // one page, then hand over
+        var (queued, _) = await pull.StartResyncAsync(account, default);
+        var request = new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId, queued.Id);
+
+        var firstPage = await pull.RunAsync(request, default);
+        Sandbox.OAuth.ExpireAccessTokens(quiet.Tenant.Klaviyo.Id); // the hour runs out between two pages
+        pull.RunBudget = TimeSpan.FromMinutes(8);
+        var done = await pull.RunAsync(request, default);
+
+        Assert.Equal(100, firstPage!.Profiles);
+        Assert.Equal((SyncRunStatus.Completed, 150, 0), (done!.Status, done.Profiles, done.Failures));
+        Assert.Equal(1, TokenRequests("refresh_token"));
+        Assert.Equal(ConnectionStatus.Verified, (await quiet.App.Service<WorkspaceStore>().GetWorkspaceIfExistsAsync(quiet.WorkspaceId, default))!.Klaviyo.Status);
     }
 }

@@ -201,4 +201,54 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
             Assert.Equal(email, friend["klaviyoFields"]!["email"]!.GetValue<string>());
         }
     }
+
+    [Fact]
+    public async Task AResyncLinksAgainByLineUserIdRefreshesTheChosenFieldsAndRewritesEveryLinkedFriendInBulk()
+    {
+        var (ann, annProfile) = await _scenario.LinkedFriendAsync("Ann");
+        annProfile.Standard["first_name"] = "Ann";
+        var (ben, benProfile) = await _scenario.LinkedFriendAsync("Ben");
+        await Eventually.MatchesAsync(() => Task.FromResult(benProfile.Properties.ToJsonString()), p => p.Contains(ben.UserId));
+        Assert.Equal(HttpStatusCode.OK, (await _scenario.Admin.DeleteAsync($"{_scenario.AccountPath()}/friends/{ben.UserId}/link")).StatusCode); // Ben's profile keeps "LINE User ID"
+        var (_, etag) = await GetRulesAsync();
+        Assert.Equal(HttpStatusCode.OK, (await PutRulesAsync(new { klaviyoToLumo = new[] { "first_name" } }, etag)).StatusCode);
+        var importedBefore = _scenario.Tenant.Klaviyo.ImportJobs.Values.Sum(j => j.Total);
+
+        var started = await _scenario.Admin.PostAsync($"{_scenario.AccountPath()}/resync", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var run = await Eventually.MatchesAsync(() => _scenario.Admin.GetFromJsonAsync<JsonObject>(started.Headers.Location!.ToString()),
+            r => r!["status"]!.GetValue<string>() == "completed", because: "the resync finishes");
+
+        Assert.Equal(("resync", 1, 1, 2), (run!["kind"]!.GetValue<string>(), run["counts"]!["relinked"]!.GetValue<int>(), run["counts"]!["friendsUpdated"]!.GetValue<int>(),
+            run["profiles"]!.GetValue<int>()));
+        var relinked = await FriendAsync(ben.UserId);
+        Assert.Equal((benProfile.Id, "resync"), (relinked["klaviyo"]!["profileId"]!.GetValue<string>(), relinked["klaviyo"]!["linkedHow"]!.GetValue<string>()));
+        Assert.Equal("Ann", (await FriendAsync(ann.UserId))["klaviyoFields"]!["first_name"]!.GetValue<string>());
+        await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Klaviyo.ImportJobs.Values.Sum(j => j.Total) - importedBefore), n => n == 2,
+            because: "both linked friends' properties are written in a bulk import job");
+    }
+
+    [Fact]
+    public async Task ACancelledResyncStopsBeforeItsNextPageAndKeepsWhatItDid()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
+        foreach (var i in Enumerable.Range(0, 150)) quiet.NewKlaviyoProfile($"many{i}@example.com");
+        var account = (await quiet.App.Service<Lumo.Core.Workspaces.WorkspaceStore>().GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        var pull = quiet.App.Service<KlaviyoProfilePull>();
+        pull.RunBudget = TimeSpan.Zero; // one page per invocation
+        var (queued, _) = await pull.StartResyncAsync(account, default);
+        var request = new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId, queued.Id);
+
+        var firstPage = await pull.RunAsync(request, default);
+        var second = await quiet.Admin.PostAsync($"{quiet.AccountPath()}/resync", null);
+        var cancel = await quiet.Admin.DeleteAsync($"{quiet.AccountPath()}/sync-runs/{queued.Id}");
+        var stopped = await pull.RunAsync(request, default);
+        var cancelAgain = await quiet.Admin.DeleteAsync($"{quiet.AccountPath()}/sync-runs/{queued.Id}");
+
+        Assert.Equal((SyncRunStatus.Running, 100), (firstPage!.Status, firstPage.Profiles));
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode); // one resync at a time
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        Assert.Equal((SyncRunStatus.Cancelled, 100), (stopped!.Status, stopped.Profiles));
+        Assert.Equal(HttpStatusCode.Conflict, cancelAgain.StatusCode);
+    }
 }
