@@ -228,6 +228,23 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         RetryOnConflictAsync(async () => await SaveAsync(change(await GetIfExistsAsync(workspaceId, accountId, userId, cancellationToken)
                                                               ?? new LineFriend { WorkspaceId = workspaceId, AccountId = accountId, UserId = userId }), cancellationToken));
 
+    /// <summary>
+    /// <see cref="UpdateAsync(string, string, string, Func{LineFriend, LineFriend}, CancellationToken)"/> starting from a friend just read (its
+    /// ETag), so the first attempt costs one write; with <paramref name="saveUnchanged"/> false, nothing is written when the change returns the same friend.
+    /// </summary>
+    public async Task<LineFriend> UpdateAsync(LineFriend current, Func<LineFriend, LineFriend> change, CancellationToken cancellationToken, bool saveUnchanged = true)
+    {
+        var first = true;
+        return await RetryOnConflictAsync(async () =>
+        {
+            var friend = first ? current : await GetIfExistsAsync(current.WorkspaceId, current.AccountId, current.UserId, cancellationToken)
+                                           ?? new LineFriend { WorkspaceId = current.WorkspaceId, AccountId = current.AccountId, UserId = current.UserId };
+            first = false;
+            var changed = change(friend);
+            return !saveUnchanged && ReferenceEquals(changed, friend) ? friend : await SaveAsync(changed, cancellationToken);
+        });
+    }
+
     // Optimistic concurrency: each attempt reads, decides and writes under ETags. When another writer got in between
     // (409 conflict, 412 changed, 404 gone meanwhile), decide again on fresh rows.
     private static async Task<T> RetryOnConflictAsync<T>(Func<Task<T>> attempt)

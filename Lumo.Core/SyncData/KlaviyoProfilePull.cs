@@ -127,11 +127,17 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         var resync = run.Kind == SyncKinds.Resync;
         try
         {
+            Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
             do
             {
                 if (await history.IsCancelRequestedAsync(run, cancellationToken))
+                {
+                    Forget(prefetched);
                     return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
-                var page = await klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, cursor.Next, cancellationToken);
+                }
+                var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, cursor.Next, cancellationToken));
+                // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
+                prefetched = page.Next is { } following && clock.GetUtcNow() < deadline ? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken) : null;
                 var outcomes = new List<(string Outcome, string? Failure)>();
                 await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
                 {
@@ -144,7 +150,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
                 await history.SaveAsync(run, cancellationToken); // the page is done: a crash goes on from the next one
             } while (cursor.Next is not null && clock.GetUtcNow() < deadline);
-            if (cursor.Next is not null) return run; // out of time: handed over
+            Forget(prefetched); // out of time: the continuation fetches that page again
+            if (cursor.Next is not null) return run;
             if (resync) run = run.WithCount("importJobs", await bulkSync.StartAsync(account.WorkspaceId, account.Id, cancellationToken));
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
@@ -156,6 +163,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
     }
+
+    private static void Forget(Task? prefetched) => prefetched?.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
 
     private async Task<(string Outcome, string? Failure)> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
         CancellationToken cancellationToken)
@@ -180,7 +189,13 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             : (null, null, []);
         if (errors.Count > 0) return ("failed", $"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
 
-        var userId = await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken);
+        // Lumo writes this account's LINE User ID with every link, so a pull reads only the friend a profile names to
+        // confirm the link (most changed profiles cost no storage at all); a resync also finds links whose property
+        // went missing in Klaviyo.
+        LineFriend? friend = null;
+        if (!resync && profile.TextProperty(account.PropertyNames.UserId) is { } named && Ids.IsLineUserId(named))
+            friend = await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, named, cancellationToken) is { } f && f.KlaviyoProfileId == profile.Id ? f : null;
+        var userId = resync ? await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) : friend?.UserId;
         string? linkedNow = null;
         if (userId is null && resync && await RelinkAsync(account, profile, cancellationToken) is { } relinked)
             (userId, linkedNow) = (relinked, "relinked");
@@ -190,12 +205,14 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         if (account.PulledFields.Count == 0) return (linkedNow ?? "linked", null);
         var updatedAt = profile.Updated ?? clock.GetUtcNow();
         var outcome = "friendsUpdated";
-        await friends.UpdateAsync(account.WorkspaceId, account.Id, userId, f =>
+        LineFriend Change(LineFriend f)
         {
             // A version of the profile this friend already has, or an older one (a slow page), changes nothing.
             outcome = f.KlaviyoFieldsUpdatedAt is not { } at || at < updatedAt ? "friendsUpdated" : at == updatedAt ? "unchanged" : "olderIgnored";
             return outcome == "friendsUpdated" ? f with { KlaviyoFields = fields, KlaviyoFieldsUpdatedAt = updatedAt } : f;
-        }, cancellationToken);
+        }
+        if (friend is not null && linkedNow is null) await friends.UpdateAsync(friend, Change, cancellationToken, saveUnchanged: false);
+        else await friends.UpdateAsync(account.WorkspaceId, account.Id, userId, Change, cancellationToken);
         if (outcome == "friendsUpdated" && pullsContact && (email is not null || phone is not null))
             await friends.SetContactAsync(account.WorkspaceId, account.Id, userId, email, phone, cancellationToken);
         return (linkedNow ?? outcome, null);

@@ -172,7 +172,10 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
         var app = quiet.App;
         var workspaces = app.Service<Lumo.Core.Workspaces.WorkspaceStore>();
         foreach (var (user, profile) in new[] { (user1, first), (user2, last) })
+        {
             await app.Service<Lumo.Core.Friends.LineFriendStore>().LinkAsync(quiet.WorkspaceId, quiet.AccountId, user.UserId, profile.Id, "admin", DateTimeOffset.UtcNow, user.DisplayName, default);
+            profile.Properties["LINE User ID"] = user.UserId; // as the link's property write left it
+        }
         var account = (await workspaces.GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
         await workspaces.UpdateAccountAsync(account with { PulledFields = ["email"] }, default);
         var pull = app.Service<KlaviyoProfilePull>();
