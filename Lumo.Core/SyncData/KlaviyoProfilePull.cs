@@ -130,12 +130,10 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
             do
             {
-                if (await history.IsCancelRequestedAsync(run, cancellationToken))
-                {
-                    Forget(prefetched);
-                    return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
-                }
+                var cancelRequested = history.IsCancelRequestedAsync(run, cancellationToken);
                 var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, cursor.Next, cancellationToken));
+                if (await cancelRequested)
+                    return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
                 // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
                 prefetched = page.Next is { } following && clock.GetUtcNow() < deadline ? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken) : null;
                 var outcomes = new List<(string Outcome, string? Failure)>();
@@ -189,13 +187,13 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             : (null, null, []);
         if (errors.Count > 0) return ("failed", $"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
 
-        // Lumo writes this account's LINE User ID with every link, so a pull reads only the friend a profile names to
-        // confirm the link (most changed profiles cost no storage at all); a resync also finds links whose property
-        // went missing in Klaviyo.
+        // Lumo writes this account's LINE User ID with every link, so the friend a profile names is read to confirm the
+        // link (in a pull, profiles naming none cost no storage at all); a resync also looks up the link of every other
+        // profile, for links whose property went missing in Klaviyo.
         LineFriend? friend = null;
-        if (!resync && profile.TextProperty(account.PropertyNames.UserId) is { } named && Ids.IsLineUserId(named))
+        if (profile.TextProperty(account.PropertyNames.UserId) is { } named && Ids.IsLineUserId(named))
             friend = await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, named, cancellationToken) is { } f && f.KlaviyoProfileId == profile.Id ? f : null;
-        var userId = resync ? await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) : friend?.UserId;
+        var userId = friend?.UserId ?? (resync ? await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) : null);
         string? linkedNow = null;
         if (userId is null && resync && await RelinkAsync(account, profile, cancellationToken) is { } relinked)
             (userId, linkedNow) = (relinked, "relinked");

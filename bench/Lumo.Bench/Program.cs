@@ -6,7 +6,7 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--consent N] [--only 2|3|4|5|6|7|8|9|10|11|12]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--consent N] [--sync N] [--only 2|3|4|5|6|7|8|9|10|11|12|13]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
@@ -15,7 +15,8 @@ var flowSends = ArgValue("--flow-sends", 2000);
 var segmentSize = ArgValue("--segment", 100_000);
 var broadcastFriends = ArgValue("--broadcast", 100_000);
 var consentFriends = ArgValue("--consent", 100_000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 12; 6 and 11 run only when asked)
+var syncProfiles = ArgValue("--sync", 100_000);
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 13; 6 and 11 run only when asked)
 var outageSeconds = ArgValue("--outage-seconds", 60); // scenario 6: the 401 outage lasts this long, the 503 one twice as long
 bool Runs(int section) => only == 0 || only == section;
 
@@ -138,8 +139,8 @@ foreach (var size in new[] { broadcastFriends / 5, broadcastFriends })
 {
     var count = await SegmentCount.RunAsync(azurite.ConnectionString, sandbox, countApp, countPrefix, size);
     Console.WriteLine($"   {size:N0} friends, {count.ListMembers:N0} list members: {count.Evaluation.Members:N0} members in {count.Elapsed.TotalSeconds:N1} s; " +
-                      $"{count.Pages} list pages ({count.Throttled} throttled) read in {count.ListsRead.TotalSeconds:N1} s; the limits allow them in {SegmentCount.FastestAllowed(count.Pages).TotalSeconds:N1} s at the fastest = " +
-                      $"{SegmentCount.FastestAllowed(count.Pages) / count.ListsRead:N2} of the Klaviyo ceiling (whole evaluation {SegmentCount.FastestAllowed(count.Pages) / count.Elapsed:N2}, the rest is the friend scan); " +
+                      $"{count.Pages} list pages ({count.Throttled} throttled) read in {count.ListsRead.TotalSeconds:N1} s; the limits allow them in {KlaviyoCeilings.FastestAllowed(count.Pages).TotalSeconds:N1} s at the fastest = " +
+                      $"{KlaviyoCeilings.FastestAllowed(count.Pages) / count.ListsRead:N2} of the Klaviyo ceiling (whole evaluation {KlaviyoCeilings.FastestAllowed(count.Pages) / count.Elapsed:N2}, the rest is the friend scan); " +
                       $"live managed memory added at peak: {count.PeakExtraBytes / 1_048_576.0:N1} MiB");
 }
 }
@@ -177,6 +178,26 @@ var listedPerSecond = listed.Friends / listed.Elapsed.TotalSeconds;
 Console.WriteLine($"   follower list = {listedPerSecond / followerListCeiling:P2} of LINE's ceiling ({followerListCeiling:N0} IDs/s) and {listedPerSecond / consentFloorPerSecond:N2} × the Azurite floor of the same storage work " +
                   $"({consentFloorPerSecond:N0} friends/s: IDs written 100 a transaction, both partitions scanned), the bound that binds ({(consentFloorPerSecond < followerListCeiling ? "Azurite" : "LINE")} is the lower)");
 Console.WriteLine($"   profile API = {asked.Friends / asked.Elapsed.TotalSeconds / 2_000:P0} of LINE's ceiling (2,000 profile requests/s; Lumo paces itself at {ConsentRefresh.ProfileCallsPerSecond:N0}/s)");
+}
+
+if (Runs(13))
+{
+Console.WriteLine();
+Console.WriteLine($"13. Sync Data: a Klaviyo pull of {syncProfiles:N0} changed profiles (a fifth linked, first_name pulled), then a resync of {syncProfiles:N0} linked friends");
+var (syncApp, syncPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
+foreach (var sync in new[] { await SyncDataRuns.PullAsync(azurite.ConnectionString, sandbox, syncApp, syncPrefix, syncProfiles),
+             await SyncDataRuns.ResyncAsync(azurite.ConnectionString, sandbox, syncApp, syncPrefix, syncProfiles) })
+{
+    var fastest = KlaviyoCeilings.FastestAllowed(sync.PageRequests);
+    Console.WriteLine($"   {sync.Name}: {sync.Profiles:N0} profiles in {sync.Elapsed.TotalSeconds:N1} s = {sync.Profiles / sync.Elapsed.TotalSeconds:N0} profiles/s over {sync.PageRequests} page requests " +
+                      $"({sync.Throttled} throttled); {sync.Run.Status}: {string.Join(", ", sync.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}, failures {sync.Run.Failures}");
+    Console.WriteLine($"   = {fastest / sync.Elapsed:N2} of the profiles endpoint's ceiling (the limits allow those pages in {fastest.TotalSeconds:N1} s at the fastest: 75/s, 750/min); " +
+                      $"profiles written in bulk imports {sync.ProfilesImported:N0}; live managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB");
+    var floorPerSecond = sync.LinkedFriends / sync.Floor.TotalSeconds;
+    Console.WriteLine($"   = {sync.Profiles / sync.Elapsed.TotalSeconds / Math.Min(floorPerSecond * sync.Profiles / sync.LinkedFriends, sync.PageRequests * 100 / fastest.TotalSeconds):N2} " +
+                      $"of the lower bound: the Azurite floor of its friend work ({floorPerSecond:N0} linked friends/s: a read and a replace each, {sync.Floor.TotalSeconds:N1} s) " +
+                      $"or the profiles endpoint, whichever allows fewer profiles/s ({(floorPerSecond * sync.Profiles / sync.LinkedFriends < sync.PageRequests * 100 / fastest.TotalSeconds ? "Azurite" : "Klaviyo")} here)");
+}
 }
 
 if (Runs(5))

@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using Azure.Data.Tables;
-using Lumo.Core;
 using Lumo.Core.SyncData;
 using Lumo.Core.Workspaces;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Line;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Lumo.Bench.Scenarios;
 
@@ -40,12 +37,7 @@ public static class ConsentRefreshRun
         var (userIds, _) = await FriendSeed.SeedAsync(tables, prefix, sandbox, bench, friends, 0.2);
         foreach (var userId in userIds.Where((_, i) => i % 50 == 0)) bench.Channel.Friends[userId] = new Friendship(userId, Blocked: true);
 
-        await using var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
-                ["Lumo:Klaviyo:ApiBaseUrl"] = sandbox.BaseUrl.ToString(), ["Lumo:Line:ApiBaseUrl"] = sandbox.BaseUrl.ToString(),
-            }).Build()).AddLumoCore().BuildServiceProvider();
+        await using var services = BenchServices.Create(storage, sandbox, prefix);
         var account = (await services.GetRequiredService<WorkspaceStore>().GetAccountIfExistsAsync(bench.WorkspaceId, bench.AccountId, default))!;
         var refresh = services.GetRequiredService<ConsentRefresh>();
 

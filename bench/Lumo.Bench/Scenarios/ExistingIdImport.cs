@@ -2,14 +2,11 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Lumo.Core;
 using Lumo.Core.IdLinkage;
 using Lumo.Sandbox;
 using Lumo.Sandbox.Klaviyo;
 using Lumo.Sandbox.Line;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Lumo.Bench.Scenarios;
 
@@ -52,12 +49,7 @@ public static class ExistingIdImport
         (await admin.PutAsJsonAsync($"api/manage/workspaces/{workspaceId}/accounts/{accountId}/id-linkage",
             new { import = new { segmentId = segment.Id, lineUserIdProperty = "legacy_line_id" } })).EnsureSuccessStatusCode();
 
-        await using var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = storage, ["Lumo:Storage:NamePrefix"] = prefix,
-                ["Lumo:Klaviyo:ApiBaseUrl"] = sandbox.BaseUrl.ToString(), ["Lumo:Line:ApiBaseUrl"] = sandbox.BaseUrl.ToString(),
-            }).Build()).AddLumoCore().BuildServiceProvider();
+        await using var services = BenchServices.Create(storage, sandbox, prefix);
         var import = services.GetRequiredService<LineUserIdImport>();
 
         var requestsBefore = sandbox.Requests.CountOf(klaviyo.Id, "GET", "/api/segments/{id}/profiles");

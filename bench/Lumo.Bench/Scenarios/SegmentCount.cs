@@ -47,15 +47,4 @@ public static class SegmentCount
             sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/lists/{id}/profiles") - pagesBefore,
             sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes);
     }
-
-    /// <summary>
-    /// The shortest time Klaviyo's list-members limits allow for reading <paramref name="pages"/> pages: 75 a second
-    /// until a minute's 750 are spent, then the next 750 from the next minute on.
-    /// </summary>
-    public static TimeSpan FastestAllowed(long pages)
-    {
-        var fullMinutes = (pages - 1) / KlaviyoRateLimits.SegmentProfilesPerMinute;
-        var rest = pages - fullMinutes * KlaviyoRateLimits.SegmentProfilesPerMinute;
-        return TimeSpan.FromSeconds(60 * fullMinutes + rest / (double)KlaviyoRateLimits.SegmentProfilesPerSecond);
-    }
 }
