@@ -27,6 +27,9 @@ param lineApiBaseUrl string = 'https://api.line.me'
 @description('Klaviyo API base URL (change only for a test double).')
 param klaviyoApiBaseUrl string = 'https://a.klaviyo.com'
 
+@description('Optional: the client ID of the Lumo Klaviyo OAuth app, so that workspaces connect Klaviyo as an app (README, "Connect Klaviyo as an app"). Put its client secret into the Key Vault as klaviyo-oauth-client-secret; the app reads it through a Key Vault reference. Empty: private API keys only.')
+param klaviyoOAuthClientId string = ''
+
 @description('Optional second gate for the admin page: the application (client) ID of an Entra ID app registration. When set, App Service Authentication signs users in with Entra ID, and the admin page (/api/console) opens only after that sign-in (then the admin key, as always). Empty: off.')
 param adminPageEntraClientId string = ''
 
@@ -139,6 +142,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references in app settings (the Klaviyo app's client secret) are read with the app's identity.
+    keyVaultReferenceIdentity: identity.id
     functionAppConfig: {
       deployment: {
         storage: {
@@ -160,7 +165,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: [
+      appSettings: concat([
         // Identity-based host storage: tables, queues and the host's blobs through the managed identity.
         { name: 'AzureWebJobsStorage__accountName', value: storage.name }
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
@@ -175,7 +180,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Lumo__Line__PushInstances', value: string(maximumInstanceCount) }
         { name: 'Lumo__Klaviyo__ApiBaseUrl', value: klaviyoApiBaseUrl }
         { name: 'Lumo__AdminPage__RequireEntraSignIn', value: string(!empty(adminPageEntraClientId)) }
-      ]
+      ], empty(klaviyoOAuthClientId) ? [] : [
+        { name: 'Lumo__Klaviyo__OAuthClientId', value: klaviyoOAuthClientId }
+        { name: 'Lumo__Klaviyo__OAuthClientSecret', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=klaviyo-oauth-client-secret)' }
+      ])
     }
   }
   dependsOn: [ deploymentContainer ]

@@ -55,14 +55,18 @@ public sealed class ConnectionVerifier(
             await ResumeAsync(workspace, cancellationToken);
     }
 
-    // What waited while the connection was paused: the events in the outbox, and LINE properties that could not be
-    // written (rewritten for every linked friend in bulk import jobs, which change nothing where they were current).
+    // What waited while the connection was paused: the events in the outbox, LINE properties that could not be
+    // written (rewritten for every linked friend in bulk import jobs, which change nothing where they were current),
+    // and a paused Klaviyo pull or resync.
     private async Task ResumeAsync(Workspace workspace, CancellationToken cancellationToken)
     {
         logger.LogInformation("Klaviyo connection of workspace {WorkspaceId} works again: resuming its Klaviyo work", workspace.Id);
         await events.RequestExportAsync(workspace.Id, cancellationToken);
         foreach (var account in await store.ListAccountsAsync(workspace.Id, cancellationToken))
+        {
             await queues.EnqueueAsync(QueueNames.KlaviyoProfileSync, new ProfileSyncRequest(workspace.Id, account.Id), cancellationToken);
+            await queues.EnqueueAsync(QueueNames.KlaviyoPulls, new SyncData.KlaviyoPullRequest(workspace.Id, account.Id), cancellationToken); // a paused pull or resync goes on
+        }
     }
 
     private async Task VerifyLineAsync(LineAccount account, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 
 namespace Lumo.Core.Connections;
 
-public enum KlaviyoAppCallbackOutcome { Connected, Denied, UnknownState, ExchangeRefused }
+public enum KlaviyoAppCallbackOutcome { Connected, Denied, UnknownState, ExchangeRefused, OtherKlaviyoAccount }
 
 /// <summary>What the OAuth callback did, for the page the administrator's browser shows.</summary>
 public sealed record KlaviyoAppCallbackResult(KlaviyoAppCallbackOutcome Outcome, string? WorkspaceId = null, string? Detail = null);
@@ -26,7 +26,7 @@ public sealed record KlaviyoAppCallbackResult(KlaviyoAppCallbackOutcome Outcome,
 /// Disconnecting revokes the grant in Klaviyo, pauses the workspace's Klaviyo work and deletes its sync history; what
 /// was written to Klaviyo stays there.
 /// </summary>
-public sealed class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuthTokens tokens, KlaviyoOAuthClient oauth, ISecretStore secrets, SyncRunHistory syncRuns,
+public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuthTokens tokens, KlaviyoOAuthClient oauth, ISecretStore secrets, SyncRunHistory syncRuns,
     KlaviyoConnectionHealth health, LumoTables tables, LumoQueues queues, IOptions<KlaviyoOptions> klaviyoOptions, IOptions<IdLinkageOptions> publicUrls,
     TimeProvider clock, ILogger<KlaviyoAppConnection> logger)
 {
@@ -57,26 +57,36 @@ public sealed class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuth
     /// </summary>
     public async Task<KlaviyoAppCallbackResult> CompleteAsync(string? state, string? code, string? error, CancellationToken cancellationToken)
     {
-        var claimed = string.IsNullOrEmpty(state) || state.Length > 100 ? null : await ClaimStateAsync(state, cancellationToken);
+        var claimed = state is null || !StateFormat().IsMatch(state) ? null : await ClaimStateAsync(state, cancellationToken);
         if (claimed is not { } pending) return new(KlaviyoAppCallbackOutcome.UnknownState);
         if (error is not null || string.IsNullOrEmpty(code))
         {
             logger.LogInformation("Klaviyo app connection of workspace {WorkspaceId} was not approved ({Error})", pending.WorkspaceId, error);
             return new(KlaviyoAppCallbackOutcome.Denied, pending.WorkspaceId, error == "access_denied" ? "The Klaviyo administrator denied the request." : error);
         }
-        if (await workspaces.GetWorkspaceIfExistsAsync(pending.WorkspaceId, cancellationToken) is null) return new(KlaviyoAppCallbackOutcome.UnknownState);
+        if (await workspaces.GetWorkspaceIfExistsAsync(pending.WorkspaceId, cancellationToken) is not { } connecting) return new(KlaviyoAppCallbackOutcome.UnknownState);
         KlaviyoOAuthGrant grant;
+        string approvedAccount;
         try
         {
             grant = await oauth.ExchangeCodeAsync(code, pending.CodeVerifier, RedirectUri, clock.GetUtcNow(), cancellationToken);
+            approvedAccount = await oauth.GetAccountIdAsync(grant.AccessToken, cancellationToken);
         }
         catch (KlaviyoApiException e) when (!e.IsTransient)
         {
             logger.LogWarning("Klaviyo refused the authorization code for workspace {WorkspaceId}: {Status} {Code}", pending.WorkspaceId, e.Status, e.Code);
             return new(KlaviyoAppCallbackOutcome.ExchangeRefused, pending.WorkspaceId, $"Klaviyo refused the authorization code ({e.Code ?? e.Status.ToString()}).");
         }
-        await tokens.SaveGrantAsync(pending.WorkspaceId, grant, cancellationToken);
-        await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(pending.WorkspaceId), cancellationToken); // the app replaces a private key
+        // Whoever opened the consent URL chose the account: links and properties belong to the one the workspace has.
+        if (connecting.KlaviyoAccountId is { } known && known != approvedAccount)
+        {
+            logger.LogWarning("Workspace {WorkspaceId} is connected to Klaviyo account {Known}; the app was approved for {Approved}: refused", connecting.Id, known, approvedAccount);
+            await RevokeQuietlyAsync(grant.RefreshToken);
+            return new(KlaviyoAppCallbackOutcome.OtherKlaviyoAccount, connecting.Id,
+                $"The app was approved for Klaviyo account {approvedAccount}, but this workspace works with account {known}. Sign in to Klaviyo as that account's administrator and start again.");
+        }
+        await tokens.SaveGrantAsync(pending.WorkspaceId, grant, CancellationToken.None);
+        await secrets.SetAsync(SecretNames.KlaviyoApiKey(pending.WorkspaceId), SecretNames.Cleared, CancellationToken.None); // the app replaces a private key
         var workspace = (await workspaces.GetWorkspaceIfExistsAsync(pending.WorkspaceId, cancellationToken))!;
         await workspaces.RecordKlaviyoCredentialsAsync(workspace.Id, KlaviyoConnections.OAuth, clock.GetUtcNow(), workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect
             ? workspace.Klaviyo with { Detail = "The Klaviyo app was approved; the connection is being verified." } : ConnectionState.Unverified, cancellationToken);
@@ -97,7 +107,7 @@ public sealed class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuth
         {
             // Already revoked or uninstalled in Klaviyo: nothing left to revoke.
         }
-        await secrets.DeleteAsync(SecretNames.KlaviyoOAuthGrant(workspace.Id), cancellationToken);
+        await secrets.SetAsync(SecretNames.KlaviyoOAuthGrant(workspace.Id), SecretNames.Cleared, cancellationToken);
         await workspaces.RecordKlaviyoConnectionAsync(workspace.Id,
             new ConnectionState(ConnectionStatus.NeedsReconnect, clock.GetUtcNow(), "Disconnected: connect the Klaviyo app or give a private API key to resume."), null, cancellationToken);
         health.Forget(workspace.Id);
@@ -105,6 +115,18 @@ public sealed class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuth
             await syncRuns.DeleteAllAsync(workspace.Id, account.Id, cancellationToken);
         logger.LogInformation("Workspace {WorkspaceId} disconnected the Klaviyo app", workspace.Id);
         return true;
+    }
+
+    private async Task RevokeQuietlyAsync(string refreshToken)
+    {
+        try
+        {
+            await oauth.RevokeAsync(refreshToken, CancellationToken.None);
+        }
+        catch (KlaviyoApiException e)
+        {
+            logger.LogWarning("Could not revoke a refused Klaviyo app grant: {Status} {Code}", e.Status, e.Code);
+        }
     }
 
     private sealed record PendingState(string WorkspaceId, string CodeVerifier);
@@ -128,4 +150,8 @@ public sealed class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuth
     private static string RandomToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    // 32 random bytes in base64url: anything else was never issued (and never reaches a table key).
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{43}$")]
+    private static partial System.Text.RegularExpressions.Regex StateFormat();
 }

@@ -30,6 +30,8 @@ public sealed record LinkWrite(LinkWriteOutcome Outcome, LineFriend Friend, stri
 public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
 {
     private const string IndexStart = "~";
+    // Pulled Klaviyo fields as they are (Japanese is not stored as 6-character escapes).
+    private static readonly System.Text.Json.JsonSerializerOptions Unescaped = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static string ProfileClaim(string profileId) => $"~profile:{profileId}";
 
@@ -296,7 +298,7 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         ["LinkedHow"] = f.LinkedHow,
         ["PropertiesSyncedAt"] = f.PropertiesSyncedAt,
         ["PropertiesSyncError"] = f.PropertiesSyncError,
-        ["KlaviyoFields"] = f.KlaviyoFields.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(f.KlaviyoFields),
+        ["KlaviyoFields"] = f.KlaviyoFields.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(f.KlaviyoFields, Unescaped),
         ["KlaviyoFieldsUpdatedAt"] = f.KlaviyoFieldsUpdatedAt,
     };
 

@@ -21,6 +21,18 @@ public sealed class KlaviyoOAuthClient(HttpClient http, IOptions<KlaviyoOptions>
     public Task<KlaviyoOAuthGrant> RefreshAsync(string refreshToken, DateTimeOffset now, CancellationToken cancellationToken) =>
         RequestTokensAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken }, now, cancellationToken);
 
+    /// <summary>The id of the Klaviyo account an access token was granted for (https://developers.klaviyo.com/en/reference/get_accounts).</summary>
+    public async Task<string> GetAccountIdAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/accounts");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        request.Headers.Add("revision", KlaviyoOptions.Revision);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.api+json"));
+        using var response = await SendAsync(request, cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!["data"]![0]!["id"]!.GetValue<string>();
+    }
+
     /// <summary>Revokes the grant the refresh token belongs to (Klaviyo uninstalls the app from the account).</summary>
     public async Task RevokeAsync(string refreshToken, CancellationToken cancellationToken)
     {
@@ -31,8 +43,9 @@ public sealed class KlaviyoOAuthClient(HttpClient http, IOptions<KlaviyoOptions>
     private async Task<KlaviyoOAuthGrant> RequestTokensAsync(Dictionary<string, string> form, DateTimeOffset now, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(form, "oauth/token", cancellationToken);
-        await ThrowIfFailedAsync(response, cancellationToken);
-        var body = (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!;
+        // Sent: Klaviyo may have replaced the refresh token already, so its answer is read to the end whatever the caller does.
+        await ThrowIfFailedAsync(response, CancellationToken.None);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>(CancellationToken.None))!;
         return new KlaviyoOAuthGrant(body["access_token"]!.GetValue<string>(), body["refresh_token"]!.GetValue<string>(),
             now.AddSeconds(body["expires_in"]?.GetValue<int>() ?? 3600), body["scope"]?.GetValue<string>());
     }
@@ -43,6 +56,11 @@ public sealed class KlaviyoOAuthClient(HttpClient http, IOptions<KlaviyoOptions>
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{app.OAuthClientId}:{app.OAuthClientSecret}")));
         request.Options.Set(ResilienceDefaults.NoRetry, true);
+        return await SendAsync(request, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         try
         {
             return await http.SendAsync(request, cancellationToken);
@@ -50,7 +68,7 @@ public sealed class KlaviyoOAuthClient(HttpClient http, IOptions<KlaviyoOptions>
         catch (Exception e) when (e is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
                                    || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new KlaviyoApiException(0, null, $"Klaviyo's OAuth endpoint did not answer: {e.Message}", inner: e);
+            throw new KlaviyoApiException(0, null, $"Klaviyo did not answer: {e.Message}", inner: e);
         }
     }
 

@@ -95,7 +95,7 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         var handedOver = false;
         try
         {
-            var work = new Work(account, run with { Status = SyncRunStatus.Running }, _clock.GetUtcNow() + RunBudget);
+            using var work = new Work(account, run with { Status = SyncRunStatus.Running }, _clock.GetUtcNow() + RunBudget);
             await _history.SaveAsync(work.Checkpoint, cancellationToken);
             try
             {
@@ -106,7 +106,11 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
                 logger.LogWarning("LINE refused the access token of account {AccountId} during consent refresh {RunId}", account.Id, run.Id);
                 await workspaces.RecordLineConnectionAsync(account.WorkspaceId, account.Id,
                     new ConnectionState(ConnectionStatus.Failed, _clock.GetUtcNow(), $"consent refresh: LINE answered {e.Status}: {e.Message}"), null, cancellationToken);
-                run = work.Checkpoint with { Status = SyncRunStatus.Failed, FinishedAt = _clock.GetUtcNow(), Problem = $"LINE refused the channel access token ({e.Status}): reconnect the account and start again." };
+                // What this run changed so far still reaches Klaviyo: a later run would see those friends as unchanged.
+                run = await work.WritePendingAsync(cancellationToken) with
+                {
+                    Status = SyncRunStatus.Failed, FinishedAt = _clock.GetUtcNow(), Cursor = null, Problem = $"LINE refused the channel access token ({e.Status}): reconnect the account and start again.",
+                };
             }
             await _history.SaveAsync(run, cancellationToken);
             if (!run.IsFinished)
@@ -140,8 +144,10 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
     /// One invocation's work on a run. <see cref="Checkpoint"/> is the run as saved: counts and cursor move together,
     /// and only past friends whose Klaviyo writes have started.
     /// </summary>
-    private sealed class Work(LineAccount account, SyncRun run, DateTimeOffset deadline)
+    private sealed class Work(LineAccount account, SyncRun run, DateTimeOffset deadline) : IDisposable
     {
+        // Stops the read-ahead of the tables when the work ends early (out of time, or a failure).
+        private readonly CancellationTokenSource _stop = new();
         private readonly LineAccountRef _channel = new(account.WorkspaceId, account.Id);
         private readonly ConcurrentQueue<LineFriend> _toWrite = new();
         private readonly TokenBucketRateLimiter _profilePace = new(new TokenBucketRateLimiterOptions
@@ -156,6 +162,20 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
 
         public SyncRun Checkpoint { get; private set; } = run;
 
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _stop.Dispose();
+            _profilePace.Dispose();
+        }
+
+        /// <summary>Starts the Klaviyo writes of the friends changed so far; the run with everything counted.</summary>
+        public async Task<SyncRun> WritePendingAsync(CancellationToken cancellationToken)
+        {
+            await WriteToKlaviyoAsync(cancellationToken);
+            return _progress;
+        }
+
         public async Task<SyncRun> RunAsync(ConsentRefresh refresh, CancellationToken cancellationToken)
         {
             _refresh = refresh;
@@ -164,7 +184,8 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
             if (cursor is null) return Checkpoint; // out of time while listing
             var items = cursor.Phase == Cursor.Comparing
                 ? CompareWithFollowersAsync(cursor.Position, cancellationToken)
-                : refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: cursor.Position).Select(f => (f.UserId, (LineFriend?)f, (bool?)null));
+                : ReadAhead(refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: cursor.Position), cancellationToken)
+                    .Select(f => (f.UserId, (LineFriend?)f, (bool?)null));
             await foreach (var chunk in items.Chunk(ChunkSize).WithCancellation(cancellationToken))
             {
                 await Parallel.ForEachAsync(chunk, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
@@ -209,8 +230,20 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
                 await DrainAsync(next is null || outOfTime ? 0 : PagesSavedAtOnce);
                 if (next is null || outOfTime || pages % 10 == 0) await SaveCheckpointAsync(cursor, cancellationToken);
                 if (next is null) return cursor;
-                if (outOfTime) return null; // a page fetched meanwhile is fetched again by the continuation
-                page = await next ?? throw new LineApiException(403, "LINE stopped listing this account's followers midway");
+                if (outOfTime)
+                {
+                    _ = next.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // fetched again by the continuation
+                    return null;
+                }
+                if (await next is not { } following)
+                {
+                    // LINE stopped listing midway (the account lost the permission): every friend is asked instead.
+                    await DrainAsync(0);
+                    _progress = _progress.WithCount("followerListUnavailable", 1);
+                    await SaveCheckpointAsync(cursor = new Cursor(Cursor.AskingProfiles, null), cancellationToken);
+                    return cursor;
+                }
+                page = following;
             }
         }
 
@@ -235,21 +268,26 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
             }
         }
 
-        private static IAsyncEnumerable<T> ReadAhead<T>(IAsyncEnumerable<T> source, CancellationToken cancellationToken)
+        private IAsyncEnumerable<T> ReadAhead<T>(IAsyncEnumerable<T> source, CancellationToken cancellationToken)
         {
             var buffer = System.Threading.Channels.Channel.CreateBounded<T>(ChunkSize * 2);
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await foreach (var item in source.WithCancellation(cancellationToken)) await buffer.Writer.WriteAsync(item, cancellationToken);
+                    await foreach (var item in source.WithCancellation(stop.Token)) await buffer.Writer.WriteAsync(item, stop.Token);
                     buffer.Writer.Complete();
                 }
                 catch (Exception e)
                 {
                     buffer.Writer.Complete(e);
                 }
-            }, cancellationToken);
+                finally
+                {
+                    stop.Dispose();
+                }
+            }, CancellationToken.None);
             return buffer.Reader.ReadAllAsync(cancellationToken);
         }
 

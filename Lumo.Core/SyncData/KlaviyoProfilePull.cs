@@ -38,12 +38,15 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     private static readonly TimeSpan BusyDelay = TimeSpan.FromMinutes(1);
     private const string LeaseScope = "klaviyo-pull";
     private const int Parallelism = 16;
+    /// <summary>The longest value a pulled field may have: a friend row holds all of them (Table storage: 64 KiB a property, 1 MiB a row).</summary>
+    public const int MaxFieldLength = 1_000;
     private readonly string _owner = Guid.NewGuid().ToString("N");
 
     /// <summary>How long one invocation works before handing over (settable so tests can force a hand-over).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
 
-    private sealed record Cursor(DateTimeOffset? Since, string? Next);
+    /// <summary>Where a run is: the pages still to read (from <c>Next</c>), or — <c>PagesDone</c> — only a resync's bulk write left.</summary>
+    private sealed record Cursor(DateTimeOffset? Since, string? Next, bool PagesDone = false);
 
     /// <summary>
     /// Queues a resync of the account; when a pull or resync is unfinished, returns that one with <c>Started</c> false.
@@ -78,7 +81,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             var run = await RunToWorkOnAsync(account, request.RunId, cancellationToken);
             if (run is null) return null;
             run = await PullPagesAsync(account, run with { Status = SyncRunStatus.Running }, clock.GetUtcNow() + RunBudget, cancellationToken);
-            await history.SaveAsync(run, cancellationToken);
+            await SaveAsync(run, cancellationToken);
             if (run.Status == SyncRunStatus.Running)
             {
                 await queues.EnqueueAsync(QueueNames.KlaviyoPulls, new KlaviyoPullRequest(account.WorkspaceId, account.Id, run.Id, _owner), cancellationToken);
@@ -128,7 +131,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         try
         {
             Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
-            do
+            while (!cursor.PagesDone)
             {
                 var cancelRequested = history.IsCancelRequestedAsync(run, cancellationToken);
                 var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, cursor.Next, cancellationToken));
@@ -139,17 +142,21 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 var outcomes = new List<(string Outcome, string? Failure)>();
                 await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
                 {
-                    var outcome = await ApplyAsync(account, workspace?.DefaultRegion, profile, resync, ct);
+                    var outcome = await ApplyOrRecordFailureAsync(account, workspace?.DefaultRegion, profile, resync, ct);
                     lock (outcomes) outcomes.Add(outcome);
                 });
                 foreach (var (outcome, failure) in outcomes)
                     run = (failure is null ? run.WithCount(outcome, 1) : run.WithFailure(failure)) with { Profiles = run.Profiles + 1 };
-                cursor = cursor with { Next = page.Next };
+                cursor = page.Next is { } next ? cursor with { Next = next } : cursor with { Next = null, PagesDone = true };
                 run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
                 await history.SaveAsync(run, cancellationToken); // the page is done: a crash goes on from the next one
-            } while (cursor.Next is not null && clock.GetUtcNow() < deadline);
-            Forget(prefetched); // out of time: the continuation fetches that page again
-            if (cursor.Next is not null) return run;
+                if (!cursor.PagesDone && clock.GetUtcNow() >= deadline)
+                {
+                    Forget(prefetched); // out of time: the continuation fetches that page again
+                    return run;
+                }
+            }
+            // After the pages (saved as done, so a crash does not read them all again): a resync's bulk write.
             if (resync) run = run.WithCount("importJobs", await bulkSync.StartAsync(account.WorkspaceId, account.Id, cancellationToken));
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
@@ -160,6 +167,33 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
         logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
+    }
+
+    /// <summary>Saves the run, except a pull that found nothing changed: every 5 minutes, those would bury the history (the last pull that did find changes keeps the watermark, and reading from it again costs one empty page).</summary>
+    private async Task SaveAsync(SyncRun run, CancellationToken cancellationToken)
+    {
+        if (run is { Kind: SyncKinds.KlaviyoPull, Status: SyncRunStatus.Completed, Profiles: 0 }) await history.DeleteAsync(run, cancellationToken);
+        else await history.SaveAsync(run, cancellationToken);
+    }
+
+    // Whatever goes wrong with one profile (a value Table storage refuses, a link that cannot be written) is that
+    // profile's failure, so one odd profile never stops every later pull on the same page. Refused credentials and
+    // passing outages still stop the page: they pause it or let the queue try again.
+    private async Task<(string Outcome, string? Failure)> ApplyOrRecordFailureAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ApplyAsync(account, defaultRegion, profile, resync, cancellationToken);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status is 400 or 413)
+        {
+            return ("failed", $"{profile.Id}: the friend could not be stored ({e.ErrorCode ?? e.Status.ToString()}).");
+        }
+        catch (KlaviyoApiException e) when (!e.IsAuthenticationFailure && !e.IsTransient)
+        {
+            return ("failed", $"{profile.Id}: Klaviyo answered {e.Status} {e.Code}: {e.Message}");
+        }
     }
 
     private static void Forget(Task? prefetched) => prefetched?.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
@@ -175,7 +209,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 case null:
                     break;
                 case JsonValue value:
-                    fields[name] = value.TryGetValue<string>(out var text) ? text : value.ToJsonString();
+                    var text = value.TryGetValue<string>(out var s) ? s : value.ToJsonString();
+                    if (text.Length > MaxFieldLength) return ("failed", $"{profile.Id}: {name} is longer than {MaxFieldLength} characters.");
+                    fields[name] = text;
                     break;
                 default:
                     return ("failed", $"{profile.Id}: {name} is {(profile.Field(name) is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");

@@ -71,7 +71,8 @@ public sealed class SyncRules(WorkspaceStore workspaces, KlaviyoClient klaviyo, 
             else if (field.Required && !enabled)
                 errors[$"lumoToKlaviyo.{property}"] = [$"{property} is required for ID matching and broadcast consent and cannot be turned off."];
         }
-        var pulled = draft.KlaviyoToLumo?.Select(f => f.Trim()).Distinct().ToList();
+        if (draft.KlaviyoToLumo?.Any(string.IsNullOrWhiteSpace) == true) errors["klaviyoToLumo"] = ["A Klaviyo field name is empty."];
+        var pulled = draft.KlaviyoToLumo?.Where(f => !string.IsNullOrWhiteSpace(f)).Select(f => f.Trim()).Distinct().ToList();
         if (pulled is { Count: > MaxPulledFields }) errors["klaviyoToLumo"] = [$"At most {MaxPulledFields} Klaviyo fields can be pulled."];
         var custom = pulled?.Where(f => !StandardKlaviyoFields.Contains(f)).ToList() ?? [];
         if (custom.Count > 0 && errors.Count == 0)

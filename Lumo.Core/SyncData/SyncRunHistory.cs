@@ -30,11 +30,11 @@ public sealed record SyncRun
 
     public bool IsFinished => Status is SyncRunStatus.Completed or SyncRunStatus.Failed or SyncRunStatus.Cancelled;
 
-    /// <summary>The run with <paramref name="failure"/> counted, and kept (cut to 300 characters) among the details while there is room.</summary>
+    /// <summary>The run with <paramref name="failure"/> counted, and kept (cut to 250 characters) among the details while there is room.</summary>
     public SyncRun WithFailure(string failure) => this with
     {
         Failures = Failures + 1,
-        FailureDetails = FailureDetails.Count < SyncRunHistory.MaxFailureDetails ? [.. FailureDetails, failure.Length > 300 ? failure[..300] : failure] : FailureDetails,
+        FailureDetails = FailureDetails.Count < SyncRunHistory.MaxFailureDetails ? [.. FailureDetails, failure.Length > 250 ? failure[..250] : failure] : FailureDetails,
     };
 
     public SyncRun WithCount(string outcome, int add) =>
@@ -71,6 +71,8 @@ public static class SyncRunStatus
 public sealed class SyncRunHistory(LumoTables tables)
 {
     public const int MaxFailureDetails = 100;
+    // Japanese and quotes as they are, not as 6-character escapes: 100 details of at most 250 characters stay within a 64 KiB property.
+    private static readonly JsonSerializerOptions Unescaped = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Run ids sort newest first (inverted ticks of the start), with a random tail so two runs never share one.</summary>
     public static string NewRunId(DateTimeOffset startedAt) =>
@@ -82,7 +84,7 @@ public sealed class SyncRunHistory(LumoTables tables)
         await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(run.WorkspaceId, run.AccountId), run.Id)
         {
             ["Kind"] = run.Kind, ["StartedAt"] = run.StartedAt, ["FinishedAt"] = run.FinishedAt, ["Status"] = run.Status, ["Profiles"] = run.Profiles,
-            ["Failures"] = run.Failures, ["Counts"] = JsonSerializer.Serialize(run.Counts), ["FailureDetails"] = JsonSerializer.Serialize(run.FailureDetails),
+            ["Failures"] = run.Failures, ["Counts"] = JsonSerializer.Serialize(run.Counts), ["FailureDetails"] = JsonSerializer.Serialize(run.FailureDetails, Unescaped),
             ["Problem"] = run.Problem, ["Cursor"] = run.Cursor,
         }, TableUpdateMode.Replace, cancellationToken);
     }
@@ -112,17 +114,26 @@ public sealed class SyncRunHistory(LumoTables tables)
         return result;
     }
 
+    public async Task DeleteAsync(SyncRun run, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
+        await table.DeleteEntityAsync(AccountPartition.Of(run.WorkspaceId, run.AccountId), run.Id, Azure.ETag.All, cancellationToken);
+    }
+
     private const string CancelMarkPrefix = "~cancel:";
 
     /// <summary>
     /// Asks a run to stop: a mark beside the run, which the run reads before each page (so its own saves never undo
     /// the request). False when there is no such unfinished run.
     /// </summary>
-    public async Task<bool> RequestCancelAsync(string workspaceId, string accountId, string runId, CancellationToken cancellationToken)
+    public async Task<bool> RequestCancelAsync(string workspaceId, string accountId, string runId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (await GetIfExistsAsync(workspaceId, accountId, runId, cancellationToken) is not { IsFinished: false }) return false;
+        if (await GetIfExistsAsync(workspaceId, accountId, runId, cancellationToken) is not { IsFinished: false } run) return false;
         var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(workspaceId, accountId), CancelMarkPrefix + runId), TableUpdateMode.Replace, cancellationToken);
+        // A paused or queued run has no invocation to read the mark soon: it is cancelled here (one that picks it up meanwhile reads the mark).
+        if (run.Status is SyncRunStatus.Paused or SyncRunStatus.Queued)
+            await SaveAsync(run with { Status = SyncRunStatus.Cancelled, FinishedAt = now, Cursor = null, Problem = "Cancelled by an administrator." }, cancellationToken);
         return true;
     }
 

@@ -42,7 +42,7 @@ public sealed class WorkspaceAdministration(
         {
             await secrets.SetAsync(SecretNames.KlaviyoApiKey(workspaceId), draft.Klaviyo!.PrivateApiKey!, cancellationToken);
             // A private key replaces the app: its tokens are no longer used (the app stays installed in Klaviyo until disconnected there).
-            await secrets.DeleteAsync(SecretNames.KlaviyoOAuthGrant(workspaceId), cancellationToken);
+            await secrets.SetAsync(SecretNames.KlaviyoOAuthGrant(workspaceId), SecretNames.Cleared, cancellationToken);
         }
         workspace = workspace with
         {

@@ -47,6 +47,7 @@ public static class AdminPageEndpoints
         IdLinkagePage.Map(signedIn);
         FriendPages.Map(signedIn);
         BroadcastPage.Map(signedIn);
+        SyncDataPage.Map(signedIn);
         return routes;
     }
 

@@ -41,7 +41,10 @@ public sealed class PageContext(HttpContext http)
         ["broadcast-created"] = "Broadcast created: it starts at its time (now, when none was given).",
         ["count-queued"] = "Counting in the background: reload in a moment for the result.",
         ["test-sent"] = "Test message accepted: see the send log for its outcome.",
-        ["consent-refresh-queued"] = "The consent status refresh runs now; its result appears in the sync history below.",
+        ["consent-refresh-queued"] = "The consent status refresh runs now; its result appears in the runs below.",
+        ["sync-queued"] = "Queued: the run appears below and shows its progress.",
+        ["sync-running"] = "A pull or resync of this account is unfinished: it goes on, or cancel it below.",
+        ["cancel-requested"] = "Cancelling: the run stops before its next page.",
         ["consent-refresh-running"] = "A consent status refresh of this account is already running.",
     };
 

@@ -51,6 +51,7 @@ public static class PageLayout
             links.Add((page.T("ID linkage"), account + "/linkage"));
             links.Add((page.T("Friends"), account + "/friends"));
             links.Add((page.T("Broadcasts"), account + "/broadcasts"));
+            links.Add((page.T("Sync Data"), account + "/sync-data"));
         }
         var current = page.Http.Request.Path.Value ?? "";
         return Html.Of($"""<nav aria-label="{page.T("Workspace")}"><span class="workspace">{nav.Workspace.Name}{(nav.Account is { } shown && nav.Accounts.Count > 1 ? " · " + shown.Name : "")}</span><ul>{links.Select(l =>

@@ -64,7 +64,8 @@ public static class KlaviyoAppEndpoints
         {
             KlaviyoAppCallbackOutcome.Connected => Results.Redirect(PageContext.Url($"/w/{result.WorkspaceId}/dashboard")),
             KlaviyoAppCallbackOutcome.Denied => Page(400, "Klaviyo was not connected", $"{result.Detail} Nothing was changed; start again from the admin page to connect."),
-            KlaviyoAppCallbackOutcome.ExchangeRefused => Page(400, "Klaviyo was not connected", $"{result.Detail} Nothing was changed; start again from the admin page."),
+            KlaviyoAppCallbackOutcome.ExchangeRefused or KlaviyoAppCallbackOutcome.OtherKlaviyoAccount =>
+                Page(400, "Klaviyo was not connected", $"{result.Detail} Nothing was changed; start again from the admin page."),
             _ => Page(400, "This link is not valid", "The connection request is unknown, was already used, or is older than 10 minutes. Nothing was changed; start again from the admin page."),
         };
     }

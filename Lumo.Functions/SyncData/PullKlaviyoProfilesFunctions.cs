@@ -6,8 +6,8 @@ using Lumo.Functions.Hosting;
 namespace Lumo.Functions.SyncData;
 
 /// <summary>
-/// Timer PullKlaviyoProfilesSchedule (every 5 minutes) queues a Klaviyo → Lumo pull for every LINE account whose sync
-/// rules pull fields; queue function PullKlaviyoProfiles runs one (or goes on with one that handed over).
+/// Timer PullKlaviyoProfilesSchedule (every 5 minutes) queues a Klaviyo → Lumo pull for every LINE account (a pull when its
+/// sync rules pull fields, or an unfinished pull or resync); queue function PullKlaviyoProfiles runs one (or goes on with one that handed over).
 /// </summary>
 public static class PullKlaviyoProfilesFunctions
 {
@@ -22,12 +22,13 @@ public static class PullKlaviyoProfilesFunctions
     {
         var queued = 0;
         foreach (var workspace in await workspaces.ListWorkspacesAsync(ct))
-            foreach (var account in (await workspaces.ListAccountsAsync(workspace.Id, ct)).Where(a => a.PulledFields.Count > 0))
+            // Every account: one that pulls no field may still have a resync to go on with (an account with nothing to do costs one history read).
+            foreach (var account in await workspaces.ListAccountsAsync(workspace.Id, ct))
             {
                 await queues.EnqueueAsync(QueueNames.KlaviyoPulls, new KlaviyoPullRequest(workspace.Id, account.Id), ct);
                 queued++;
             }
-        return InvocationResult.Done($"Queued {queued} Klaviyo pulls").ToHttpResult();
+        return InvocationResult.Done($"Queued {queued} Klaviyo pull checks").ToHttpResult();
     }
 
     public static async Task<IResult> Pull(InvocationEnvelope invocation, KlaviyoProfilePull pull, CancellationToken ct)

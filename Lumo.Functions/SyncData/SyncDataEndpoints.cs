@@ -93,10 +93,7 @@ public static class SyncDataEndpoints
         WorkspaceStore workspaces, ConsentRefresh refresh, CancellationToken ct)
     {
         if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is not { } account) return AdminProblems.AccountNotFound(workspaceId, accountId);
-        var (run, started) = await refresh.StartAsync(account, ct);
-        return started
-            ? TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{run.Id}", View(run))
-            : TypedResults.Conflict(View(run));
+        return Started(await refresh.StartAsync(account, ct));
     }
 
     /// <summary>Pulls the chosen Klaviyo fields now instead of at the next 5-minute tick; 409 when the account pulls no field.</summary>
@@ -118,18 +115,16 @@ public static class SyncDataEndpoints
         WorkspaceStore workspaces, KlaviyoProfilePull pulls, CancellationToken ct)
     {
         if (await workspaces.GetAccountIfExistsAsync(workspaceId, accountId, ct) is not { } account) return AdminProblems.AccountNotFound(workspaceId, accountId);
-        var (run, started) = await pulls.StartResyncAsync(account, ct);
-        return started
-            ? TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{run.Id}", View(run))
-            : TypedResults.Conflict(View(run));
+        return Started(await pulls.StartResyncAsync(account, ct));
     }
 
     /// <summary>Cancels an unfinished pull or resync: it stops before its next page (202); what it did so far stays.</summary>
-    public static async Task<Results<Accepted, ProblemHttpResult>> CancelRun(string workspaceId, string accountId, string runId, SyncRunHistory history, CancellationToken ct)
+    public static async Task<Results<Accepted, ProblemHttpResult>> CancelRun(string workspaceId, string accountId, string runId, SyncRunHistory history, TimeProvider clock,
+        CancellationToken ct)
     {
         var run = await history.GetIfExistsAsync(workspaceId, accountId, runId, ct);
         if (run is null) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such sync run", detail: $"Account {accountId} has no sync run {runId}.");
-        if (run.IsFinished || run.Kind is not (SyncKinds.KlaviyoPull or SyncKinds.Resync) || !await history.RequestCancelAsync(workspaceId, accountId, runId, ct))
+        if (run.IsFinished || run.Kind is not (SyncKinds.KlaviyoPull or SyncKinds.Resync) || !await history.RequestCancelAsync(workspaceId, accountId, runId, clock.GetUtcNow(), ct))
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not cancellable", detail: $"Sync run {runId} is {run.Status}; only unfinished pulls and resyncs can be cancelled.");
         return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{runId}");
     }
@@ -145,6 +140,11 @@ public static class SyncDataEndpoints
         await history.GetIfExistsAsync(workspaceId, accountId, runId, ct) is { } run
             ? TypedResults.Ok(View(run))
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such sync run", detail: $"Account {accountId} has no sync run {runId}.");
+
+    // 202 with the run to follow, or 409 with the run already under way.
+    private static Results<Accepted<SyncRunView>, Conflict<SyncRunView>, ProblemHttpResult> Started((SyncRun Run, bool Started) start) => start.Started
+        ? TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{start.Run.WorkspaceId}/accounts/{start.Run.AccountId}/sync-runs/{start.Run.Id}", View(start.Run))
+        : TypedResults.Conflict(View(start.Run));
 
     private static SyncRunView View(SyncRun run) =>
         new(run.Id, run.Kind, run.Status, run.StartedAt, run.FinishedAt, run.Profiles, run.Failures, run.Counts, run.Problem, run.FailureDetails);

@@ -18,6 +18,10 @@ public static class DemoSeed
     public const string LoginChannelSecret = "fedcba9876543210fedcba9876543210";
     public const string KlaviyoAccountId = "DemoKlaviyo";
     public const string KlaviyoPrivateKey = "pk_demo_0123456789abcdef0123456789";
+    /// <summary>The demo's Klaviyo OAuth app (local.settings.sample.json names the same), redirecting to the local function app.</summary>
+    public const string OAuthClientId = "lumo-demo-app";
+    public const string OAuthClientSecret = "demo-oauth-client-secret-0123456789";
+    public const string OAuthRedirectUri = "http://127.0.0.1:7071/api/klaviyo/oauth/callback";
 
     public static void Seed(SandboxHost.Services state)
     {
@@ -31,12 +35,14 @@ public static class DemoSeed
             (new LineUser("U000000000000000000000000000000c3", "Chika"), false, "chika@example.com", "+886912000003"),
         };
         var klaviyo = state.Klaviyo.AddAccount(KlaviyoAccountId, KlaviyoPrivateKey, "Lumo Demo Store");
+        state.Klaviyo.OAuth.Apps[OAuthClientId] = new OAuthApp(OAuthClientId, OAuthClientSecret, [OAuthRedirectUri]);
         var members = new List<string>();
         foreach (var (user, blocked, email, phone) in friends)
         {
             line.Users[user.UserId] = user;
             channel.Friends[user.UserId] = new Friendship(user.UserId, blocked);
             var profile = new SimulatedProfile(klaviyo.NewId()) { Email = email, PhoneNumber = phone };
+            profile.Standard["first_name"] = user.DisplayName;
             profile.Properties["Favourite category"] = JsonValue.Create("skincare");
             klaviyo.Profiles[profile.Id] = profile;
             members.Add(profile.Id);

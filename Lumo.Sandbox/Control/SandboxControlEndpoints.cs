@@ -23,6 +23,7 @@ public static class SandboxControlEndpoints
     public sealed record AccountSeed(string Id, string ApiKey, string? OrganizationName);
     public sealed record KeySeed(string ApiKey);
     public sealed record OAuthAppSeed(string ClientId, string ClientSecret, List<string> RedirectUris);
+    public sealed record ProfileChange(JsonObject? Attributes, JsonObject? Properties);
     public sealed record ProfileSeed(string? Email, string? PhoneNumber, JsonObject? Properties);
     public sealed record GroupSeed(string? Id, string Name, List<string> ProfileIds);
     public sealed record FormSeed(string? Id, string Name, string? Status);
@@ -129,6 +130,19 @@ public static class SandboxControlEndpoints
             }),
             failedAfterProcessing = faults.FailedAfterProcessing,
         }));
+        // A change made in Klaviyo: standard attributes (first_name, last_name, …) and properties; the profile's updated time moves.
+        sandbox.MapPatch("/klaviyo/accounts/{id}/profiles/{profileId}", (string id, string profileId, ProfileChange change, KlaviyoState klaviyo) =>
+        {
+            if (!klaviyo.AccountsById.TryGetValue(id, out var account)) return Results.NotFound();
+            lock (account.Gate)
+            {
+                if (!account.Profiles.TryGetValue(profileId, out var profile)) return Results.NotFound();
+                foreach (var (field, value) in change.Attributes ?? []) profile.Standard[field] = value?.DeepClone();
+                foreach (var (key, value) in change.Properties ?? []) profile.Properties[key] = value?.DeepClone();
+                profile.Updated = DateTimeOffset.UtcNow;
+                return Results.Json(KlaviyoResources.Profile(profile));
+            }
+        });
         sandbox.MapPost("/klaviyo/oauth-apps", (OAuthAppSeed seed, KlaviyoState klaviyo) =>
         {
             klaviyo.OAuth.Apps[seed.ClientId] = new OAuthApp(seed.ClientId, seed.ClientSecret, seed.RedirectUris);

@@ -136,7 +136,7 @@ public static class KlaviyoEndpoints
         if (PageSize(context, 100, 20) is not { } size) return vendor.Error(400, "page[size] must be between 1 and 100.");
         List<SimulatedProfile> matches;
         lock (account.Gate) matches = account.Profiles.Values.Where(predicate).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
-        return Page(context, vendor, matches.Select(KlaviyoResources.Profile).ToList(), size);
+        return Page(context, vendor, matches, size, KlaviyoResources.Profile); // only the page's profiles are rendered
     }
 
     private static async Task<IResult> CreateEvent(HttpContext context, KlaviyoState state, KlaviyoVendor vendor)

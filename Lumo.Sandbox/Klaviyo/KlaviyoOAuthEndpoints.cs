@@ -86,11 +86,16 @@ public static class KlaviyoOAuthEndpoints
                 grant = new OAuthGrant(app.ClientId, issued.AccountId, issued.Scope, NewToken());
                 break;
             case "refresh_token":
-                if (!oauth.GrantsByRefreshToken.TryGetValue(form["refresh_token"].ToString(), out var known) || known.ClientId != app.ClientId || known.Revoked
-                    || known.RefreshToken != form["refresh_token"] || DateTimeOffset.UtcNow - known.LastUsed > KlaviyoOAuthState.RefreshTokenIdleLifetime)
-                    return OAuthError(400, "invalid_grant", "The refresh token is invalid, expired or revoked.");
+                if (!oauth.GrantsByRefreshToken.TryGetValue(form["refresh_token"].ToString(), out var known)) return OAuthError(400, "invalid_grant", "The refresh token is unknown.");
+                lock (known) // check and rotate as one step: two refreshes with the same token, only the first succeeds
+                {
+                    if (known.ClientId != app.ClientId || known.Revoked || known.RefreshToken != form["refresh_token"]
+                        || DateTimeOffset.UtcNow - known.LastUsed > KlaviyoOAuthState.RefreshTokenIdleLifetime)
+                        return OAuthError(400, "invalid_grant", "The refresh token is invalid, expired or revoked.");
+                    known.RefreshToken = NewToken(); // rotated: the old one no longer works
+                    known.LastUsed = DateTimeOffset.UtcNow;
+                }
                 grant = known;
-                grant.RefreshToken = NewToken(); // rotated: the old one no longer works
                 break;
             default:
                 return OAuthError(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");

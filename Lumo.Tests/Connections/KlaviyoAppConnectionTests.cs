@@ -51,7 +51,7 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
     // The admin starts, a Klaviyo administrator decides on the consent screen; returns where Klaviyo sends the browser.
     private Task<Uri> ConsentAsync(string decision) => ConsentAsync(_scenario, decision);
 
-    private async Task<Uri> ConsentAsync(WorkspaceScenario scenario, string decision)
+    private async Task<Uri> ConsentAsync(WorkspaceScenario scenario, string decision, string? klaviyoAccountId = null)
     {
         var start = await scenario.Admin.PostAsync($"/api/manage/workspaces/{scenario.WorkspaceId}/klaviyo/app", null);
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
@@ -59,7 +59,7 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
         var query = System.Web.HttpUtility.ParseQueryString(authorize.Query);
         Assert.Equal(("S256", ClientId), (query["code_challenge_method"], query["client_id"]));
         var form = query.AllKeys.ToDictionary(k => k!, k => query[k]!);
-        form["account_id"] = scenario.Tenant.Klaviyo.Id;
+        form["account_id"] = klaviyoAccountId ?? scenario.Tenant.Klaviyo.Id;
         form["decision"] = decision;
         var answer = await _klaviyo.PostAsync("/oauth/authorize", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
@@ -86,7 +86,7 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
         var (_, profile) = await _scenario.LinkedFriendAsync("Appy");
 
         await Eventually.MatchesAsync(() => Task.FromResult(profile.Properties.ToJsonString()), p => p.Contains("\"LINE Consent\":\"granted\""), because: "the app writes the properties");
-        Assert.Null(await _scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.KlaviyoApiKey(_scenario.WorkspaceId)));
+        Assert.Null(SecretNames.InUse(await _scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.KlaviyoApiKey(_scenario.WorkspaceId))));
         Assert.Equal(1, TokenRequests("authorization_code"));
         var dashboard = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{WorkspacePath}/dashboard"))!;
         Assert.Equal(_scenario.Tenant.Klaviyo.Id, dashboard["klaviyo"]!["accountId"]!.GetValue<string>());
@@ -197,5 +197,82 @@ public sealed class KlaviyoAppConnectionTests : IAsyncLifetime
         Assert.Equal((SyncRunStatus.Completed, 150, 0), (done!.Status, done.Profiles, done.Failures));
         Assert.Equal(1, TokenRequests("refresh_token"));
         Assert.Equal(ConnectionStatus.Verified, (await quiet.App.Service<WorkspaceStore>().GetWorkspaceIfExistsAsync(quiet.WorkspaceId, default))!.Klaviyo.Status);
+    }
+
+    [Fact]
+    public async Task AGrantRevokedMidPullMeansNeedsReconnectAndAfterReconnectingThePullGoesOnWithNothingLost()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false, settings: AppSettings);
+        var browser = quiet.App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        async Task ConnectQuietAsync()
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync((await ConsentAsync(quiet, "allow")).PathAndQuery)).StatusCode);
+            await quiet.App.Service<ConnectionVerifier>().VerifyAsync(new VerifyConnectionsRequest(quiet.WorkspaceId, null), default);
+        }
+        await ConnectQuietAsync();
+        var last = Enumerable.Range(0, 130).Select(i => quiet.NewKlaviyoProfile($"pull{i}@example.com")).ToList()[^1]; // on the second page
+        var user = quiet.Tenant.AddFriend("Late");
+        await quiet.App.Service<Lumo.Core.Friends.LineFriendStore>().LinkAsync(quiet.WorkspaceId, quiet.AccountId, user.UserId, last.Id, "admin", DateTimeOffset.UtcNow, "Late", default);
+        last.Properties["LINE User ID"] = user.UserId;
+        var workspaces = quiet.App.Service<WorkspaceStore>();
+        await workspaces.UpdateAccountAsync((await workspaces.GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))! with { PulledFields = ["email"] }, default);
+        var pull = quiet.App.Service<KlaviyoProfilePull>();
+        pull.RunBudget = TimeSpan.Zero; // one page per invocation
+
+        var firstPage = await pull.RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+        Sandbox.OAuth.Uninstall(quiet.Tenant.Klaviyo.Id); // the Klaviyo administrator removes the app
+        Sandbox.OAuth.ExpireAccessTokens(quiet.Tenant.Klaviyo.Id);
+        var paused = await pull.RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+        var dashboard = (await quiet.Admin.GetFromJsonAsync<JsonObject>($"/api/manage/workspaces/{quiet.WorkspaceId}/dashboard"))!;
+        await ConnectQuietAsync();
+        pull.RunBudget = TimeSpan.FromMinutes(8);
+        var resumed = await pull.RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+
+        Assert.Equal((SyncRunStatus.Running, 100), (firstPage!.Status, firstPage.Profiles));
+        Assert.Equal((SyncRunStatus.Paused, 100), (paused!.Status, paused.Profiles));
+        Assert.Equal(("needsReconnect", 0), (dashboard["status"]!["health"]!.GetValue<string>(), dashboard["status"]!["parkedWork"]!.GetValue<int>()));
+        Assert.NotNull(dashboard["klaviyo"]!["reconnectUrl"]);
+        Assert.Equal((firstPage.Id, SyncRunStatus.Completed, 130), (resumed!.Id, resumed.Status, resumed.Profiles));
+        var friend = (await quiet.Admin.GetFromJsonAsync<JsonObject>($"{quiet.AccountPath()}/friends/{user.UserId}"))!;
+        Assert.Equal(last.Email, friend["klaviyoFields"]!["email"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TheAppsCallsCountAgainstTheirOwnRateLimitQuotaNotThePrivateKeys()
+    {
+        await ConnectAsync();
+        var limiter = _scenario.Tenant.Sandbox.Limiter;
+        limiter.Override(new Lumo.Sandbox.Infrastructure.RateLimit("klaviyo:profiles", 1, 1), caller: _scenario.Tenant.Klaviyo.Id); // the private key's quota (this test's account only)
+        var token = (await _scenario.App.Service<KlaviyoOAuthTokens>().GetGrantAsync(_scenario.WorkspaceId, default, latest: true))!.AccessToken;
+        async Task<HttpStatusCode> GetProfilesAsync(string authorization)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/profiles?page[size]=1");
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            request.Headers.Add("revision", KlaviyoOptions.Revision);
+            return (await _klaviyo.SendAsync(request)).StatusCode;
+        }
+
+        var byKey = new[] { await GetProfilesAsync("Klaviyo-API-Key " + _scenario.Tenant.Klaviyo.ApiKey), await GetProfilesAsync("Klaviyo-API-Key " + _scenario.Tenant.Klaviyo.ApiKey) };
+        var byApp = new[] { await GetProfilesAsync("Bearer " + token), await GetProfilesAsync("Bearer " + token) };
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], byKey);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK], byApp);
+    }
+
+    [Fact]
+    public async Task AnApprovalForAnotherKlaviyoAccountIsRefusedRevokedAndChangesNothing()
+    {
+        await Eventually.MatchesAsync(() => _scenario.Admin.GetFromJsonAsync<JsonObject>($"{WorkspacePath}/dashboard"),
+            d => d!["klaviyo"]!["accountId"] is not null, because: "the private key's check learns the workspace's Klaviyo account");
+        var other = Sandbox.AddAccount("K" + SandboxTenant.Hex(5).ToUpperInvariant(), "pk_" + SandboxTenant.Hex(16), "Someone else's store");
+
+        var callback = await CallbackAsync(await ConsentAsync(_scenario, "allow", other.Id));
+
+        Assert.Equal(HttpStatusCode.BadRequest, callback.StatusCode);
+        Assert.Contains(_scenario.Tenant.Klaviyo.Id, await callback.Content.ReadAsStringAsync());
+        Assert.Equal(1, Sandbox.OAuth.Revocations.GetValueOrDefault(other.Id));
+        var dashboard = (await _scenario.Admin.GetFromJsonAsync<JsonObject>($"{WorkspacePath}/dashboard"))!;
+        Assert.Equal(("private-api-key", _scenario.Tenant.Klaviyo.Id), (dashboard["klaviyo"]!["connectedWith"]!.GetValue<string>(), dashboard["klaviyo"]!["accountId"]!.GetValue<string>()));
+        Assert.NotNull(SecretNames.InUse(await _scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.KlaviyoApiKey(_scenario.WorkspaceId))));
     }
 }

@@ -9,7 +9,6 @@ using Lumo.Functions.Admin;
 using Lumo.Functions.Connections;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Operations;
-using Lumo.Functions.SyncData;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static Lumo.Functions.AdminPage.Components;
@@ -34,7 +33,6 @@ public static class DashboardPage
         page.MapPost("/w/{workspaceId}/parked/{queue}/replay", ReplayQueue);
         page.MapPost("/w/{workspaceId}/parked-events/replay", ReplayEvents);
         page.MapGet("/w/{workspaceId}/klaviyo/connect", ConnectKlaviyoApp);
-        page.MapPost("/w/{workspaceId}/a/{accountId}/consent-refresh", RefreshConsent);
     }
 
     /// <summary>Off to Klaviyo's consent screen (the dashboard's reconnect link); without the app configured, to the workspace page for a new key.</summary>
@@ -44,17 +42,6 @@ public static class DashboardPage
         if (await store.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return WorkspacePages.NoSuchWorkspace(new PageContext(http));
         if (!options.Value.OAuthConfigured) return Results.Redirect(PageContext.Url($"/w/{workspaceId}"));
         return Results.Redirect((await connection.StartAsync(workspaceId, ct)).AuthorizeUrl.ToString());
-    }
-
-    public static async Task<IResult> RefreshConsent(HttpContext http, string workspaceId, string accountId, WorkspaceStore store, ConsentRefresh refresh, CancellationToken ct)
-    {
-        var result = await SyncDataEndpoints.StartConsentRefresh(workspaceId, accountId, store, refresh, ct);
-        return result.Result switch
-        {
-            Accepted<SyncDataEndpoints.SyncRunView> => PageContext.Redirect($"/w/{workspaceId}/dashboard", "consent-refresh-queued"),
-            Conflict<SyncDataEndpoints.SyncRunView> => PageContext.Redirect($"/w/{workspaceId}/dashboard", "consent-refresh-running"),
-            _ => WorkspacePages.NoSuchAccount(new PageContext(http)),
-        };
     }
 
     public static Task<IResult> Show(HttpContext http, string workspaceId, IServiceProvider services, CancellationToken ct) =>
@@ -127,7 +114,7 @@ public static class DashboardPage
                 Html.Of($"""<p><a href="{KlaviyoAppEndpoints.ConnectPagePath(workspaceId)}">{page.T("Connect the Klaviyo app instead of the private key")}</a></p>"""))}</section>
             <section aria-labelledby="consent-h"><h2 id="consent-h">{page.T("Update LINE Consent Status")}</h2>
             <p class="hint">{page.T("Asks LINE who follows each account and updates LINE Follow Status and LINE Consent on linked Klaviyo profiles. It never changes the follow on LINE.")}</p>
-            {Html.Join(nav.Accounts.Select(a => Form(page.For("consent-" + a.Id), PageContext.Url($"/w/{workspaceId}/a/{a.Id}/consent-refresh"), Html.Empty,
+            {Html.Join(nav.Accounts.Select(a => Form(page.For("consent-" + a.Id), PageContext.Url($"/w/{workspaceId}/a/{a.Id}/sync-data/consent-refresh"), Html.Empty,
                 page.T("Update LINE Consent Status") + " · " + a.Name, "inline", "consent-" + a.Id, "secondary")))}</section>
             <h2>{page.T("Connections")}</h2>
             {Table([page.T("Connection"), page.T("Status"), page.T("Detail"), page.T("Checked")], connections, "")}
