@@ -165,7 +165,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: concat([
+      appSettings: [
         // Identity-based host storage: tables, queues and the host's blobs through the managed identity.
         { name: 'AzureWebJobsStorage__accountName', value: storage.name }
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
@@ -180,10 +180,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Lumo__Line__PushInstances', value: string(maximumInstanceCount) }
         { name: 'Lumo__Klaviyo__ApiBaseUrl', value: klaviyoApiBaseUrl }
         { name: 'Lumo__AdminPage__RequireEntraSignIn', value: string(!empty(adminPageEntraClientId)) }
-      ], empty(klaviyoOAuthClientId) ? [] : [
+        // The Klaviyo OAuth app, when a client id is given (empty: private keys only); its secret from the vault.
         { name: 'Lumo__Klaviyo__OAuthClientId', value: klaviyoOAuthClientId }
-        { name: 'Lumo__Klaviyo__OAuthClientSecret', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=klaviyo-oauth-client-secret)' }
-      ])
+        { name: 'Lumo__Klaviyo__OAuthClientSecret', value: empty(klaviyoOAuthClientId) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=klaviyo-oauth-client-secret)' }
+      ]
     }
   }
   dependsOn: [ deploymentContainer ]

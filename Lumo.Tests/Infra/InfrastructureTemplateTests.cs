@@ -49,6 +49,17 @@ public sealed class InfrastructureTemplateTests
     }
 
     [Fact]
+    public async Task ReadsTheKlaviyoAppSecretFromTheVaultWithTheAppsIdentity()
+    {
+        var site = await Resource("Microsoft.Web/sites");
+        Assert.Contains("identity", site["properties"]!["keyVaultReferenceIdentity"]!.ToString());
+        var settings = site["properties"]!["siteConfig"]!["appSettings"]!.AsArray().ToDictionary(s => s!["name"]!.GetValue<string>(), s => s!["value"]!.ToString());
+        Assert.Contains("klaviyoOAuthClientId", settings["Lumo__Klaviyo__OAuthClientId"]);
+        Assert.Contains("@Microsoft.KeyVault(VaultName=", settings["Lumo__Klaviyo__OAuthClientSecret"]);
+        Assert.Contains("SecretName=klaviyo-oauth-client-secret", settings["Lumo__Klaviyo__OAuthClientSecret"]);
+    }
+
+    [Fact]
     public async Task TurnsOffSharedKeyAccessOnStorage()
     {
         var storage = await Resource("Microsoft.Storage/storageAccounts");
