@@ -232,7 +232,7 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
                 if (next is null) return cursor;
                 if (outOfTime)
                 {
-                    _ = next.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // fetched again by the continuation
+                    KlaviyoProfilePull.Forget(next); // fetched again by the continuation
                     return null;
                 }
                 if (await next is not { } following)

@@ -95,9 +95,12 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
     }
 
+    private const int RecentRuns = 50;
+
     private async Task<SyncRun?> UnfinishedAsync(LineAccount account, CancellationToken cancellationToken) =>
-        (await history.ListAsync(account.WorkspaceId, account.Id, 20, cancellationToken))
-        .FirstOrDefault(r => r.Kind is SyncKinds.KlaviyoPull or SyncKinds.Resync && !r.IsFinished);
+        Unfinished(await history.ListAsync(account.WorkspaceId, account.Id, RecentRuns, cancellationToken));
+
+    private static SyncRun? Unfinished(IEnumerable<SyncRun> recent) => recent.FirstOrDefault(r => r.Kind is SyncKinds.KlaviyoPull or SyncKinds.Resync && !r.IsFinished);
 
     // The run a continuation or queued resync names, else an unfinished pull or resync (paused, or its invocation lost),
     // else a new pull from the last completed pull's start less the overlap (none when no field is pulled).
@@ -105,9 +108,11 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     {
         if (runId is not null)
             return await history.GetIfExistsAsync(account.WorkspaceId, account.Id, runId, cancellationToken) is { IsFinished: false } named ? named : null;
-        if (await UnfinishedAsync(account, cancellationToken) is { } unfinished) return unfinished;
+        // One read of the recent history answers both questions (every 5 minutes per account).
+        var recent = await history.ListAsync(account.WorkspaceId, account.Id, RecentRuns, cancellationToken);
+        if (Unfinished(recent) is { } unfinished) return unfinished;
         if (account.PulledFields.Count == 0) return null;
-        var lastPull = (await history.ListAsync(account.WorkspaceId, account.Id, 20, cancellationToken, SyncKinds.KlaviyoPull)).FirstOrDefault(r => r.Status == SyncRunStatus.Completed);
+        var lastPull = recent.FirstOrDefault(r => r is { Kind: SyncKinds.KlaviyoPull, Status: SyncRunStatus.Completed });
         var run = NewRun(account, SyncKinds.KlaviyoPull, lastPull?.StartedAt - Overlap);
         await history.SaveAsync(run, cancellationToken);
         return run;
@@ -196,7 +201,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
     }
 
-    private static void Forget(Task? prefetched) => prefetched?.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+    /// <summary>Observes a task nobody awaits any more (a page fetched ahead), so its failure is not left unobserved.</summary>
+    internal static void Forget(Task? abandoned) => abandoned?.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
 
     private async Task<(string Outcome, string? Failure)> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
         CancellationToken cancellationToken)
