@@ -113,6 +113,7 @@ public static class LumoCoreServiceCollectionExtensions
             .Validate(o => RetentionOptions.Problem(o) is null, "Lumo:Retention: every retention is at least one day.").ValidateOnStart();
         services.AddTransient<RetentionSweep>();
         services.AddSingleton<AutoSendMessageStore>();
+        services.AddSingleton<Lumo.Core.ProductCards.ProductCardPreview>();
         services.AddSingleton<FlowKeys>();
         services.AddSingleton<LineSendStore>();
         services.AddSingleton<FlowSendIntake>();

@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Lumo.Core.ProductCards;
 
 namespace Lumo.Core.AutoSendMessages;
 
 /// <summary>
 /// A reusable LINE message for Flow sends: up to five LINE message objects (text, image, flex, sticker) whose
 /// strings may hold <c>{{variable}}</c> placeholders, filled from the Flow webhook body's <c>variables</c> at send
-/// time. Lumo-specific message types (product cards, filled from Shopify and trigger events) are meant to be
-/// expanded in <see cref="Render"/> as well; none exists yet.
+/// time. A message may also hold product cards (<see cref="ProductCard"/>), Lumo's own message type, which
+/// <see cref="Render"/> expands into LINE messages with the products of the Flow's trigger or the card's fallbacks.
 /// </summary>
 public sealed partial record AutoSendMessage
 {
@@ -25,23 +26,50 @@ public sealed partial record AutoSendMessage
     /// <summary>The placeholder names used anywhere in the messages, in order of first use.</summary>
     public IReadOnlyList<string> Variables => VariablesIn(Messages);
 
+    /// <summary>The variables a Flow body fills from the profile: all but those the trigger gives (<see cref="TriggerProducts.VariableNames"/>).</summary>
+    public IReadOnlyList<string> ProfileVariables => Variables.Except(TriggerProducts.VariableNames).ToList();
+
+    /// <summary>The trigger template of this message's first trigger product card, or null when it has none.</summary>
+    public TriggerTemplate? TriggerTemplate =>
+        Messages.OfType<JsonObject>().Where(ProductCard.IsCard).Select(ProductCard.From).FirstOrDefault(c => c.Source == ProductSourceKind.Trigger)?.Template;
+
     public static IReadOnlyList<string> VariablesIn(JsonNode node) =>
         Placeholder().Matches(node.ToJsonString()).Select(m => m.Groups[1].Value).Distinct().ToList();
 
-    /// <summary>The LINE messages with every placeholder replaced; missing variables are reported, not left in.</summary>
-    public JsonArray Render(IReadOnlyDictionary<string, string> variables, out IReadOnlyList<string> missing)
+    /// <summary>
+    /// The LINE messages with every placeholder replaced and every product card expanded with the products of
+    /// <paramref name="trigger"/> (or its fallbacks); missing variables are reported, not left in.
+    /// </summary>
+    public JsonArray Render(IReadOnlyDictionary<string, string> variables, TriggerProducts? trigger, out IReadOnlyList<string> missing)
     {
-        var absent = Variables.Where(v => !variables.ContainsKey(v)).ToList();
-        missing = absent;
-        return (JsonArray)Replace(Messages.DeepClone(), variables)!;
+        var values = trigger is null ? variables : new Dictionary<string, string>(trigger.Variables.Concat(variables.Where(v => !trigger.Variables.ContainsKey(v.Key))));
+        missing = Variables.Where(v => !values.ContainsKey(v)).ToList();
+        var rendered = new JsonArray();
+        foreach (var message in Messages)
+        {
+            if (!ProductCard.IsCard(message))
+            {
+                rendered.Add(Replace(message?.DeepClone(), values));
+                continue;
+            }
+            var card = ProductCard.From(message!.AsObject());
+            card = card with { Title = Fill(card.Title, values), Text = Fill(card.Text, values) };
+            var products = ProductCardFlex.Choose(card, trigger?.Products ?? []);
+            var buttonUrl = card.Template == ProductCards.TriggerTemplate.AbandonedCart ? trigger?.CartUrl : null;
+            foreach (var line in ProductCardFlex.Render(card, products, buttonUrl)) rendered.Add(line);
+        }
+        return rendered;
     }
+
+    private static string Fill(string text, IReadOnlyDictionary<string, string> variables) =>
+        Placeholder().Replace(text, m => variables.TryGetValue(m.Groups[1].Value, out var v) ? v : "");
 
     private static JsonNode? Replace(JsonNode? node, IReadOnlyDictionary<string, string> variables) => node switch
     {
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Replace(p.Value?.DeepClone(), variables)))),
         JsonArray array => new JsonArray(array.Select(item => Replace(item?.DeepClone(), variables)).ToArray()),
         JsonValue value when value.TryGetValue<string>(out var text) =>
-            JsonValue.Create(Placeholder().Replace(text, m => variables.TryGetValue(m.Groups[1].Value, out var v) ? v : "")),
+            JsonValue.Create(Fill(text, variables)),
         _ => node,
     };
 

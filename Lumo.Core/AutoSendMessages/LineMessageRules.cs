@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Lumo.Core.ProductCards;
 
 namespace Lumo.Core.AutoSendMessages;
 
@@ -25,9 +26,10 @@ public static class LineMessageRules
         var errors = new Dictionary<string, string[]>();
         void Add(string field, string message) => errors[field] = [.. errors.GetValueOrDefault(field) ?? [], message];
 
-        if (messages is null || messages.Count is 0 or > MaxMessages)
+        // A product card goes out as two LINE messages: its text and its carousel.
+        if (messages is null || messages.Count == 0 || messages.Sum(m => ProductCard.IsCard(m) ? 2 : 1) > MaxMessages)
         {
-            Add(path, $"Between 1 and {MaxMessages} LINE messages are required.");
+            Add(path, $"Between 1 and {MaxMessages} LINE messages are required (a product card counts as two).");
             return errors;
         }
         for (var i = 0; i < messages.Count; i++)
@@ -50,11 +52,14 @@ public static class LineMessageRules
                         Add($"{at}.altText", $"The alternative text is required and has at most {MaxAltTextLength} characters.");
                     CheckFlex(message["contents"], $"{at}.contents", Add);
                     break;
+                case ProductCard.MessageType:
+                    ProductCard.Parse(message, at, errors);
+                    break;
                 case "sticker":
                     if (message["packageId"] is null || message["stickerId"] is null) Add(at, "A sticker needs packageId and stickerId.");
                     break;
                 default:
-                    Add($"{at}.type", "Supported message types are text, image, flex and sticker.");
+                    Add($"{at}.type", "Supported message types are text, image, flex, sticker and products (a product card).");
                     break;
             }
             foreach (var uri in UrisIn(message))

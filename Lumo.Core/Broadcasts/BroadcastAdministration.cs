@@ -148,6 +148,7 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
             errors["messageId"] = [$"The Auto Send Message uses variables ({string.Join(", ", message.Variables)}), which a broadcast has no per-recipient values for."];
             return (null, null, null);
         }
-        return ((JsonArray)message.Messages.DeepClone(), message.Id, message);
+        // A broadcast has no trigger event: its product cards show their fallback products, or their text alone.
+        return (message.Render(new Dictionary<string, string>(), null, out _), message.Id, message);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Friends;
+using Lumo.Core.ProductCards;
 using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -139,7 +140,8 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             errors["message"] = [$"This workspace has no Auto Send Message '{request.Message}'."];
             return (null, null, null);
         }
-        var rendered = message.Render(request.Variables ?? [], out var missing);
+        var trigger = TriggerProducts.Read(request.Trigger, errors);
+        var rendered = message.Render(request.Variables ?? [], trigger, out var missing);
         if (missing.Count > 0)
             errors["variables"] = [$"Auto Send Message '{message.Name}' needs the variables: {string.Join(", ", missing)}."];
         foreach (var (field, problems) in LineMessageRules.Validate(rendered, "message"))

@@ -5,7 +5,8 @@ namespace Lumo.Core.FlowSends;
 /// <summary>
 /// The JSON body a Klaviyo Flow webhook action posts (Klaviyo renders the merge variables first):
 /// <c>{"to": "{{ person|lookup:'LINE User ID' }}", "account": "&lt;account id&gt;", "text": "..." | "message": "&lt;Auto Send Message id&gt;",
-/// "variables": {...}, "idempotencyKey": "..."}</c>.
+/// "variables": {...}, "trigger": {...}, "idempotencyKey": "..."}</c>. The <c>trigger</c> carries the triggering event's products
+/// for a product card (<see cref="ProductCards.TriggerProducts"/>).
 /// </summary>
 public sealed record FlowSendRequest(
     [property: JsonPropertyName("to")] string? To,
@@ -13,7 +14,8 @@ public sealed record FlowSendRequest(
     [property: JsonPropertyName("text")] string? Text,
     [property: JsonPropertyName("idempotencyKey")] string? IdempotencyKey,
     [property: JsonPropertyName("message")] string? Message = null,
-    [property: JsonPropertyName("variables")] Dictionary<string, string>? Variables = null)
+    [property: JsonPropertyName("variables")] Dictionary<string, string>? Variables = null,
+    [property: JsonPropertyName("trigger")] System.Text.Json.Nodes.JsonObject? Trigger = null)
 {
     public const int MaxTextLength = 5_000;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.FlowSends;
+using Lumo.Core.ProductCards;
 using Lumo.Core.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -16,6 +17,8 @@ public static class AutoSendMessageEndpoints
     public sealed record MessageView(string Id, string Name, JsonArray Messages, IReadOnlyList<string> Variables, bool TrackOpensAndClicks,
         IReadOnlyDictionary<string, string> Utm, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
     public sealed record FlowJsonView(string DestinationUrl, string Method, string HeaderName, string Body);
+    /// <summary>What to preview with: a Klaviyo event's properties (for a trigger product card) and variable values.</summary>
+    public sealed record PreviewDraft(JsonObject? Event, Dictionary<string, string>? Variables);
 
     public static RouteGroupBuilder MapAutoSendMessageEndpoints(this RouteGroupBuilder manage)
     {
@@ -26,6 +29,7 @@ public static class AutoSendMessageEndpoints
         messages.MapPut("/{messageId}", Replace);
         messages.MapDelete("/{messageId}", Delete);
         messages.MapGet("/{messageId}/flow-json", GetFlowJson);
+        messages.MapPost("/{messageId}/preview", Preview);
         return manage;
     }
 
@@ -70,7 +74,8 @@ public static class AutoSendMessageEndpoints
     /// <summary>
     /// "Get JSON": the exact body to paste into a Klaviyo Flow webhook action for this message and LINE account,
     /// with the recipient merge variable and one Klaviyo merge variable per placeholder. It is valid JSON once
-    /// Klaviyo has rendered it, as long as the rendered values hold no double quotes.
+    /// Klaviyo has rendered it, as long as the profile values hold no double quotes; a trigger product card's products
+    /// come Base64-encoded (<see cref="TriggerBodies"/>), so they are safe whatever they hold.
     /// </summary>
     public static async Task<Results<Ok<FlowJsonView>, ProblemHttpResult>> GetFlowJson(
         string workspaceId, string messageId, string? account, HttpRequest request, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct)
@@ -85,12 +90,19 @@ public static class AutoSendMessageEndpoints
             ["to"] = $"{{{{ person|lookup:'{chosen.PropertyNames.UserId}' }}}}",
             ["account"] = chosen.Id,
             ["message"] = message.Id,
-            ["variables"] = new JsonObject(message.Variables.Select(v => KeyValuePair.Create(v, (JsonNode?)$"{{{{ person|lookup:'{v}'|default:'' }}}}"))),
+            ["variables"] = new JsonObject(message.ProfileVariables.Select(v => KeyValuePair.Create(v, (JsonNode?)$"{{{{ person|lookup:'{v}'|default:'' }}}}"))),
             ["idempotencyKey"] = FlowSendRequest.RecommendedIdempotencyKey,
         };
+        if (message.TriggerTemplate is { } template) body["trigger"] = TriggerBodies.Placeholder;
         var text = body.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        if (message.TriggerTemplate is { } trigger) text = TriggerBodies.Insert(text, trigger);
         return TypedResults.Ok(new FlowJsonView($"{request.Scheme}://{request.Host}/api/flow/{workspaceId}/send", "POST", FlowKeys.HeaderName, text));
     }
+
+    /// <summary>The LINE messages a Flow send would push for this event and these variables (no tracking links), with any problems.</summary>
+    public static async Task<Results<Ok<MessagePreview>, ProblemHttpResult>> Preview(
+        string workspaceId, string messageId, PreviewDraft draft, ProductCardPreview preview, CancellationToken ct) =>
+        await preview.PreviewAsync(workspaceId, messageId, draft.Event, draft.Variables, ct) is { } result ? TypedResults.Ok(result) : NotFound(messageId);
 
     private static Dictionary<string, string[]> Validate(MessageDraft draft)
     {

@@ -1,5 +1,6 @@
 using Lumo.Core.FlowSends;
 using Lumo.Core.Friends;
+using Lumo.Core.ProductCards;
 using Lumo.Core.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,7 +14,8 @@ public static class DiagnosisEndpoints
 {
     public sealed record Check(string Name, bool Ok, string? Detail);
     public sealed record AccountDiagnosis(string AccountId, string AccountName, string? LineUserId, IReadOnlyList<Check> Checks);
-    public sealed record TestSendDraft(string? UserId, string? Message, Dictionary<string, string>? Variables);
+    /// <summary>A test send; <c>Event</c> is a Klaviyo event's properties, the trigger a product card takes its products from.</summary>
+    public sealed record TestSendDraft(string? UserId, string? Message, Dictionary<string, string>? Variables, System.Text.Json.Nodes.JsonObject? Event = null);
 
     public static RouteGroupBuilder MapDiagnosisEndpoints(this RouteGroupBuilder manage)
     {
@@ -78,9 +80,11 @@ public static class DiagnosisEndpoints
 
     /// <summary>Sends an Auto Send Message to a linked friend now, through the same pipeline as Flow sends.</summary>
     public static async Task<Results<Accepted<FlowSendEndpointAnswer>, ValidationProblem, ProblemHttpResult>> TestSend(
-        string workspaceId, string accountId, TestSendDraft draft, FlowSendIntake intake, CancellationToken ct)
+        string workspaceId, string accountId, TestSendDraft draft, FlowSendIntake intake, ProductCardPreview preview, CancellationToken ct)
     {
-        var result = await intake.AcceptAsync(workspaceId, new FlowSendRequest(draft.UserId, accountId, null, "test:" + Guid.NewGuid().ToString("N"), draft.Message, draft.Variables), "test", ct);
+        var trigger = draft.Message is null ? null : await preview.TriggerForTestSendAsync(workspaceId, draft.Message.Trim(), draft.Event, ct);
+        var request = new FlowSendRequest(draft.UserId, accountId, null, "test:" + Guid.NewGuid().ToString("N"), draft.Message, draft.Variables, trigger);
+        var result = await intake.AcceptAsync(workspaceId, request, "test", ct);
         return result.Outcome switch
         {
             FlowSendOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!),

@@ -23,6 +23,8 @@ public static class SandboxControlEndpoints
     public sealed record AccountSeed(string Id, string ApiKey, string? OrganizationName);
     public sealed record KeySeed(string ApiKey);
     public sealed record OAuthAppSeed(string ClientId, string ClientSecret, List<string> RedirectUris);
+    /// <summary>A Flow webhook body template (Get JSON's), the profile and the triggering event's properties, and catalog items by id.</summary>
+    public sealed record FlowWebhookRender(string Body, JsonObject? Person, JsonObject? Event, Dictionary<string, JsonObject>? Catalog);
     public sealed record ProfileChange(JsonObject? Attributes, JsonObject? Properties);
     public sealed record ProfileSeed(string? Email, string? PhoneNumber, JsonObject? Properties);
     public sealed record GroupSeed(string? Id, string Name, List<string> ProfileIds);
@@ -141,6 +143,18 @@ public static class SandboxControlEndpoints
                 foreach (var (key, value) in change.Properties ?? []) profile.Properties[key] = value?.DeepClone();
                 profile.Updated = DateTimeOffset.UtcNow;
                 return Results.Json(KlaviyoResources.Profile(profile));
+            }
+        });
+        // What a Flow webhook action posts: its body template rendered for a profile and the triggering event's properties.
+        sandbox.MapPost("/klaviyo/flow-webhooks/render", (FlowWebhookRender request) =>
+        {
+            try
+            {
+                return Results.Text(FlowWebhookTemplate.Render(request.Body, request.Person ?? [], request.Event ?? [], request.Catalog), "application/json");
+            }
+            catch (FormatException e)
+            {
+                return Results.Problem(statusCode: 400, title: "Klaviyo cannot render this template", detail: e.Message);
             }
         });
         sandbox.MapPost("/klaviyo/oauth-apps", (OAuthAppSeed seed, KlaviyoState klaviyo) =>

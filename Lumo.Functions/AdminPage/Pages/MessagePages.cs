@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.FlowSends;
+using Lumo.Core.ProductCards;
 using Lumo.Core.Workspaces;
 using Lumo.Functions.Admin;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -60,7 +61,7 @@ public static class MessagePages
     }
 
     public static async Task<IResult> TestSend(HttpContext http, string workspaceId, string messageId, WorkspaceStore workspaces, AutoSendMessageStore store, FlowSendIntake intake,
-        CancellationToken ct)
+        ProductCardPreview preview, CancellationToken ct)
     {
         var page = new PageContext(http);
         var accountId = page.Form("account");
@@ -68,7 +69,7 @@ public static class MessagePages
             page.Fail(page.T("Choose a LINE account of this workspace."));
         else if (ParseObject(page, "variables") is { } variables)
         {
-            var result = await DiagnosisEndpoints.TestSend(workspaceId, accountId, new DiagnosisEndpoints.TestSendDraft(page.Form("userId"), messageId, variables), intake, ct);
+            var result = await DiagnosisEndpoints.TestSend(workspaceId, accountId, new DiagnosisEndpoints.TestSendDraft(page.Form("userId"), messageId, variables), intake, preview, ct);
             if (!page.TookProblem(result.Result)) return PageContext.Redirect($"/w/{workspaceId}/sends?recipient={Uri.EscapeDataString(page.Form("userId") ?? "")}", "test-sent");
         }
         return await RenderMessage(page, workspaceId, messageId, workspaces, store, ct);
