@@ -67,9 +67,10 @@ public static class MessagePages
         var accountId = page.Form("account");
         if (accountId is null || (await workspaces.ListAccountsAsync(workspaceId, ct)).All(a => a.Id != accountId))
             page.Fail(page.T("Choose a LINE account of this workspace."));
-        else if (ParseObject(page, "variables") is { } variables)
+        else if (ParseObject(page, "variables") is { } variables && ParseEvent(page) is var (ok, triggerEvent) && ok)
         {
-            var result = await DiagnosisEndpoints.TestSend(workspaceId, accountId, new DiagnosisEndpoints.TestSendDraft(page.Form("userId"), messageId, variables), intake, preview, ct);
+            var draft = new DiagnosisEndpoints.TestSendDraft(page.Form("userId"), messageId, variables, triggerEvent);
+            var result = await DiagnosisEndpoints.TestSend(workspaceId, accountId, draft, intake, preview, ct);
             if (!page.TookProblem(result.Result)) return PageContext.Redirect($"/w/{workspaceId}/sends?recipient={Uri.EscapeDataString(page.Form("userId") ?? "")}", "test-sent");
         }
         return await RenderMessage(page, workspaceId, messageId, workspaces, store, ct);
@@ -99,6 +100,17 @@ public static class MessagePages
             page.Errors[field] = [page.T("Variables are a JSON object of names and texts, for example {\"first_name\": \"Aiko\"}.")];
             return null;
         }
+    }
+
+    // A product card's trigger event: the properties of a Klaviyo event, as JSON; empty means none.
+    private static (bool Ok, JsonObject? Event) ParseEvent(PageContext page)
+    {
+        var text = page.Form("event");
+        if (string.IsNullOrWhiteSpace(text)) return (true, null);
+        try { if (JsonNode.Parse(text) is JsonObject properties) return (true, properties); }
+        catch (JsonException) { }
+        page.Errors["event"] = [page.T("The trigger event is a JSON object: the event's properties as Klaviyo shows them.")];
+        return (false, null);
     }
 
     private static async Task<IResult> RenderList(PageContext page, string workspaceId, WorkspaceStore workspaces, AutoSendMessageStore store, CancellationToken ct)
@@ -147,6 +159,7 @@ public static class MessagePages
                 <input type="hidden" name="account" value="{nav.Account?.Id}">
                 {Field(test, "userId", page.T("LINE user ID"), test.Form("userId"), hint: page.T("A friend of the chosen LINE account who is linked to a Klaviyo profile."), required: true)}
                 {TextArea(test, "variables", page.T("Variables (JSON)"), variables, 4)}
+                {TextArea(test, "event", page.T("Trigger event (JSON)"), test.Form("event") ?? "", 4, page.T("For a product card: the properties of a Klaviyo event (for example Checkout Started) to take the products from."))}
                 """), page.T("Send test"), "card", "test")}
             <h2>{page.T("Edit")}</h2>
             {Form(edit, PageContext.Url($"/w/{workspaceId}/messages/{messageId}"), Fields(edit, message), page.T("Save"), "card", "edit")}
