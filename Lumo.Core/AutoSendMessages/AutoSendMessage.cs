@@ -26,12 +26,15 @@ public sealed partial record AutoSendMessage
     /// <summary>The placeholder names used anywhere in the messages, in order of first use.</summary>
     public IReadOnlyList<string> Variables => VariablesIn(Messages);
 
-    /// <summary>The variables a Flow body fills from the profile: all but those the trigger gives (<see cref="TriggerProducts.VariableNames"/>).</summary>
-    public IReadOnlyList<string> ProfileVariables => Variables.Except(TriggerProducts.VariableNames).ToList();
+    /// <summary>
+    /// The variables a Flow body fills from the profile: with a trigger product card, all but those the trigger gives
+    /// (<see cref="TriggerProducts.VariableNames"/>); without one, all.
+    /// </summary>
+    public IReadOnlyList<string> ProfileVariables => TriggerTemplate is null ? Variables : Variables.Except(TriggerProducts.VariableNames).ToList();
 
-    /// <summary>The trigger template of this message's first trigger product card, or null when it has none.</summary>
+    /// <summary>The trigger template of this message's product cards (one per message), or null when it has none.</summary>
     public TriggerTemplate? TriggerTemplate =>
-        Messages.OfType<JsonObject>().Where(ProductCard.IsCard).Select(ProductCard.From).FirstOrDefault(c => c.Source == ProductSourceKind.Trigger)?.Template;
+        Messages.OfType<JsonObject>().Where(ProductCard.IsCard).Select(ProductCard.TryFrom).FirstOrDefault(c => c?.Source == ProductSourceKind.Trigger)?.Template;
 
     public static IReadOnlyList<string> VariablesIn(JsonNode node) =>
         Placeholder().Matches(node.ToJsonString()).Select(m => m.Groups[1].Value).Distinct().ToList();
@@ -42,17 +45,20 @@ public sealed partial record AutoSendMessage
     /// </summary>
     public JsonArray Render(IReadOnlyDictionary<string, string> variables, TriggerProducts? trigger, out IReadOnlyList<string> missing)
     {
+        // A card's trigger variables are always defined (empty without a trigger: a broadcast, a test without an event).
+        trigger = TriggerTemplate is null ? null : trigger ?? TriggerProducts.None;
         var values = trigger is null ? variables : new Dictionary<string, string>(trigger.Variables.Concat(variables.Where(v => !trigger.Variables.ContainsKey(v.Key))));
         missing = Variables.Where(v => !values.ContainsKey(v)).ToList();
         var rendered = new JsonArray();
         foreach (var message in Messages)
         {
-            if (!ProductCard.IsCard(message))
+            // A card saved under older rules that no longer validates stays as it is: the check of the rendered
+            // messages then names what is wrong (a 400), rather than the send failing with an exception.
+            if (!ProductCard.IsCard(message) || ProductCard.TryFrom(message!.AsObject()) is not { } card)
             {
                 rendered.Add(Replace(message?.DeepClone(), values));
                 continue;
             }
-            var card = ProductCard.From(message!.AsObject());
             card = card with { Title = Fill(card.Title, values), Text = Fill(card.Text, values) };
             var products = ProductCardFlex.Choose(card, trigger?.Products ?? []);
             var buttonUrl = card.Template == ProductCards.TriggerTemplate.AbandonedCart ? trigger?.CartUrl : null;

@@ -66,6 +66,9 @@ public static class LineMessageRules
                 if (uri.Length > MaxUriLength || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || !UriSchemes.Contains(parsed.Scheme))
                     Add($"{at}", $"URI actions use http, https, line or tel and have at most {MaxUriLength} characters: '{(uri.Length > 80 ? uri[..80] + "…" : uri)}'.");
         }
+        // One Flow trigger fills every card of a message, so they must expect the same trigger.
+        if (messages.OfType<JsonObject>().Where(ProductCard.IsCard).Select(ProductCard.TryFrom).OfType<ProductCard>().Select(c => c.Template).Distinct().Count() > 1)
+            Add(path, "All product cards of one message use the same trigger template.");
         return errors;
     }
 

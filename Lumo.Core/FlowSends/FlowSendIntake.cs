@@ -57,8 +57,11 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
         // (Klaviyo's retry horizon): the same text to the same person next month is a new send with a new retry key.
         var contentKey = explicitKey ? null : LineSend.IdOf(workspaceId, account!.Id, recipient, "content:" + messages!.ToJsonString());
         var claim = contentKey is null ? null : await sends.GetContentClaimIfExistsAsync(workspaceId, contentKey, cancellationToken);
-        // With a key, the content is part of the id too: one event may trigger several flow steps, each its own send.
-        var sendId = explicitKey ? LineSend.IdOf(workspaceId, account!.Id, recipient, "key:" + request.IdempotencyKey!.Trim(), messages!.ToJsonString())
+        // With a key, what is sent is part of the id too: one event may trigger several flow steps, each its own send.
+        // An Auto Send Message is named by its id rather than its rendered content, which may change between Klaviyo's
+        // retries of one trigger (a catalog item's price, a profile property) and must not make a second send.
+        var sent = autoSendMessage is null ? messages!.ToJsonString() : messageRef!;
+        var sendId = explicitKey ? LineSend.IdOf(workspaceId, account!.Id, recipient, "key:" + request.IdempotencyKey!.Trim(), sent)
             : claim is not null && now - claim.Since < options.Value.DuplicateWindow ? claim.SendId : null;
 
         var friend = await friends.GetIfExistsAsync(workspaceId, account!.Id, recipient, cancellationToken);

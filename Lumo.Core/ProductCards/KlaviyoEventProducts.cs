@@ -12,7 +12,7 @@ public static class KlaviyoEventProducts
     public static TriggerProducts Read(JsonObject? properties, TriggerTemplate template)
     {
         if (properties is null) return TriggerProducts.None;
-        var extra = properties["$extra"] as JsonObject;
+        var extra = properties["$extra"] as JsonObject; // anything of another shape reads as absent, as Klaviyo renders it
         var entries = new JsonArray();
         void Add(JsonNode? name, JsonNode? url, JsonNode? image, JsonNode? price, JsonNode? compareAt = null, JsonNode? handle = null) =>
             entries.Add(new JsonObject
@@ -23,8 +23,11 @@ public static class KlaviyoEventProducts
         if (template == TriggerTemplate.AbandonedCart)
         {
             foreach (var item in (extra?["line_items"] as JsonArray ?? []).Take(ProductCard.MaxProductsLimit).OfType<JsonObject>())
-                Add(Text(item["product"]?["title"]) is { Length: > 0 } ? item["product"]!["title"] : item["title"], null,
-                    (item["product"]?["images"] as JsonArray)?.FirstOrDefault()?["src"], item["price"], handle: item["product"]?["handle"]);
+            {
+                var product = item["product"] as JsonObject;
+                var image = (product?["images"] as JsonArray)?.FirstOrDefault() as JsonObject;
+                Add(Text(product?["title"]) is { Length: > 0 } ? product!["title"] : item["title"], null, image?["src"], item["price"], handle: product?["handle"]);
+            }
             foreach (var item in (properties["Items"] as JsonArray ?? []).Take(ProductCard.MaxProductsLimit).OfType<JsonObject>())
                 Add(item["ProductName"], item["ProductURL"], item["ImageURL"], item["ItemPrice"]);
         }

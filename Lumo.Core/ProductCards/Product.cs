@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Lumo.Core.Tracking;
 
 namespace Lumo.Core.ProductCards;
 
@@ -27,7 +28,8 @@ public sealed partial record Product
     /// <summary>A product from raw texts, or null when it has no name to show.</summary>
     public static Product? Create(string? name, string? url, string? imageUrl, string? price, string? compareAtPrice = null)
     {
-        var cleanName = CleanText(name);
+        // Names are cut long before cleaning, so an event's huge text costs nothing to clean.
+        var cleanName = CleanText(name is { Length: > 1_000 } ? name[..1_000] : name);
         if (cleanName.Length == 0) return null;
         return new Product
         {
@@ -57,6 +59,14 @@ public sealed partial record Product
         return boundaries.Length <= graphemes ? text : text[..boundaries[graphemes - 1]] + "…";
     }
 
+    /// <summary>At most <paramref name="length"/> UTF-16 characters (LINE counts those), cut between grapheme clusters and ended with "…" when cut.</summary>
+    public static string CutToLength(string text, int length)
+    {
+        if (text.Length <= length) return text;
+        var end = StringInfo.ParseCombiningCharacters(text).Last(start => start <= length - 1);
+        return text[..end] + "…";
+    }
+
     /// <summary>
     /// A price from a number or a money string ("¥1,200", "$29.99", "29,99 €", "1.200,50"): the last '.' or ',' is the
     /// decimal separator when two or fewer digits follow it. Null when there is no number in it.
@@ -64,6 +74,9 @@ public sealed partial record Product
     public static decimal? ParsePrice(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
+        // A plain number (what a JSON number or a Shopify amount renders as) is read as it is: "12.500" is twelve and a half.
+        if (PlainNumber().IsMatch(text.Trim()))
+            return decimal.TryParse(text.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var plain) ? Math.Round(plain, 4) : null; // a float's artefacts go
         var digits = new StringBuilder();
         foreach (var c in text.Trim()) if (char.IsAsciiDigit(c) || c is '.' or ',') digits.Append(c);
         var number = digits.ToString().Trim('.', ',');
@@ -77,26 +90,27 @@ public sealed partial record Product
     }
 
     /// <summary>The URL when it is an absolute http(s) URL of at most 1,000 characters (LINE's limit for a link), else null.</summary>
-    public static string? LinkOrNull(string? url)
-    {
-        var candidate = Absolute(url);
-        return candidate is { Length: <= 1_000 } && Uri.TryCreate(candidate, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? candidate : null;
-    }
+    public static string? LinkOrNull(string? url) =>
+        Absolute(url) is { Length: <= 4_000 } candidate && TrackedLinks.AsciiUrl(candidate) is { Length: <= 1_000 } ascii ? ascii : null;
 
     // LINE shows HTTPS JPEG and PNG images only (https://developers.line.biz/en/reference/messaging-api/#f-image).
     private static string? ImageOrNull(string? url)
     {
-        var candidate = Absolute(url);
-        if (candidate is not { Length: <= 2_000 } || !Uri.TryCreate(candidate, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps) return null;
+        // LINE takes URLs in ASCII: an international host as punycode, other characters escaped.
+        if (Absolute(url) is not { Length: <= 4_000 } candidate || TrackedLinks.AsciiUrl(candidate) is not { Length: <= 2_000 } ascii) return null;
+        var uri = new Uri(ascii);
+        if (uri.Scheme != Uri.UriSchemeHttps) return null;
         var path = uri.AbsolutePath;
         return path.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase)
-            || path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? candidate : null;
+            || path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? ascii : null;
     }
 
     // Shopify's events carry image URLs without a scheme ("//cdn.shopify.com/…").
     private static string? Absolute(string? url) =>
         string.IsNullOrWhiteSpace(url) ? null : url.Trim() is var trimmed && trimmed.StartsWith("//", StringComparison.Ordinal) ? "https:" + trimmed : url.Trim();
+
+    [GeneratedRegex(@"^[0-9]{1,18}(\.[0-9]{1,20})?$")]
+    private static partial Regex PlainNumber();
 
     [GeneratedRegex("<[^>]*>")]
     private static partial Regex Tag();

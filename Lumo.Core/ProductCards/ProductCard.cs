@@ -15,7 +15,7 @@ public enum TriggerTemplate { AbandonedCart, Browse, LowStock }
 /// <see cref="MaxProducts"/> products (<see cref="ProductCardFlex"/>). The fallback products stand in when the source
 /// yields none; with neither, the text goes out alone.
 /// </summary>
-public sealed record ProductCard
+public sealed partial record ProductCard
 {
     public const string MessageType = "products";
     /// <summary>LINE's carousel takes 12 bubbles; a card shows at most 10 products.</summary>
@@ -44,12 +44,8 @@ public sealed record ProductCard
 
     public static bool IsCard(JsonNode? message) => message is JsonObject o && o["type"] is JsonValue v && v.TryGetValue<string>(out var t) && t == MessageType;
 
-    /// <summary>The card a saved (already validated) message object describes.</summary>
-    public static ProductCard From(JsonObject message)
-    {
-        var errors = new Dictionary<string, string[]>();
-        return Parse(message, "", errors) ?? throw new InvalidOperationException("A saved product card no longer validates: " + string.Join("; ", errors.SelectMany(e => e.Value)));
-    }
+    /// <summary>The card a saved message object describes, or null when it does not validate (any more).</summary>
+    public static ProductCard? TryFrom(JsonObject message) => Parse(message, "", []);
 
     /// <summary>The card, or null with every problem added to <paramref name="errors"/> under <paramref name="at"/>.</summary>
     public static ProductCard? Parse(JsonObject message, string at, Dictionary<string, string[]> errors)
@@ -60,6 +56,9 @@ public sealed record ProductCard
 
         var title = Text("title")?.Trim();
         if (title is not { Length: > 0 and <= MaxTitleLength }) Add("title", $"A card title has 1 to {MaxTitleLength} characters.");
+        // The title is the carousel's alternative text, which LINE requires: a variable alone could leave it empty.
+        else if (Variable().Replace(title, "").Trim().Length == 0)
+            Add("title", "A card title needs some text of its own besides variables.");
         var text = Text("text")?.Trim() ?? "";
         if (text.Length > MaxTextLength) Add("text", $"A card text has at most {MaxTextLength} characters.");
         var label = Text("buttonLabel")?.Trim();
@@ -106,6 +105,9 @@ public sealed record ProductCard
             Source = ProductSourceKind.Trigger, Template = template, Fallback = fallback,
         };
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{\{[^}]*\}\}")]
+    private static partial System.Text.RegularExpressions.Regex Variable();
 
     // Fallbacks are typed by the merchant, so they are held to what a card can show rather than silently cleaned.
     private static Product? FallbackProduct(JsonNode? node, string at, Action<string, string> add)

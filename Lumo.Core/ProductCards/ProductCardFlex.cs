@@ -44,7 +44,7 @@ public static class ProductCardFlex
         yield return new JsonObject
         {
             ["type"] = "flex",
-            ["altText"] = Product.Cut(card.Title, LineMessageRules.MaxAltTextLength - 1),
+            ["altText"] = Product.CutToLength(card.Title, LineMessageRules.MaxAltTextLength - 1),
             ["contents"] = new JsonObject { ["type"] = "carousel", ["contents"] = bubbles },
         };
     }

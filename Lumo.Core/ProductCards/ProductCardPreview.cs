@@ -20,8 +20,8 @@ public sealed class ProductCardPreview(AutoSendMessageStore messages)
         if (await messages.GetIfExistsAsync(workspaceId, messageId, cancellationToken) is not { } message) return null;
         var trigger = TriggerOf(message, eventProperties);
         var rendered = message.Render(variables ?? new Dictionary<string, string>(), trigger, out var missing);
-        var carousel = rendered.OfType<JsonObject>().FirstOrDefault(m => m["contents"]?["type"]?.GetValue<string>() == "carousel");
-        var shown = (carousel?["contents"]?["contents"] as JsonArray)?.Count ?? 0;
+        var shown = rendered.OfType<JsonObject>().Select(m => m["contents"] as JsonObject).Where(c => c?["type"]?.ToString() == "carousel")
+            .Sum(c => (c!["contents"] as JsonArray)?.Count ?? 0);
         return new MessagePreview(rendered, shown, shown > 0 && trigger?.Products.Count is null or 0, missing, LineMessageRules.Validate(rendered));
     }
 

@@ -51,8 +51,10 @@ public sealed record TriggerProducts(IReadOnlyList<Product> Products, string? Ca
         foreach (var entry in entries.Take(MaxEntries).OfType<JsonObject>())
         {
             var url = Text(entry["url"]);
-            if (string.IsNullOrWhiteSpace(url) && Text(entry["handle"]) is { Length: > 0 } handle && cartUrl is not null)
-                url = new Uri(new Uri(cartUrl), "/products/" + Uri.EscapeDataString(handle)).AbsoluteUri; // Shopify's line items name the product by handle only
+            // Shopify's line items name the product by its handle (at most 255 characters) on the store's own host.
+            if (string.IsNullOrWhiteSpace(url) && Text(entry["handle"]) is { Length: > 0 and <= 255 } handle && cartUrl is not null
+                && Uri.TryCreate(new Uri(cartUrl), "/products/" + Uri.EscapeDataString(handle), out var productUrl))
+                url = productUrl.AbsoluteUri;
             if (Product.Create(Text(entry["name"]), url, Text(entry["imageUrl"]), Text(entry["price"]), Text(entry["compareAtPrice"])) is { } product)
                 products.Add(product);
         }
@@ -71,10 +73,13 @@ public sealed record TriggerProducts(IReadOnlyList<Product> Products, string? Ca
         ["links"] = new JsonArray(trigger.CartUrl is null ? [] : [(JsonNode)trigger.CartUrl]),
     };
 
+    // Standard or URL-safe Base64, with or without padding.
     private static string? Decode(string value, string encoding)
     {
         if (encoding == "none") return value;
-        var bytes = new byte[value.Length];
-        return Convert.TryFromBase64String(value.Trim(), bytes, out var written) ? Encoding.UTF8.GetString(bytes, 0, written) : null;
+        var standard = value.Trim().Replace('-', '+').Replace('_', '/');
+        standard = standard.PadRight(standard.Length + (4 - standard.Length % 4) % 4, '=');
+        var bytes = new byte[standard.Length];
+        return Convert.TryFromBase64String(standard, bytes, out var written) ? Encoding.UTF8.GetString(bytes, 0, written) : null;
     }
 }

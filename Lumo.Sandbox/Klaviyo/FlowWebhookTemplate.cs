@@ -177,7 +177,7 @@ public static partial class FlowWebhookTemplate
         JsonArray a => a.Count > 0,
         JsonObject o => o.Count > 0,
         JsonValue v when v.GetValueKind() == JsonValueKind.False => false,
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<decimal>() != 0,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => decimal.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture) != 0,
         _ => AsText(value).Length > 0,
     };
 

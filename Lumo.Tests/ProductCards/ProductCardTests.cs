@@ -140,11 +140,19 @@ public sealed class ProductCardTests : IAsyncLifetime
         var catalog = Fixture("catalog-items.json").ToDictionary(p => p.Key, p => p.Value!.AsObject());
 
         Assert.Equal(HttpStatusCode.Accepted, (await PostFlowAsync(await RenderGetJsonAsync(messageId, user, Fixture("subscribed-to-back-in-stock.json"), catalog))).StatusCode);
+        // Klaviyo retries the same trigger after the item's price changed: the body differs, the send does not.
+        catalog["8012345690"]["metadata"]!["price"] = 1980.0;
+        var retry = await PostFlowAsync(await RenderGetJsonAsync(messageId, user, Fixture("subscribed-to-back-in-stock.json"), catalog));
 
+        Assert.True(retry.IsSuccessStatusCode);
         var bubble = Assert.Single(Bubbles(await ReceivedAsync(user)));
         Assert.Equal("Hinoki Bath Salts 檜 — \"Forest\" edition", Name(bubble));
         Assert.Equal("¥2,200", Price(bubble));
         Assert.Equal("https://cdn.shopify.com/s/files/1/0582/files/hinoki.jpg?v=1700000003", Image(bubble));
+        await _scenario.Admin.PostAsJsonAsync($"{_scenario.AccountPath()}/test-send", new { userId = user.UserId, message = await CreateMessageAsync(new JsonObject { ["type"] = "text", ["text"] = "marker" }) });
+        var all = await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count >= 2);
+        Assert.Equal("marker", all[1].Messages[0]!["text"]!.GetValue<string>());
+        Assert.Equal(0, _scenario.Tenant.Channel.RetryKeyRepeats);
     }
 
     [Fact]

@@ -24,6 +24,8 @@ public sealed class ProductTextTests
     [InlineData("1.200,50", 1200.50)]
     [InlineData("NT$ 12,345", 12345)]
     [InlineData("2400.00", 2400)]
+    [InlineData("12.500", 12.5)]
+    [InlineData("0.30000000000000004", 0.3)]
     public void ReadsPricesFromNumbersAndMoneyStrings(string text, double expected) =>
         Assert.Equal((decimal)expected, Product.ParsePrice(text));
 
@@ -46,4 +48,41 @@ public sealed class ProductTextTests
     [Fact]
     public void CleansHtmlAndWhiteSpaceFromNames() =>
         Assert.Equal("Yuzu & Hinoki Soap Gift Set", Product.Create("<b>Yuzu &amp; Hinoki</b> Soap\n\tGift Set", null, null, null)!.Name);
+
+    [Fact]
+    public void LinksAndImagesReachLineInAscii()
+    {
+        var product = Product.Create("Matcha", "https://shop.example.com/products/抹茶 set", "https://cdn.example.com/抹茶.png", null)!;
+
+        Assert.Equal("https://shop.example.com/products/%E6%8A%B9%E8%8C%B6%20set", product.Url);
+        Assert.Equal("https://cdn.example.com/%E6%8A%B9%E8%8C%B6.png", product.ImageUrl);
+        Assert.Null(Product.Create("Soap", "javascript:alert(1)", "http://cdn.example.com/a.png", null)!.Url);
+    }
+
+    [Fact]
+    public void AValueThatDoesNotDecodeDropsItsProductAndUrlSafeBase64Decodes()
+    {
+        static string B64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));
+        var trigger = System.Text.Json.Nodes.JsonNode.Parse($$"""
+            {"encoding":"base64","products":[{"name":"not base64 at all!"},{"name":"{{B64("桜?>")}}"},{"name":"{{B64("桜?>").Replace('+', '-').Replace('/', '_').TrimEnd('=')}}"},null],"links":[]}
+            """);
+
+        var products = TriggerProducts.Read(trigger, [])!.Products;
+
+        Assert.Equal(["桜?>", "桜?>"], products.Select(p => p.Name));
+    }
+
+    [Fact]
+    public void CartUrlIsAProfileVariableUnlessATriggerCardGivesIt()
+    {
+        var text = new System.Text.Json.Nodes.JsonObject { ["type"] = "text", ["text"] = "Back to {{cart_url}}" };
+        var plain = new Lumo.Core.AutoSendMessages.AutoSendMessage { WorkspaceId = "w", Id = "m", Name = "n", Messages = [text] };
+
+        Assert.Equal(["cart_url"], plain.ProfileVariables);
+        Assert.Equal("Back to https://x.example/c", plain.Render(new Dictionary<string, string> { ["cart_url"] = "https://x.example/c" }, null, out _)[0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void AltTextIsCutToLinesLengthBetweenGraphemes() =>
+        Assert.Equal(new string('a', 3) + "…", Product.CutToLength("aaa👨‍👩‍👧‍👦", 5));
 }
