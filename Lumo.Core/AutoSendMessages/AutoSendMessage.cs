@@ -33,8 +33,10 @@ public sealed partial record AutoSendMessage
     public IReadOnlyList<string> ProfileVariables => TriggerTemplate is null ? Variables : Variables.Except(TriggerProducts.VariableNames).ToList();
 
     /// <summary>The trigger template of this message's product cards (one per message), or null when it has none.</summary>
-    public TriggerTemplate? TriggerTemplate =>
-        Messages.OfType<JsonObject>().Where(ProductCard.IsCard).Select(ProductCard.TryFrom).FirstOrDefault(c => c?.Source == ProductSourceKind.Trigger)?.Template;
+    public TriggerTemplate? TriggerTemplate => Cards().OfType<ProductCard>().FirstOrDefault()?.Template;
+
+    // Each message's product card, or null for any other message (and for a card that no longer validates).
+    private List<ProductCard?> Cards() => Messages.Select(m => ProductCard.IsCard(m) ? ProductCard.TryFrom(m!.AsObject()) : null).ToList();
 
     public static IReadOnlyList<string> VariablesIn(JsonNode node) =>
         Placeholder().Matches(node.ToJsonString()).Select(m => m.Groups[1].Value).Distinct().ToList();
@@ -45,18 +47,19 @@ public sealed partial record AutoSendMessage
     /// </summary>
     public JsonArray Render(IReadOnlyDictionary<string, string> variables, TriggerProducts? trigger, out IReadOnlyList<string> missing)
     {
+        var cards = Cards();
         // A card's trigger variables are always defined (empty without a trigger: a broadcast, a test without an event).
-        trigger = TriggerTemplate is null ? null : trigger ?? TriggerProducts.None;
+        trigger = cards.All(c => c is null) ? null : trigger ?? TriggerProducts.None;
         var values = trigger is null ? variables : new Dictionary<string, string>(trigger.Variables.Concat(variables.Where(v => !trigger.Variables.ContainsKey(v.Key))));
         missing = Variables.Where(v => !values.ContainsKey(v)).ToList();
         var rendered = new JsonArray();
-        foreach (var message in Messages)
+        for (var i = 0; i < Messages.Count; i++)
         {
             // A card saved under older rules that no longer validates stays as it is: the check of the rendered
             // messages then names what is wrong (a 400), rather than the send failing with an exception.
-            if (!ProductCard.IsCard(message) || ProductCard.TryFrom(message!.AsObject()) is not { } card)
+            if (cards[i] is not { } card)
             {
-                rendered.Add(Replace(message?.DeepClone(), values));
+                rendered.Add(Replace(Messages[i]?.DeepClone(), values));
                 continue;
             }
             card = card with { Title = Fill(card.Title, values), Text = Fill(card.Text, values) };

@@ -32,6 +32,7 @@ public static class LineMessageRules
             Add(path, $"Between 1 and {MaxMessages} LINE messages are required (a product card counts as two).");
             return errors;
         }
+        var templates = new HashSet<TriggerTemplate>();
         for (var i = 0; i < messages.Count; i++)
         {
             var at = $"{path}[{i}]";
@@ -53,7 +54,7 @@ public static class LineMessageRules
                     CheckFlex(message["contents"], $"{at}.contents", Add);
                     break;
                 case ProductCard.MessageType:
-                    ProductCard.Parse(message, at, errors);
+                    if (ProductCard.Parse(message, at, errors) is { } card) templates.Add(card.Template);
                     break;
                 case "sticker":
                     if (message["packageId"] is null || message["stickerId"] is null) Add(at, "A sticker needs packageId and stickerId.");
@@ -67,7 +68,7 @@ public static class LineMessageRules
                     Add($"{at}", $"URI actions use http, https, line or tel and have at most {MaxUriLength} characters: '{(uri.Length > 80 ? uri[..80] + "…" : uri)}'.");
         }
         // One Flow trigger fills every card of a message, so they must expect the same trigger.
-        if (messages.OfType<JsonObject>().Where(ProductCard.IsCard).Select(ProductCard.TryFrom).OfType<ProductCard>().Select(c => c.Template).Distinct().Count() > 1)
+        if (templates.Count > 1)
             Add(path, "All product cards of one message use the same trigger template.");
         return errors;
     }

@@ -3,15 +3,15 @@ using System.Text.Json.Nodes;
 namespace Lumo.Core.ProductCards;
 
 /// <summary>
-/// The products Lumo reads from a Klaviyo event's properties for an admin's preview or test send: the same fields
-/// <see cref="TriggerBodies"/> has Klaviyo fill in, read here from the event itself (pasted from Klaviyo's activity
-/// feed), so that a preview shows what the Flow will send.
+/// The Flow body's <c>trigger</c> (unencoded) that Klaviyo would render from a Klaviyo event's properties, for an
+/// admin's preview or test send: the same fields <see cref="TriggerBodies"/> has Klaviyo fill in, read here from the
+/// event itself (pasted from Klaviyo's activity feed), so that a preview shows what the Flow will send and a test send
+/// goes through the same reading (<see cref="TriggerProducts.Read"/>) as a Flow send.
 /// </summary>
 public static class KlaviyoEventProducts
 {
-    public static TriggerProducts Read(JsonObject? properties, TriggerTemplate template)
+    public static JsonObject TriggerOf(JsonObject properties, TriggerTemplate template)
     {
-        if (properties is null) return TriggerProducts.None;
         var extra = properties["$extra"] as JsonObject; // anything of another shape reads as absent, as Klaviyo renders it
         var entries = new JsonArray();
         void Add(JsonNode? name, JsonNode? url, JsonNode? image, JsonNode? price, JsonNode? compareAt = null, JsonNode? handle = null) =>
@@ -37,8 +37,7 @@ public static class KlaviyoEventProducts
                 Add(name, properties["URL"], properties["ImageURL"], properties["Price"], properties["CompareAtPrice"]);
         }
         JsonNode?[] links = template == TriggerTemplate.AbandonedCart ? [extra?["responsive_checkout_url"], extra?["checkout_url"], properties["CheckoutURL"]] : [];
-        var trigger = new JsonObject { ["encoding"] = "none", ["products"] = entries, ["links"] = new JsonArray(links.Select(l => (JsonNode?)Text(l)).ToArray()) };
-        return TriggerProducts.Read(trigger, []) ?? TriggerProducts.None;
+        return new JsonObject { ["encoding"] = "none", ["products"] = entries, ["links"] = new JsonArray(links.Select(l => (JsonNode?)Text(l)).ToArray()) };
     }
 
     // Klaviyo renders numbers and strings alike as text; objects and lists render as nothing useful.

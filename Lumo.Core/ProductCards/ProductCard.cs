@@ -2,9 +2,6 @@ using System.Text.Json.Nodes;
 
 namespace Lumo.Core.ProductCards;
 
-/// <summary>Where a card's products come from.</summary>
-public enum ProductSourceKind { Trigger, Feed }
-
 /// <summary>The Klaviyo Flow triggers a trigger card is made for; each has its own Get JSON body (<see cref="TriggerBodies"/>).</summary>
 public enum TriggerTemplate { AbandonedCart, Browse, LowStock }
 
@@ -38,7 +35,6 @@ public sealed partial record ProductCard
     public string ImageAspect { get; init; } = "1:1";
     /// <summary>The store currency (ISO 4217) prices are shown in.</summary>
     public required string Currency { get; init; }
-    public ProductSourceKind Source { get; init; }
     public TriggerTemplate Template { get; init; }
     public IReadOnlyList<Product> Fallback { get; init; } = [];
 
@@ -102,7 +98,7 @@ public sealed partial record ProductCard
         return new ProductCard
         {
             Title = title!, Text = text, ButtonLabel = label!, MaxProducts = max, ImageAspect = aspect, Currency = currency!,
-            Source = ProductSourceKind.Trigger, Template = template, Fallback = fallback,
+            Template = template, Fallback = fallback,
         };
     }
 

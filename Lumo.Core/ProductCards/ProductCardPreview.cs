@@ -18,7 +18,7 @@ public sealed class ProductCardPreview(AutoSendMessageStore messages)
         CancellationToken cancellationToken)
     {
         if (await messages.GetIfExistsAsync(workspaceId, messageId, cancellationToken) is not { } message) return null;
-        var trigger = TriggerOf(message, eventProperties);
+        var trigger = TriggerProducts.Read(TriggerOf(message, eventProperties), []);
         var rendered = message.Render(variables ?? new Dictionary<string, string>(), trigger, out var missing);
         var shown = rendered.OfType<JsonObject>().Select(m => m["contents"] as JsonObject).Where(c => c?["type"]?.ToString() == "carousel")
             .Sum(c => (c!["contents"] as JsonArray)?.Count ?? 0);
@@ -30,9 +30,9 @@ public sealed class ProductCardPreview(AutoSendMessageStore messages)
     {
         if (eventProperties is null || !Ids.IsLumoId(messageId)) return null;
         var message = await messages.GetIfExistsAsync(workspaceId, messageId, cancellationToken);
-        return message is null || TriggerOf(message, eventProperties) is not { } trigger ? null : TriggerProducts.ToJson(trigger);
+        return message is null ? null : TriggerOf(message, eventProperties);
     }
 
-    private static TriggerProducts? TriggerOf(AutoSendMessage message, JsonObject? eventProperties) =>
-        eventProperties is null || message.TriggerTemplate is not { } template ? null : KlaviyoEventProducts.Read(eventProperties, template);
+    private static JsonObject? TriggerOf(AutoSendMessage message, JsonObject? eventProperties) =>
+        eventProperties is null || message.TriggerTemplate is not { } template ? null : KlaviyoEventProducts.TriggerOf(eventProperties, template);
 }

@@ -61,18 +61,6 @@ public sealed record TriggerProducts(IReadOnlyList<Product> Products, string? Ca
         return new TriggerProducts(products, cartUrl);
     }
 
-    /// <summary>The <c>trigger</c> object for products Lumo already holds (an admin's test send), unencoded.</summary>
-    public static JsonObject ToJson(TriggerProducts trigger) => new()
-    {
-        ["encoding"] = "none",
-        ["products"] = new JsonArray(trigger.Products.Select(p => (JsonNode)new JsonObject
-        {
-            ["name"] = p.Name, ["url"] = p.Url, ["imageUrl"] = p.ImageUrl, ["price"] = p.Price?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["compareAtPrice"] = p.CompareAtPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }).ToArray()),
-        ["links"] = new JsonArray(trigger.CartUrl is null ? [] : [(JsonNode)trigger.CartUrl]),
-    };
-
     // Standard or URL-safe Base64, with or without padding.
     private static string? Decode(string value, string encoding)
     {

@@ -93,9 +93,10 @@ public static class AutoSendMessageEndpoints
             ["variables"] = new JsonObject(message.ProfileVariables.Select(v => KeyValuePair.Create(v, (JsonNode?)$"{{{{ person|lookup:'{v}'|default:'' }}}}"))),
             ["idempotencyKey"] = FlowSendRequest.RecommendedIdempotencyKey,
         };
-        if (message.TriggerTemplate is { } template) body["trigger"] = TriggerBodies.Placeholder;
+        var template = message.TriggerTemplate;
+        if (template is not null) body["trigger"] = TriggerBodies.Placeholder;
         var text = body.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        if (message.TriggerTemplate is { } trigger) text = TriggerBodies.Insert(text, trigger);
+        if (template is not null) text = TriggerBodies.Insert(text, template.Value);
         return TypedResults.Ok(new FlowJsonView($"{request.Scheme}://{request.Host}/api/flow/{workspaceId}/send", "POST", FlowKeys.HeaderName, text));
     }
 
