@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
 using Azure;
 using Azure.Data.Tables;
 using Lumo.Core.IdLinkage;
@@ -39,16 +38,16 @@ public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, Klav
     public async Task<(Uri AuthorizeUrl, DateTimeOffset ExpiresAt)> StartAsync(string workspaceId, CancellationToken cancellationToken)
     {
         var options = klaviyoOptions.Value;
-        var (state, verifier) = (RandomToken(), RandomToken());
+        var (state, verifier) = (LinkSession.NewSecret(), LinkSession.NewSecret());
         var expiresAt = clock.GetUtcNow() + StateLifetime;
         var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
         await table.AddEntityAsync(new TableEntity(Partition, state) { ["WorkspaceId"] = workspaceId, ["CodeVerifier"] = verifier, ["ExpiresAt"] = expiresAt }, cancellationToken);
-        var query = string.Join("&", new Dictionary<string, string>
+        var url = QueryHelpers.AddQueryString(options.OAuthAuthorizeUrl.ToString(), new Dictionary<string, string?>
         {
             ["response_type"] = "code", ["client_id"] = options.OAuthClientId!, ["redirect_uri"] = RedirectUri.ToString(), ["scope"] = KlaviyoOptions.OAuthScopes,
-            ["state"] = state, ["code_challenge"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))), ["code_challenge_method"] = "S256",
-        }.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"));
-        return (new Uri($"{options.OAuthAuthorizeUrl}?{query}"), expiresAt);
+            ["state"] = state, ["code_challenge"] = LineLogin.LineLoginClient.CodeChallenge(verifier), ["code_challenge_method"] = "S256",
+        });
+        return (new Uri(url), expiresAt);
     }
 
     /// <summary>
@@ -87,12 +86,11 @@ public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, Klav
         }
         await tokens.SaveGrantAsync(pending.WorkspaceId, grant, CancellationToken.None);
         await secrets.SetAsync(SecretNames.KlaviyoApiKey(pending.WorkspaceId), SecretNames.Cleared, CancellationToken.None); // the app replaces a private key
-        var workspace = (await workspaces.GetWorkspaceIfExistsAsync(pending.WorkspaceId, cancellationToken))!;
-        await workspaces.RecordKlaviyoCredentialsAsync(workspace.Id, KlaviyoConnections.OAuth, clock.GetUtcNow(), workspace.Klaviyo.Status == ConnectionStatus.NeedsReconnect
-            ? workspace.Klaviyo with { Detail = "The Klaviyo app was approved; the connection is being verified." } : ConnectionState.Unverified, cancellationToken);
-        await queues.EnqueueAsync(QueueNames.VerifyConnections, new VerifyConnectionsRequest(workspace.Id, null), cancellationToken);
-        logger.LogInformation("Workspace {WorkspaceId} connected to Klaviyo through the app", workspace.Id);
-        return new(KlaviyoAppCallbackOutcome.Connected, workspace.Id);
+        await workspaces.RecordKlaviyoCredentialsAsync(connecting.Id, KlaviyoConnections.OAuth, clock.GetUtcNow(), connecting.Klaviyo.Status == ConnectionStatus.NeedsReconnect
+            ? connecting.Klaviyo with { Detail = "The Klaviyo app was approved; the connection is being verified." } : ConnectionState.Unverified, cancellationToken);
+        await queues.EnqueueAsync(QueueNames.VerifyConnections, new VerifyConnectionsRequest(connecting.Id, null), cancellationToken);
+        logger.LogInformation("Workspace {WorkspaceId} connected to Klaviyo through the app", connecting.Id);
+        return new(KlaviyoAppCallbackOutcome.Connected, connecting.Id);
     }
 
     /// <summary>Revokes the app's grant, pauses the workspace's Klaviyo work and deletes its sync history; false when it was not connected through the app.</summary>
@@ -146,10 +144,6 @@ public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, Klav
         }
         return row.Value.GetDateTimeOffset("ExpiresAt") > clock.GetUtcNow() ? new PendingState(row.Value.GetString("WorkspaceId")!, row.Value.GetString("CodeVerifier")!) : null;
     }
-
-    private static string RandomToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     // 32 random bytes in base64url: anything else was never issued (and never reaches a table key).
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{43}$")]

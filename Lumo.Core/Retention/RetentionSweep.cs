@@ -35,6 +35,8 @@ public sealed class RetentionSweep(LumoTables tables, IOptions<RetentionOptions>
             (TableNames.LineEventLog, "AppliedAt", now - retention.LineEventLog),
             (TableNames.LinkImportRuns, "StartedAt", now - retention.SyncHistory),
             (TableNames.KlaviyoImportJobs, "StartedAt", now - retention.SyncHistory),
+            (TableNames.SyncRuns, "StartedAt", now - retention.SyncHistory),
+            (TableNames.OAuthStates, "ExpiresAt", now), // consent URLs never used
             (TableNames.KlaviyoEventsParked, "ParkedAt", now - retention.ParkedEvents),
             (TableNames.Leases, "ExpiresAt", now - TimeSpan.FromDays(1)),
         })

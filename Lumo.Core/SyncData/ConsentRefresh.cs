@@ -327,14 +327,18 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
             if (friend is not null && friend.FollowStatus == status && friend.Consent == consent) return new Outcome(following ? "stillFriends" : "stillBlocked");
             var now = _refresh._clock.GetUtcNow();
             var changed = false;
-            var saved = await _refresh._friends.UpdateAsync(account.WorkspaceId, account.Id, userId, f =>
+            LineFriend Change(LineFriend f)
             {
                 // A follow or block webhook after the run started knows better than this run.
                 changed = f.ConsentUpdatedAt is not { } at || at <= _run.StartedAt;
                 return changed
                     ? f with { FollowStatus = status, Consent = consent, ConsentUpdatedAt = now, ConsentSource = source, DisplayName = profile?.DisplayName ?? f.DisplayName }
                     : f;
-            }, cancellationToken);
+            }
+            // The row the walk read is written under its ETag (a newer write meanwhile makes the store read it again).
+            var saved = friend is null
+                ? await _refresh._friends.UpdateAsync(account.WorkspaceId, account.Id, userId, Change, cancellationToken)
+                : await _refresh._friends.UpdateAsync(friend, Change, cancellationToken, saveUnchanged: false);
             if (!changed) return new Outcome("newerKept");
             return new Outcome(friend is null ? "newFriends" : following ? "nowFriends" : "nowBlocked", saved);
         }

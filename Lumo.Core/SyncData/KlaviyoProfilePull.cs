@@ -219,8 +219,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                     if (text.Length > MaxFieldLength) return ("failed", $"{profile.Id}: {name} is longer than {MaxFieldLength} characters.");
                     fields[name] = text;
                     break;
-                default:
-                    return ("failed", $"{profile.Id}: {name} is {(profile.Field(name) is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");
+                case var other:
+                    return ("failed", $"{profile.Id}: {name} is {(other is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");
             }
         }
         var pullsContact = account.PulledFields.Contains("email") || account.PulledFields.Contains("phone_number");
@@ -239,7 +239,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         string? linkedNow = null;
         if (userId is null && resync && await RelinkAsync(account, profile, cancellationToken) is { } relinked)
             (userId, linkedNow) = (relinked, "relinked");
-        if (userId is null && pullsContact && (email is not null || phone is not null) && await AutoLinkAsync(account, profile, email, phone, cancellationToken) is { } autoLinked)
+        if (userId is null && pullsContact && (email is not null || phone is not null) && await AutoLinkAsync(account, profile, email, phone, resync, cancellationToken) is { } autoLinked)
             (userId, linkedNow) = (autoLinked, "autoLinked");
         if (userId is null) return ("notLinked", null);
         if (account.PulledFields.Count == 0) return (linkedNow ?? "linked", null);
@@ -269,7 +269,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     }
 
     // Unlinked friends whose contact details match the profile's: a friend with both email and phone needs both to match.
-    private async Task<string?> AutoLinkAsync(LineAccount account, KlaviyoProfile profile, string? email, string? phone, CancellationToken cancellationToken)
+    // A resync writes the properties of every linked friend in bulk at its end, so it does not write them one by one here.
+    private async Task<string?> AutoLinkAsync(LineAccount account, KlaviyoProfile profile, string? email, string? phone, bool resync, CancellationToken cancellationToken)
     {
         var candidates = new Dictionary<string, LineFriend>();
         foreach (var (byEmail, byPhone) in new[] { (email, (string?)null), (null, phone) }.Where(c => c.Item1 is not null || c.Item2 is not null))
@@ -277,7 +278,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 candidates[friend.UserId] = friend;
         var matching = candidates.Values.Where(f => !f.IsLinked && (f.Email is null || f.Email == email) && (f.PhoneNumber is null || f.PhoneNumber == phone)).ToList();
         if (matching.Count != 1) return null; // none, or several friends for one profile: an administrator decides
-        var result = await linking.LinkAsync(account, matching[0].UserId, profile.Id, LinkMethods.AutoSyncedData, matching[0].DisplayName, cancellationToken);
+        var result = await linking.LinkAsync(account, matching[0].UserId, profile.Id, LinkMethods.AutoSyncedData, matching[0].DisplayName, cancellationToken, pushProperties: !resync);
         return result.Outcome == LinkWriteOutcome.Linked ? matching[0].UserId : null;
     }
 }

@@ -90,13 +90,6 @@ public sealed class SyncRules(WorkspaceStore workspaces, KlaviyoClient klaviyo, 
             SyncDisplayName = draft.LumoToKlaviyo is { } toggles && toggles.TryGetValue(account.PropertyNames.DisplayName, out var display) ? display : account.SyncDisplayName,
             PulledFields = pulled ?? account.PulledFields,
         };
-        try
-        {
-            return (await workspaces.UpdateAccountAsync(changed, cancellationToken), errors);
-        }
-        catch (Azure.RequestFailedException e) when (e.Status == 412)
-        {
-            throw new EditConflictException("The account was changed by another request at the same time. Read it again and repeat the change.");
-        }
+        return (await EditConflictException.OnConcurrentWriteAsync(() => workspaces.UpdateAccountAsync(changed, cancellationToken)), errors);
     }
 }

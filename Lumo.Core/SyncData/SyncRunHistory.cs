@@ -126,11 +126,11 @@ public sealed class SyncRunHistory(LumoTables tables)
     /// Asks a run to stop: a mark beside the run, which the run reads before each page (so its own saves never undo
     /// the request). False when there is no such unfinished run.
     /// </summary>
-    public async Task<bool> RequestCancelAsync(string workspaceId, string accountId, string runId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<bool> RequestCancelAsync(SyncRun run, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (await GetIfExistsAsync(workspaceId, accountId, runId, cancellationToken) is not { IsFinished: false } run) return false;
+        if (run.IsFinished) return false;
         var table = await tables.GetAsync(TableNames.SyncRuns, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(workspaceId, accountId), CancelMarkPrefix + runId), TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(AccountPartition.Of(run.WorkspaceId, run.AccountId), CancelMarkPrefix + run.Id), TableUpdateMode.Replace, cancellationToken);
         // A paused or queued run has no invocation to read the mark soon: it is cancelled here (one that picks it up meanwhile reads the mark).
         if (run.Status is SyncRunStatus.Paused or SyncRunStatus.Queued)
             await SaveAsync(run with { Status = SyncRunStatus.Cancelled, FinishedAt = now, Cursor = null, Problem = "Cancelled by an administrator." }, cancellationToken);

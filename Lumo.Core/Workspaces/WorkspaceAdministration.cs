@@ -186,17 +186,7 @@ public sealed class WorkspaceAdministration(
         await secrets.DeleteAsync(SecretNames.ChannelAccessToken(account.WorkspaceId, account.Id), cancellationToken);
     }
 
-    private static async Task<T> Conflicting<T>(Func<Task<T>> write)
-    {
-        try
-        {
-            return await write();
-        }
-        catch (Exception e) when (IsConcurrencyConflict(e))
-        {
-            throw new EditConflictException("The resource was changed by another request at the same time. Read it again and repeat the change.");
-        }
-    }
+    private static Task<T> Conflicting<T>(Func<Task<T>> write) => EditConflictException.OnConcurrentWriteAsync(write);
 
     // A failed entity-group transaction is a RequestFailedException carrying the failing action's status.
     private static bool IsConcurrencyConflict(Exception e) => e is RequestFailedException { Status: 412 };

@@ -51,7 +51,7 @@ public static class KlaviyoAppEndpoints
         if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is not { } workspace) return AdminProblems.WorkspaceNotFound(workspaceId);
         return await connection.DisconnectAsync(workspace, ct)
             ? TypedResults.NoContent()
-            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not connected through the app", detail: $"Workspace {workspaceId} is not connected to Klaviyo through the Lumo app.");
+            : AdminProblems.NotFound("Not connected through the app", $"Workspace {workspaceId} is not connected to Klaviyo through the Lumo app.");
     }
 
     public static ProblemHttpResult AppNotConfigured() => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The Klaviyo app is not configured",

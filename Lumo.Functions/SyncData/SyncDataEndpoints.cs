@@ -123,8 +123,8 @@ public static class SyncDataEndpoints
         CancellationToken ct)
     {
         var run = await history.GetIfExistsAsync(workspaceId, accountId, runId, ct);
-        if (run is null) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such sync run", detail: $"Account {accountId} has no sync run {runId}.");
-        if (run.IsFinished || run.Kind is not (SyncKinds.KlaviyoPull or SyncKinds.Resync) || !await history.RequestCancelAsync(workspaceId, accountId, runId, clock.GetUtcNow(), ct))
+        if (run is null) return NoSuchRun(accountId, runId);
+        if (run.IsFinished || run.Kind is not (SyncKinds.KlaviyoPull or SyncKinds.Resync) || !await history.RequestCancelAsync(run, clock.GetUtcNow(), ct))
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not cancellable", detail: $"Sync run {runId} is {run.Status}; only unfinished pulls and resyncs can be cancelled.");
         return TypedResults.Accepted($"{ManageApi.RoutePrefix}/workspaces/{workspaceId}/accounts/{accountId}/sync-runs/{runId}");
     }
@@ -139,7 +139,9 @@ public static class SyncDataEndpoints
     public static async Task<Results<Ok<SyncRunView>, ProblemHttpResult>> GetRun(string workspaceId, string accountId, string runId, SyncRunHistory history, CancellationToken ct) =>
         await history.GetIfExistsAsync(workspaceId, accountId, runId, ct) is { } run
             ? TypedResults.Ok(View(run))
-            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such sync run", detail: $"Account {accountId} has no sync run {runId}.");
+            : NoSuchRun(accountId, runId);
+
+    private static ProblemHttpResult NoSuchRun(string accountId, string runId) => AdminProblems.NotFound("No such sync run", $"Account {accountId} has no sync run {runId}.");
 
     // 202 with the run to follow, or 409 with the run already under way.
     private static Results<Accepted<SyncRunView>, Conflict<SyncRunView>, ProblemHttpResult> Started((SyncRun Run, bool Started) start) => start.Started
