@@ -2,6 +2,7 @@ using Lumo.Sandbox.Control;
 using Lumo.Sandbox.Infrastructure;
 using Lumo.Sandbox.Klaviyo;
 using Lumo.Sandbox.Line;
+using Lumo.Sandbox.Shopify;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -26,19 +27,21 @@ public sealed class SandboxHost : IAsyncDisposable
     public Services State { get; }
     public LineState Line => State.Line;
     public KlaviyoState Klaviyo => State.Klaviyo;
+    public ShopifyState Shopify => State.Shopify;
     public FaultInjector Faults => State.Faults;
     public RateLimiter Limiter => State.Limiter;
     public ContractViolations Violations => State.Violations;
     public RequestLog Requests => State.Requests;
 
     /// <summary>Everything the simulators hold, for resetting and for tests to look into.</summary>
-    public sealed record Services(LineState Line, KlaviyoState Klaviyo, FaultInjector Faults, RateLimiter Limiter, ContractViolations Violations, RequestLog Requests)
+    public sealed record Services(LineState Line, KlaviyoState Klaviyo, ShopifyState Shopify, FaultInjector Faults, RateLimiter Limiter, ContractViolations Violations, RequestLog Requests)
     {
         public void ResetAll()
         {
             Requests.Clear();
             Line.Reset();
             Klaviyo.Reset();
+            Shopify.Reset();
             Faults.Clear();
             Limiter.Reset();
             Limiter.ClearOverrides();
@@ -55,6 +58,7 @@ public sealed class SandboxHost : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LineState>();
         builder.Services.AddSingleton<KlaviyoState>();
+        builder.Services.AddSingleton<ShopifyState>();
         builder.Services.AddSingleton<FaultInjector>();
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddSingleton<ContractViolations>();
@@ -63,9 +67,11 @@ public sealed class SandboxHost : IAsyncDisposable
         builder.Services.AddSingleton<LineMessagingVendor>();
         builder.Services.AddSingleton<LineLoginVendor>();
         builder.Services.AddSingleton<KlaviyoVendor>();
+        builder.Services.AddSingleton<ShopifyVendor>();
         builder.Services.AddSingleton<ISimulatedVendor>(p => p.GetRequiredService<LineMessagingVendor>());
         builder.Services.AddSingleton<ISimulatedVendor>(p => p.GetRequiredService<LineLoginVendor>());
         builder.Services.AddSingleton<ISimulatedVendor>(p => p.GetRequiredService<KlaviyoVendor>());
+        builder.Services.AddSingleton<ISimulatedVendor>(p => p.GetRequiredService<ShopifyVendor>());
         builder.Services.AddHttpClient();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()));
 
@@ -76,8 +82,11 @@ public sealed class SandboxHost : IAsyncDisposable
         app.MapLineLogin();
         app.MapKlaviyoApi();
         app.MapKlaviyoOAuth();
+        app.MapShopifyOAuth();
+        app.MapShopifyAdminApi();
+        app.MapShopifyControl();
         app.MapSandboxControl();
-        app.MapGet("/", () => Results.Text("Lumo sandbox: simulated LINE Messaging API, LINE Login and Klaviyo API. Control API under /sandbox."));
+        app.MapGet("/", () => Results.Text("Lumo sandbox: simulated LINE Messaging API, LINE Login, Klaviyo API and Shopify (app install, GraphQL Admin API, webhooks). Control API under /sandbox."));
         return app;
     }
 
