@@ -1,3 +1,4 @@
+using Lumo.Core.Shopify;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Broadcasts;
 using Lumo.Core.Connections;
@@ -126,6 +127,7 @@ public static class LumoCoreServiceCollectionExtensions
             .Validate(o => TrackingOptions.Problem(o) is null, "Lumo:Tracking: OpenGrace is 0 to 10 minutes, ClickWindow 1 minute to 1 day, UtmSource 1 to 100 characters.").ValidateOnStart();
         services.AddLumoBroadcasts();
         services.AddLumoSyncData();
+        services.AddLumoShopify();
         return services;
     }
 

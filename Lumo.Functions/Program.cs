@@ -11,6 +11,7 @@ using Lumo.Functions.Hosting;
 using Lumo.Functions.IdLinkage;
 using Lumo.Functions.Operations;
 using Lumo.Functions.Retention;
+using Lumo.Functions.Shopify;
 using Lumo.Functions.SyncData;
 using Lumo.Functions.Tracking;
 using Lumo.Functions.Telemetry;
@@ -54,6 +55,8 @@ app.MapTracking();
 app.MapBroadcasts();
 app.MapRefreshConsentFunction();
 app.MapPullKlaviyoProfilesFunctions();
+app.MapShopifyAppEndpoints();
+app.MapShopifyWorkFunctions();
 app.Run();
 
 /// <summary>Entry point; public so that tests can host the real pipeline with WebApplicationFactory.</summary>

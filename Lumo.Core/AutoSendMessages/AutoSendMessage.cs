@@ -32,8 +32,11 @@ public sealed partial record AutoSendMessage
     /// </summary>
     public IReadOnlyList<string> ProfileVariables => TriggerTemplate is null ? Variables : Variables.Except(TriggerProducts.VariableNames).ToList();
 
-    /// <summary>The trigger template of this message's product cards (one per message), or null when it has none.</summary>
-    public TriggerTemplate? TriggerTemplate => Cards().OfType<ProductCard>().FirstOrDefault()?.Template;
+    /// <summary>The trigger template of this message's trigger cards (one per message), or null when it has none.</summary>
+    public TriggerTemplate? TriggerTemplate => Cards().OfType<ProductCard>().Select(c => c.Template).FirstOrDefault(t => t is not null);
+
+    /// <summary>The Shopify feeds this message's feed cards show (read before <see cref="Render"/>).</summary>
+    public IReadOnlyList<ProductFeed> Feeds => Cards().OfType<ProductCard>().Select(c => c.Feed).OfType<ProductFeed>().Distinct().ToList();
 
     // Each message's product card, or null for any other message (and for a card that no longer validates).
     private List<ProductCard?> Cards() => Messages.Select(m => ProductCard.IsCard(m) ? ProductCard.TryFrom(m!.AsObject()) : null).ToList();
@@ -43,13 +46,14 @@ public sealed partial record AutoSendMessage
 
     /// <summary>
     /// The LINE messages with every placeholder replaced and every product card expanded with the products of
-    /// <paramref name="trigger"/> (or its fallbacks); missing variables are reported, not left in.
+    /// <paramref name="trigger"/> or of its feed in <paramref name="feeds"/> (or its fallbacks); missing variables are reported, not left in.
     /// </summary>
-    public JsonArray Render(IReadOnlyDictionary<string, string> variables, TriggerProducts? trigger, out IReadOnlyList<string> missing)
+    public JsonArray Render(IReadOnlyDictionary<string, string> variables, TriggerProducts? trigger, IReadOnlyDictionary<ProductFeed, FeedProducts>? feeds,
+        out IReadOnlyList<string> missing)
     {
         var cards = Cards();
-        // A card's trigger variables are always defined (empty without a trigger: a broadcast, a test without an event).
-        trigger = cards.All(c => c is null) ? null : trigger ?? TriggerProducts.None;
+        // A trigger card's variables are always defined (empty without a trigger: a broadcast, a test without an event).
+        trigger = cards.All(c => c?.Template is null) ? null : trigger ?? TriggerProducts.None;
         var values = trigger is null ? variables : new Dictionary<string, string>(trigger.Variables.Concat(variables.Where(v => !trigger.Variables.ContainsKey(v.Key))));
         missing = Variables.Where(v => !values.ContainsKey(v)).ToList();
         var rendered = new JsonArray();
@@ -63,7 +67,14 @@ public sealed partial record AutoSendMessage
                 continue;
             }
             card = card with { Title = Fill(card.Title, values), Text = Fill(card.Text, values) };
-            var products = ProductCardFlex.Choose(card, trigger?.Products ?? []);
+            IReadOnlyList<Product> source = trigger?.Products ?? [];
+            if (card.Feed is { } feed)
+            {
+                var fed = feeds?.GetValueOrDefault(feed) ?? FeedProducts.Empty;
+                // Feed prices are in the store's currency, whatever the card was saved with (its fallbacks keep the card's).
+                (source, card) = (fed.Products, fed.Products.Count > 0 && fed.Currency is { } currency ? card with { Currency = currency } : card);
+            }
+            var products = ProductCardFlex.Choose(card, source);
             var buttonUrl = card.Template == ProductCards.TriggerTemplate.AbandonedCart ? trigger?.CartUrl : null;
             foreach (var line in ProductCardFlex.Render(card, products, buttonUrl)) rendered.Add(line);
         }

@@ -54,7 +54,7 @@ public static class LineMessageRules
                     CheckFlex(message["contents"], $"{at}.contents", Add);
                     break;
                 case ProductCard.MessageType:
-                    if (ProductCard.Parse(message, at, errors) is { } card) templates.Add(card.Template);
+                    if (ProductCard.Parse(message, at, errors) is { Template: { } template }) templates.Add(template);
                     break;
                 case "sticker":
                     if (message["packageId"] is null || message["stickerId"] is null) Add(at, "A sticker needs packageId and stickerId.");

@@ -16,7 +16,7 @@ public sealed record BroadcastDraft(string? Name, string? Text, string? MessageI
 public sealed record TestSendOutcome(string UserId, bool Sent, string? LineRequestId, string? Error);
 
 /// <summary>The admin's use cases for Message Broadcasts: create (validated, nothing written when invalid), cancel, resume, test send.</summary>
-public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentStore segments, AutoSendMessageStore autoSendMessages, WorkspaceStore workspaces,
+public sealed class BroadcastAdministration(Shopify.ShopifyFeedStore productFeeds, BroadcastStore broadcasts, SegmentStore segments, AutoSendMessageStore autoSendMessages, WorkspaceStore workspaces,
     LineMessagingClient line, SendTracking tracking, LumoQueues queues, TimeProvider clock)
 {
     public const int MaxNameLength = 100;
@@ -148,7 +148,8 @@ public sealed class BroadcastAdministration(BroadcastStore broadcasts, SegmentSt
             errors["messageId"] = [$"The Auto Send Message uses variables ({string.Join(", ", message.Variables)}), which a broadcast has no per-recipient values for."];
             return (null, null, null);
         }
-        // A broadcast has no trigger event: its product cards show their fallback products, or their text alone.
-        return (message.Render(new Dictionary<string, string>(), null, out _), message.Id, message);
+        // A broadcast has no trigger event: its trigger cards show their fallback products, or their text alone; feed cards show the feed.
+        var feeds = await productFeeds.ReadAsync(workspaceId, message.Feeds, cancellationToken);
+        return (message.Render(new Dictionary<string, string>(), null, feeds, out _), message.Id, message);
     }
 }

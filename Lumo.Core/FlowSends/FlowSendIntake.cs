@@ -1,3 +1,4 @@
+using Lumo.Core.Shopify;
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Friends;
@@ -24,7 +25,7 @@ public sealed record FlowSendResult(FlowSendOutcome Outcome, LineSend? Send = nu
 /// retries can never send twice: by its explicit idempotency key for good, or by its content within
 /// <see cref="FlowSendOptions.DuplicateWindow"/>. A skip never blocks a later request.
 /// </summary>
-public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, AutoSendMessageStore autoSendMessages,
+public sealed class FlowSendIntake(ShopifyFeedStore productFeeds, FlowKeys keys, WorkspaceStore workspaces, LineFriendStore friends, LineSendStore sends, AutoSendMessageStore autoSendMessages,
     LineSender sender, SendTracking tracking, IOptions<FlowSendOptions> options, TimeProvider clock, ILogger<FlowSendIntake> logger)
 {
     /// <summary>
@@ -144,7 +145,8 @@ public sealed class FlowSendIntake(FlowKeys keys, WorkspaceStore workspaces, Lin
             return (null, null, null);
         }
         var trigger = TriggerProducts.Read(request.Trigger, errors);
-        var rendered = message.Render(request.Variables ?? [], trigger, out var missing);
+        var feeds = await productFeeds.ReadAsync(workspaceId, message.Feeds, cancellationToken);
+        var rendered = message.Render(request.Variables ?? [], trigger, feeds, out var missing);
         if (missing.Count > 0)
             errors["variables"] = [$"Auto Send Message '{message.Name}' needs the variables: {string.Join(", ", missing)}."];
         foreach (var (field, problems) in LineMessageRules.Validate(rendered, "message"))

@@ -8,6 +8,7 @@ public enum TriggerTemplate { AbandonedCart, Browse, LowStock }
 /// <summary>
 /// A product card: a Lumo message type inside an Auto Send Message, saved as
 /// <c>{"type":"products","title","text","buttonLabel","maxProducts","imageAspect","currency","source":{"type":"trigger","template":"abandoned-cart"},"fallback":[…]}</c>
+/// (or <c>"source":{"type":"feed","feed":"best-sellers" | "newest" | "on-sale"}</c>, a feed of the workspace's Shopify store)
 /// and expanded at send time into a text (title and text) followed by a LINE Flex carousel of up to
 /// <see cref="MaxProducts"/> products (<see cref="ProductCardFlex"/>). The fallback products stand in when the source
 /// yields none; with neither, the text goes out alone.
@@ -35,7 +36,10 @@ public sealed partial record ProductCard
     public string ImageAspect { get; init; } = "1:1";
     /// <summary>The store currency (ISO 4217) prices are shown in.</summary>
     public required string Currency { get; init; }
-    public TriggerTemplate Template { get; init; }
+    /// <summary>The Flow trigger whose products a trigger card shows; null for a feed card.</summary>
+    public TriggerTemplate? Template { get; init; }
+    /// <summary>The Shopify feed a feed card shows, read at send time from its precomputed top list; null for a trigger card.</summary>
+    public ProductFeed? Feed { get; init; }
     public IReadOnlyList<Product> Fallback { get; init; } = [];
 
     public static bool IsCard(JsonNode? message) => message is JsonObject o && o["type"] is JsonValue v && v.TryGetValue<string>(out var t) && t == MessageType;
@@ -66,20 +70,25 @@ public sealed partial record ProductCard
         var currency = Text("currency");
         if (!Money.IsCurrencyCode(currency)) Add("currency", "The store currency is an ISO 4217 code such as JPY, TWD or THB.");
 
-        var template = TriggerTemplate.AbandonedCart;
+        TriggerTemplate? template = null;
+        ProductFeed? feed = null;
         switch (message["source"] is JsonObject source && source["type"] is JsonValue kind && kind.TryGetValue<string>(out var k) ? k : null)
         {
-            case "trigger" when message["source"]!["template"] is JsonValue t && t.TryGetValue<string>(out var name) && TemplateNames.TryGetValue(name, out template):
+            case "trigger" when message["source"]!["template"] is JsonValue t && t.TryGetValue<string>(out var name) && TemplateNames.TryGetValue(name, out var named):
+                template = named;
                 break;
             case "trigger":
                 Add("source.template", $"A trigger card uses one of the templates {string.Join(", ", TemplateNames.Keys)}.");
                 break;
+            // A feed card may be saved before a store is installed: until then (and after an uninstall) it shows its fallbacks.
+            case "feed" when message["source"]!["feed"] is JsonValue f && f.TryGetValue<string>(out var name) && ProductFeeds.Names.TryGetValue(name, out var chosen):
+                feed = chosen;
+                break;
             case "feed":
-                // Feeds read products synced from Shopify; until a store can be installed there is nothing to read.
-                Add("source", "Product feeds need an installed Shopify store, which Lumo cannot connect yet; use a trigger source with fallback products.");
+                Add("source.feed", $"A feed card uses one of the feeds {string.Join(", ", ProductFeeds.Names.Keys)}.");
                 break;
             default:
-                Add("source", "The source is {\"type\":\"trigger\",\"template\":\"abandoned-cart\" | \"browse\" | \"low-stock\"}.");
+                Add("source", "The source is {\"type\":\"trigger\",\"template\":\"abandoned-cart\" | \"browse\" | \"low-stock\"} or {\"type\":\"feed\",\"feed\":\"best-sellers\" | \"newest\" | \"on-sale\"}.");
                 break;
         }
 
@@ -98,7 +107,7 @@ public sealed partial record ProductCard
         return new ProductCard
         {
             Title = title!, Text = text, ButtonLabel = label!, MaxProducts = max, ImageAspect = aspect, Currency = currency!,
-            Template = template, Fallback = fallback,
+            Template = template, Feed = feed, Fallback = fallback,
         };
     }
 

@@ -18,11 +18,11 @@ public static class ProductCardFlex
     /// The products the card shows: those of its source, or its fallbacks when the source yields none, at most
     /// <see cref="ProductCard.MaxProducts"/>; the same product listed twice (a cart with two sizes) is shown once.
     /// Browse and low-stock triggers are about one product: the first the body carries (for low stock, the catalog
-    /// item before the event's own fields).
+    /// item before the event's own fields). A feed gives its products in feed order.
     /// </summary>
     public static IReadOnlyList<Product> Choose(ProductCard card, IReadOnlyList<Product> fromSource)
     {
-        var take = card.Template == TriggerTemplate.AbandonedCart ? card.MaxProducts : 1;
+        var take = card.Template is null or TriggerTemplate.AbandonedCart ? card.MaxProducts : 1;
         var chosen = fromSource.DistinctBy(p => (p.Name, p.Url)).Take(take).ToList();
         return chosen.Count > 0 ? chosen : card.Fallback.Take(card.MaxProducts).ToList();
     }

@@ -11,7 +11,7 @@ public sealed record MessagePreview(JsonArray Messages, int Products, bool UsedF
 /// properties (pasted from Klaviyo's activity feed) exactly as a Flow send would, and gives a test send the same
 /// products. Lumo's side only: Klaviyo's Payload Preview remains the check of how Klaviyo renders the body.
 /// </summary>
-public sealed class ProductCardPreview(AutoSendMessageStore messages)
+public sealed class ProductCardPreview(AutoSendMessageStore messages, Shopify.ShopifyFeedStore productFeeds)
 {
     /// <summary>The preview, or null when the workspace has no such message.</summary>
     public async Task<MessagePreview?> PreviewAsync(string workspaceId, string messageId, JsonObject? eventProperties, IReadOnlyDictionary<string, string>? variables,
@@ -19,10 +19,12 @@ public sealed class ProductCardPreview(AutoSendMessageStore messages)
     {
         if (await messages.GetIfExistsAsync(workspaceId, messageId, cancellationToken) is not { } message) return null;
         var trigger = TriggerProducts.Read(TriggerOf(message, eventProperties), []);
-        var rendered = message.Render(variables ?? new Dictionary<string, string>(), trigger, out var missing);
+        var feeds = await productFeeds.ReadAsync(workspaceId, message.Feeds, cancellationToken);
+        var rendered = message.Render(variables ?? new Dictionary<string, string>(), trigger, feeds, out var missing);
         var shown = rendered.OfType<JsonObject>().Select(m => m["contents"] as JsonObject).Where(c => c?["type"]?.ToString() == "carousel")
             .Sum(c => (c!["contents"] as JsonArray)?.Count ?? 0);
-        return new MessagePreview(rendered, shown, shown > 0 && trigger?.Products.Count is null or 0, missing, LineMessageRules.Validate(rendered));
+        var fromSource = (trigger?.Products.Count ?? 0) + feeds.Values.Sum(f => f.Products.Count);
+        return new MessagePreview(rendered, shown, shown > 0 && fromSource == 0, missing, LineMessageRules.Validate(rendered));
     }
 
     /// <summary>The Flow body's <c>trigger</c> for a test send of <paramref name="messageId"/> with these event properties; null without an event.</summary>

@@ -19,6 +19,9 @@ public static class SecretNames
     /// <summary>The value, or null when there is none or it was cleared.</summary>
     public static string? InUse(string? value) => value is null or Cleared ? null : value;
 
+    /// <summary>The Shopify store's offline access token (set to <see cref="Cleared"/> when the app is uninstalled).</summary>
+    public static string ShopifyAccessToken(string workspaceId) => $"lumo-{workspaceId}-shopify-token";
+
     public static string FlowKey(string workspaceId) => $"lumo-{workspaceId}-flow-key";
     public static string ChannelSecret(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-channel-secret";
     public static string LoginChannelSecret(string workspaceId, string accountId) => $"lumo-{workspaceId}-{accountId}-login-channel-secret";

@@ -19,6 +19,7 @@ public static class QueueNames
     public const string RichMenuSyncs = "rich-menu-syncs";
     public const string ConsentRefreshes = "consent-refreshes";
     public const string KlaviyoPulls = "klaviyo-pulls";
+    public const string ShopifyWork = "shopify-work";
 
     /// <summary>The Functions host moves a message here after <c>maxDequeueCount</c> failed attempts.</summary>
     public static string PoisonOf(string queueName) => queueName + "-poison";

@@ -28,4 +28,7 @@ public static class TableNames
     public const string SyncRuns = "SyncRuns";
     public const string LineFollowers = "LineFollowers";
     public const string OAuthStates = "OAuthStates";
+    public const string ShopifyStores = "ShopifyStores";
+    public const string ShopifyProducts = "ShopifyProducts";
+    public const string ShopifyFeeds = "ShopifyFeeds";
 }

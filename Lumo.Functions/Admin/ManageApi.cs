@@ -1,6 +1,7 @@
 using Lumo.Functions.AdminPage;
 using Lumo.Functions.Broadcasts;
 using Lumo.Functions.Connections;
+using Lumo.Functions.Shopify;
 using Lumo.Functions.Friends;
 using Lumo.Functions.Hosting;
 using Lumo.Functions.Operations;
@@ -45,6 +46,7 @@ public static class ManageApi
         group.MapBroadcastAdmin();
         group.MapSyncDataEndpoints();
         group.MapKlaviyoAppEndpoints();
+        group.MapShopifyAdminEndpoints();
         group.MapAdminPageSignIn();
         return routes;
     }

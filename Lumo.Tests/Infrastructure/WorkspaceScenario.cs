@@ -27,9 +27,10 @@ public sealed class WorkspaceScenario : IAsyncDisposable
     public string WorkspaceId { get; }
     public string AccountId { get; }
 
-    public static async Task<WorkspaceScenario> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, bool kestrel = false)
+    public static async Task<WorkspaceScenario> StartAsync(bool runTriggers = true, Dictionary<string, string?>? settings = null, bool kestrel = false,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
-        var app = await LumoApp.StartAsync(runTriggers, settings, kestrel: kestrel);
+        var app = await LumoApp.StartAsync(runTriggers, settings, services, kestrel: kestrel);
         var tenant = await SandboxTenant.CreateAsync();
         var admin = app.CreateAdminClient();
         var workspaceId = (await admin.CreateWorkspaceAsync(tenant)).Id();

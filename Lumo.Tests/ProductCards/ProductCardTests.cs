@@ -210,7 +210,7 @@ public sealed class ProductCardTests : IAsyncLifetime
         });
         var tooMany = await Admin.PostAsJsonAsync(MessagesPath, new { name = "Three cards", messages = new JsonArray(Card("browse"), Card("browse"), Card("browse")) });
         var feedCard = Card("browse");
-        feedCard["source"] = new JsonObject { ["type"] = "feed", ["feed"] = "best-sellers" };
+        feedCard["source"] = new JsonObject { ["type"] = "feed", ["feed"] = "most-viewed" };
         var feed = await Admin.PostAsJsonAsync(MessagesPath, new { name = "Feed", messages = new JsonArray(feedCard) });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -222,7 +222,7 @@ public sealed class ProductCardTests : IAsyncLifetime
         }, fields);
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, feed.StatusCode);
-        Assert.Contains("Shopify", (await feed.Content.ReadAsStringAsync()));
+        Assert.Contains("messages[0].source.feed", (await feed.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().Select(e => e.Key));
         Assert.Empty((await Admin.GetFromJsonAsync<JsonArray>(MessagesPath))!);
     }
 

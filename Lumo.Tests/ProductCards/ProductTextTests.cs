@@ -79,7 +79,7 @@ public sealed class ProductTextTests
         var plain = new Lumo.Core.AutoSendMessages.AutoSendMessage { WorkspaceId = "w", Id = "m", Name = "n", Messages = [text] };
 
         Assert.Equal(["cart_url"], plain.ProfileVariables);
-        Assert.Equal("Back to https://x.example/c", plain.Render(new Dictionary<string, string> { ["cart_url"] = "https://x.example/c" }, null, out _)[0]!["text"]!.GetValue<string>());
+        Assert.Equal("Back to https://x.example/c", plain.Render(new Dictionary<string, string> { ["cart_url"] = "https://x.example/c" }, null, null, out _)[0]!["text"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,0 +1,14 @@
+namespace Lumo.Core.Shopify;
+
+public enum ShopifyWorkKind { SyncProducts, RefreshProduct, DeleteProduct, CountSales, RebuildFeeds, Uninstalled, RedactShop, CustomerPrivacyRequest }
+
+/// <summary>
+/// Queue <c>shopify-work</c>: one piece of a workspace's Shopify work. Webhooks become items (Shopify wants an answer
+/// within 5 seconds); every kind is idempotent, so Shopify's retries of a webhook and the queue's own retries change nothing twice.
+/// </summary>
+/// <param name="WorkspaceId">The workspace whose store it concerns.</param>
+/// <param name="Kind">What to do.</param>
+/// <param name="ProductId">The product a webhook named, for <see cref="ShopifyWorkKind.RefreshProduct"/> and <see cref="ShopifyWorkKind.DeleteProduct"/>.</param>
+/// <param name="RequestedAt">When asked for: a feed rebuild that started later already covers it.</param>
+/// <param name="Detail">The compliance topic of a <see cref="ShopifyWorkKind.CustomerPrivacyRequest"/>.</param>
+public sealed record ShopifyWorkItem(string WorkspaceId, ShopifyWorkKind Kind, long? ProductId = null, DateTimeOffset? RequestedAt = null, string? Detail = null);

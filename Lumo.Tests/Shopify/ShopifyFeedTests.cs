@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Lumo.Core.Secrets;
+using Lumo.Core.Storage;
+using Lumo.Sandbox.Shopify;
+using Lumo.Tests.Infrastructure;
+
+namespace Lumo.Tests.Shopify;
+
+/// <summary>
+/// Product feeds from a Shopify store: the app installed through the sandbox's grant screen, products synced with
+/// the GraphQL Admin API, each feed built from them (only active, Online Store, in-stock products; best sellers by
+/// units in the window from orders), and a feed card sent from a Flow with what LINE received.
+/// </summary>
+public sealed class ShopifyFeedTests : IAsyncLifetime
+{
+    private ShopifyStoreScenario _store = null!;
+
+    public async Task InitializeAsync() => _store = await ShopifyStoreScenario.StartAsync();
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    private static List<JsonObject> Bubbles(JsonArray messages) => messages[1]!["contents"]!["contents"]!.AsArray().Select(b => b!.AsObject()).ToList();
+    private static string Name(JsonObject bubble) => bubble["body"]!["contents"]![0]!["text"]!.GetValue<string>();
+    private static string? Price(JsonObject bubble) => bubble["body"]!["contents"]!.AsArray().ElementAtOrDefault(1)?["contents"]?[0]?["text"]?.GetValue<string>();
+
+    [Fact]
+    public async Task InstallingSyncsTheStoreAndEachFeedShowsOnlyWhatTheOnlineStoreSells()
+    {
+        var matcha = _store.AddProduct("Matcha Set", "1200", publishedAgo: TimeSpan.FromDays(3));
+        var sakura = _store.AddProduct("Sakura Cream", "800", compareAtPrice: "1000", publishedAgo: TimeSpan.FromDays(2));
+        var draft = _store.AddProduct("Draft Tea", "500", status: "DRAFT");
+        _store.AddProduct("Hidden Soap", "300", compareAtPrice: "900", published: false);
+        var soldOut = _store.AddProduct("Sold-out Yuzu", "600", compareAtPrice: "900", inventory: 0);
+        var hinoki = _store.AddProduct("New Hinoki", "2000", publishedAgo: TimeSpan.FromHours(1));
+        var now = DateTimeOffset.UtcNow;
+        ShopifyState.AddOrder(_store.Shop, now.AddDays(-1), (sakura, 3), (matcha, 1));
+        ShopifyState.AddOrder(_store.Shop, now.AddDays(-2), (sakura, 2), (matcha, 1));
+        ShopifyState.AddOrder(_store.Shop, now.AddDays(-1), (draft, 9));                       // not on sale: left out
+        ShopifyState.AddOrder(_store.Shop, now.AddDays(-1), (soldOut, 7));                     // out of stock: left out
+        ShopifyState.AddOrder(_store.Shop, now.AddDays(-1), (hinoki, 50))["cancelledAt"] = ShopifyState.Iso(now); // cancelled: not counted
+        ShopifyState.AddOrder(_store.Shop, now.AddDays(-45), (hinoki, 40));                    // before the 30-day window
+
+        var store = await _store.InstallAsync();
+
+        Assert.Equal((true, "JPY", 6), (store["installed"]!.GetValue<bool>(), store["currency"]!.GetValue<string>(), store["productsSynced"]!.GetValue<int>()));
+        Assert.Equal(["Sakura Cream", "Matcha Set"], ShopifyStoreScenario.Names(store, "best-sellers"));
+        Assert.Equal(["New Hinoki", "Sakura Cream", "Matcha Set"], ShopifyStoreScenario.Names(store, "newest"));
+        Assert.Equal(["Sakura Cream"], ShopifyStoreScenario.Names(store, "on-sale"));
+        var secrets = _store.Scenario.App.Service<ISecretStore>();
+        Assert.StartsWith("shpat_", await secrets.GetIfExistsAsync(SecretNames.ShopifyAccessToken(_store.Scenario.WorkspaceId)));
+        Assert.Empty(_store.Scenario.Tenant.Sandbox.Violations.All);
+    }
+
+    [Fact]
+    public async Task AFeedCardSentFromAFlowShowsTheFeedInTheStoreCurrencyAndReadsOneRowWithoutCallingShopify()
+    {
+        var counter = new StorageRequestCounter();
+        await _store.DisposeAsync();
+        _store = await ShopifyStoreScenario.StartAsync(counter: counter);
+        var matcha = _store.AddProduct("Matcha Set", "1200");
+        var sakura = _store.AddProduct("Sakura Cream", "800", compareAtPrice: "1000");
+        ShopifyState.AddOrder(_store.Shop, DateTimeOffset.UtcNow.AddHours(-2), (sakura, 3), (matcha, 1));
+        await _store.InstallAsync();
+        var (user, _) = await _store.Scenario.LinkedFriendAsync("Aiko");
+        var messageId = await _store.CreateFeedCardAsync("best-sellers", currency: "USD");
+        var queriesBefore = _store.Sandbox.PointsCharged.GetValueOrDefault(_store.Shop.Domain);
+
+        counter.Reset();
+        Assert.Equal(HttpStatusCode.Accepted, (await _store.FlowSendAsync(messageId, user.UserId, "evt-1")).StatusCode);
+
+        Assert.Equal(1, counter.Requests(TableNames.ShopifyFeeds, "GET"));
+        Assert.Equal(0, counter.Requests(TableNames.ShopifyProducts, "GET"));
+        Assert.Equal(queriesBefore, _store.Sandbox.PointsCharged.GetValueOrDefault(_store.Shop.Domain)); // no Shopify call per send
+        var pushes = await Eventually.MatchesAsync(() => Task.FromResult(_store.Scenario.Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        var bubbles = Bubbles(pushes[0].Messages);
+        Assert.Equal(["Sakura Cream", "Matcha Set"], bubbles.Select(Name));
+        Assert.Equal(["¥800", "¥1,200"], bubbles.Select(Price)); // the store's currency, not the card's USD
+        Assert.Equal($"https://{_store.Shop.Domain}/products/{sakura["handle"]}", bubbles[0]["footer"]!["contents"]![0]!["action"]!["uri"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AStoreWithNoSalesHasNoBestSellersAndTheCardShowsItsFallback()
+    {
+        _store.AddProduct("Matcha Set", "1200");
+        var store = await _store.InstallAsync();
+        var (user, _) = await _store.Scenario.LinkedFriendAsync("Ben");
+
+        Assert.Empty(ShopifyStoreScenario.Names(store, "best-sellers"));
+        Assert.Equal(["Matcha Set"], ShopifyStoreScenario.Names(store, "newest"));
+        var preview = await (await _store.Scenario.Admin.PostAsJsonAsync(
+            $"/api/manage/workspaces/{_store.Scenario.WorkspaceId}/messages/{await _store.CreateFeedCardAsync("best-sellers")}/preview", new { })).Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True(preview!["usedFallback"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.Accepted, (await _store.FlowSendAsync(await _store.CreateFeedCardAsync("best-sellers"), user.UserId, "evt-2")).StatusCode);
+        var pushes = await Eventually.MatchesAsync(() => Task.FromResult(_store.Scenario.Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
+        Assert.Equal(["Gift card"], Bubbles(pushes[0].Messages).Select(Name));
+        Assert.Equal("$3,000.00", Price(Bubbles(pushes[0].Messages)[0])); // a fallback keeps the card's currency
+    }
+
+    [Fact]
+    public async Task ProductWebhooksKeepTheFeedsCurrentAndForgedOrUnknownOnesChangeNothing()
+    {
+        var matcha = _store.AddProduct("Matcha Set", "1200", publishedAgo: TimeSpan.FromDays(3));
+        var sakura = _store.AddProduct("Sakura Cream", "800", compareAtPrice: "1000", publishedAgo: TimeSpan.FromDays(2));
+        var hinoki = _store.AddProduct("Hinoki Oil", "2000", publishedAgo: TimeSpan.FromDays(1));
+        await _store.InstallAsync();
+        var control = _store.Browser;
+
+        // A forged delete of Sakura: refused, and nothing is queued.
+        var forged = await PostWebhookAsync("products/delete", new JsonObject { ["id"] = ShopifyStoreScenario.IdOf(sakura) }, "bm90IHRoZSByaWdodCBzaWduYXR1cmU=");
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        // A correctly signed webhook of a store nobody installed: 400.
+        var unknown = await PostWebhookAsync("products/update", new JsonObject { ["id"] = 1 }, shop: "nobody-here.myshopify.com");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+
+        // Matcha goes on sale, Hinoki is deleted: the webhooks reach Lumo (200) and the feeds follow.
+        var update = await control.PatchAsJsonAsync($"/sandbox/shopify/shops/{_store.Shop.Domain}/products/{ShopifyStoreScenario.IdOf(matcha)}", new { price = "900", compareAtPrice = "1200" });
+        Assert.Equal([200], (await update.Content.ReadFromJsonAsync<JsonObject>())!["deliveries"]!.AsArray().Select(d => d!["status"]!.GetValue<int>()));
+        var delete = await control.DeleteAsync($"/sandbox/shopify/shops/{_store.Shop.Domain}/products/{ShopifyStoreScenario.IdOf(hinoki)}");
+        Assert.Equal([200], (await delete.Content.ReadFromJsonAsync<JsonObject>())!["deliveries"]!.AsArray().Select(d => d!["status"]!.GetValue<int>()));
+
+        var store = await Eventually.MatchesAsync(() => _store.Scenario.Admin.GetFromJsonAsync<JsonObject>(_store.StorePath),
+            s => ShopifyStoreScenario.Names(s!, "newest").SequenceEqual(["Sakura Cream", "Matcha Set"]) && ShopifyStoreScenario.Names(s!, "on-sale").Count == 2);
+        Assert.Equal(["Matcha Set", "Sakura Cream"], ShopifyStoreScenario.Names(store!, "on-sale")); // 25 % off before 20 % off
+        Assert.Contains("Sakura Cream", ShopifyStoreScenario.Names(store!, "newest")); // the forged delete did nothing
+
+        // Shopify's retry of the same update changes nothing more: the product is read again and is no newer.
+        var delivered = _store.Sandbox.Webhooks.Last(w => w.Topic == "products/update");
+        Assert.Equal(HttpStatusCode.OK, (await PostWebhookAsync("products/update", JsonNode.Parse(delivered.Body)!.AsObject())).StatusCode);
+    }
+
+    [Fact]
+    public async Task ThrottledQueriesAreWaitedOutAndTheSyncCompletes()
+    {
+        await _store.DisposeAsync();
+        _store = await ShopifyStoreScenario.StartAsync(plan: new ShopifyPlan("small", 1_000, 500));
+        for (var i = 0; i < 150; i++) _store.AddProduct($"Product {i:D3}", "100");
+        // Another process of the app keeps spending the store's bucket until one of Lumo's queries is throttled.
+        var bucket = _store.Sandbox.BucketOf(_store.App, _store.Shop);
+        var competing = Task.Run(async () =>
+        {
+            for (var i = 0; i < 400 && _store.Sandbox.Throttled.GetValueOrDefault(_store.Shop.Domain) == 0; i++)
+            {
+                bucket.Drain();
+                await Task.Delay(25);
+            }
+        });
+
+        var store = await _store.InstallAsync();
+        await competing;
+
+        Assert.Equal(150, store["productsSynced"]!.GetValue<int>());
+        Assert.True(_store.Sandbox.Throttled.GetValueOrDefault(_store.Shop.Domain) >= 1, "the first query met the empty bucket");
+        Assert.Equal(10, ShopifyStoreScenario.Names(store, "newest").Count);
+    }
+
+    private async Task<HttpResponseMessage> PostWebhookAsync(string topic, JsonObject payload, string? signature = null, string? shop = null)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/shopify/webhooks") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("X-Shopify-Topic", topic);
+        request.Headers.Add("X-Shopify-Hmac-Sha256", signature ?? ShopifyState.SignBody(ShopifyStoreScenario.ClientSecret, body));
+        request.Headers.Add("X-Shopify-Shop-Domain", shop ?? _store.Shop.Domain);
+        request.Headers.Add("X-Shopify-Webhook-Id", Guid.NewGuid().ToString());
+        return await _store.Scenario.Client.SendAsync(request);
+    }
+}
