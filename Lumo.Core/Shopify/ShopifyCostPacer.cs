@@ -12,6 +12,7 @@ public sealed class ShopifyCostPacer(TimeProvider clock)
 {
     private sealed record Bucket(double Available, double Maximum, double RestoreRate, DateTimeOffset At);
 
+    private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(5);
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new();
 
     /// <summary>How long to wait before a query of <paramref name="requestedCost"/> points to <paramref name="shop"/>; zero when unknown.</summary>
@@ -21,7 +22,8 @@ public sealed class ShopifyCostPacer(TimeProvider clock)
         var now = clock.GetUtcNow();
         var available = Math.Min(bucket.Maximum, bucket.Available + (now - bucket.At).TotalSeconds * bucket.RestoreRate);
         var need = Math.Min(requestedCost, bucket.Maximum) - available;
-        return need <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(need / bucket.RestoreRate);
+        // A few milliseconds more: a timer may fire a little early, and a query sent a hair too soon is a wasted round trip.
+        return need <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(need / bucket.RestoreRate) + Margin;
     }
 
     public void Report(ShopDomain shop, double currentlyAvailable, double maximumAvailable, double restoreRate) =>

@@ -35,6 +35,8 @@ public static class ShopifyControlEndpoints
             var shop = state.AddShop(seed.Domain, seed.Name ?? seed.Domain.Split('.')[0], seed.CurrencyCode ?? "JPY", plan);
             return Results.Created($"/sandbox/shopify/shops/{shop.Domain}", new { shop.Domain, shop.Name, shop.CurrencyCode, plan = plan.Name });
         });
+        shopify.MapGet("/shops/{shop}/products", (string shop, ShopifyState state) =>
+            state.Shops.TryGetValue(shop, out var store) ? Results.Ok(store.Products.OrderBy(p => p.Key).Select(p => p.Value)) : Results.NotFound());
         shopify.MapPost("/shops/{shop}/products", async (string shop, ProductSeed seed, ShopifyState state, IHttpClientFactory http) =>
         {
             if (!state.Shops.TryGetValue(shop, out var store)) return Results.NotFound();

@@ -79,7 +79,7 @@ public static class ShopifyOAuthEndpoints
         var store = state.Shops[shop];
         // Installing again replaces the app's token on this store.
         if (state.InstallationOf(app, store) is { } earlier) state.InstallationsByToken.TryRemove(earlier.AccessToken, out _);
-        var installation = new ShopifyInstallation(app, store, "shpat_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), issued.Scope, DateTimeOffset.UtcNow);
+        var installation = new ShopifyAppInstallation(app, store, "shpat_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), issued.Scope, DateTimeOffset.UtcNow);
         state.InstallationsByToken[installation.AccessToken] = installation;
         return Results.Json(new JsonObject { ["access_token"] = installation.AccessToken, ["scope"] = installation.Scope });
     }

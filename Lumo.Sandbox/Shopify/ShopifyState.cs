@@ -36,7 +36,7 @@ public sealed class ShopifyApp(string clientId, string clientSecret, IReadOnlyLi
 }
 
 /// <summary>An app's offline access token on one store.</summary>
-public sealed record ShopifyInstallation(ShopifyApp App, ShopifyShop Shop, string AccessToken, string Scope, DateTimeOffset InstalledAt);
+public sealed record ShopifyAppInstallation(ShopifyApp App, ShopifyShop Shop, string AccessToken, string Scope, DateTimeOffset InstalledAt);
 
 /// <summary>A webhook as it was delivered, with what the app answered (0: it could not be reached).</summary>
 public sealed record ShopifyWebhookDelivery(string Topic, string Shop, string WebhookId, string Body, int Status);
@@ -70,7 +70,7 @@ public sealed class ShopifyState
 
     public ConcurrentDictionary<string, ShopifyApp> Apps { get; } = new();
     public ConcurrentDictionary<string, ShopifyShop> Shops { get; } = new(StringComparer.OrdinalIgnoreCase);
-    public ConcurrentDictionary<string, ShopifyInstallation> InstallationsByToken { get; } = new();
+    public ConcurrentDictionary<string, ShopifyAppInstallation> InstallationsByToken { get; } = new();
     public ConcurrentDictionary<string, (string ClientId, string Shop, string Scope, DateTimeOffset ExpiresAt)> Codes { get; } = new();
     public ConcurrentDictionary<string, CostBucket> Buckets { get; } = new();
     public ConcurrentQueue<ShopifyWebhookDelivery> Webhooks { get; } = new();
@@ -83,7 +83,7 @@ public sealed class ShopifyState
 
     public CostBucket BucketOf(ShopifyApp app, ShopifyShop shop) => Buckets.GetOrAdd($"{app.ClientId}|{shop.Domain}", _ => new CostBucket(shop));
 
-    public ShopifyInstallation? InstallationOf(ShopifyApp app, ShopifyShop shop) =>
+    public ShopifyAppInstallation? InstallationOf(ShopifyApp app, ShopifyShop shop) =>
         InstallationsByToken.Values.FirstOrDefault(i => i.App == app && i.Shop == shop);
 
     /// <summary>A product as the GraphQL API shows it; <paramref name="published"/> false: not on the Online Store (no <c>onlineStoreUrl</c>).</summary>

@@ -22,6 +22,12 @@ public sealed class StorageRequestCounter : HttpPipelinePolicy
 
     public long EntitiesRead(string tableSuffix) => _entitiesRead.Where(r => r.Key.EndsWith(tableSuffix, StringComparison.Ordinal)).Sum(r => r.Value);
 
+    /// <summary>Every table request counted since the last <see cref="Reset"/>.</summary>
+    public long Total => _requests.Values.Sum();
+
+    /// <summary>Requests per table and method, for a test's output.</summary>
+    public string Breakdown => string.Join(", ", _requests.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"));
+
     public void Reset()
     {
         _requests.Clear();

@@ -25,7 +25,7 @@ public sealed class ShopifySandboxTests : IAsyncLifetime
         _sandbox.Shopify.Apps[app.ClientId] = app;
         _shop = _sandbox.Shopify.AddShop($"s-{SandboxTenant.Hex(4)}.myshopify.com", "S", "JPY", ShopifyPlan.Standard);
         _token = "shpat_" + SandboxTenant.Hex(16);
-        _sandbox.Shopify.InstallationsByToken[_token] = new ShopifyInstallation(app, _shop, _token, "read_products", DateTimeOffset.UtcNow);
+        _sandbox.Shopify.InstallationsByToken[_token] = new ShopifyAppInstallation(app, _shop, _token, "read_products", DateTimeOffset.UtcNow);
         for (var i = 0; i < 3; i++) ShopifyState.NewProduct(_shop, $"P{i}", [("100", null, 1)]);
         _http = new HttpClient { BaseAddress = _sandbox.BaseUrl };
         _http.DefaultRequestHeaders.Add("X-Shopify-Access-Token", _token);

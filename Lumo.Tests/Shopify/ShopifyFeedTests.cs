@@ -13,7 +13,7 @@ namespace Lumo.Tests.Shopify;
 /// the GraphQL Admin API, each feed built from them (only active, Online Store, in-stock products; best sellers by
 /// units in the window from orders), and a feed card sent from a Flow with what LINE received.
 /// </summary>
-public sealed class ShopifyFeedTests : IAsyncLifetime
+public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private ShopifyStoreScenario _store = null!;
 
@@ -65,16 +65,27 @@ public sealed class ShopifyFeedTests : IAsyncLifetime
         await _store.InstallAsync();
         var (user, _) = await _store.Scenario.LinkedFriendAsync("Aiko");
         var messageId = await _store.CreateFeedCardAsync("best-sellers", currency: "USD");
+        var textId = (await (await _store.Scenario.Admin.PostAsJsonAsync($"/api/manage/workspaces/{_store.Scenario.WorkspaceId}/messages",
+            new { name = "Plain", messages = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hello" }), trackOpensAndClicks = false })).Content.ReadFromJsonAsync<JsonObject>())!.Id();
+        // Warm: the Flow key read and the tables created once per process are not a send's cost.
+        Assert.Equal(HttpStatusCode.Accepted, (await _store.FlowSendAsync(textId, user.UserId, "evt-warm")).StatusCode);
+        counter.Reset();
+        Assert.Equal(HttpStatusCode.Accepted, (await _store.FlowSendAsync(textId, user.UserId, "evt-0")).StatusCode);
+        var textSendOperations = counter.Total;
+        output.WriteLine($"Text send: {counter.Breakdown}");
         var queriesBefore = _store.Sandbox.PointsCharged.GetValueOrDefault(_store.Shop.Domain);
 
         counter.Reset();
         Assert.Equal(HttpStatusCode.Accepted, (await _store.FlowSendAsync(messageId, user.UserId, "evt-1")).StatusCode);
 
+        // A ten-product card costs the send one point read more than a text: the feed's precomputed row.
+        output.WriteLine($"Table requests of a Flow send: text {textSendOperations}, feed card {counter.Total} ({counter.Breakdown})");
+        Assert.Equal(textSendOperations + 1, counter.Total);
         Assert.Equal(1, counter.Requests(TableNames.ShopifyFeeds, "GET"));
         Assert.Equal(0, counter.Requests(TableNames.ShopifyProducts, "GET"));
         Assert.Equal(queriesBefore, _store.Sandbox.PointsCharged.GetValueOrDefault(_store.Shop.Domain)); // no Shopify call per send
-        var pushes = await Eventually.MatchesAsync(() => Task.FromResult(_store.Scenario.Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 0);
-        var bubbles = Bubbles(pushes[0].Messages);
+        var pushes = await Eventually.MatchesAsync(() => Task.FromResult(_store.Scenario.Tenant.Channel.PushesTo(user.UserId).ToList()), p => p.Count > 2);
+        var bubbles = Bubbles(pushes[2].Messages);
         Assert.Equal(["Sakura Cream", "Matcha Set"], bubbles.Select(Name));
         Assert.Equal(["¥800", "¥1,200"], bubbles.Select(Price)); // the store's currency, not the card's USD
         Assert.Equal($"https://{_store.Shop.Domain}/products/{sakura["handle"]}", bubbles[0]["footer"]!["contents"]![0]!["action"]!["uri"]!.GetValue<string>());

@@ -116,6 +116,10 @@ public sealed class ShopifyStoreScenario : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!.Id();
     }
 
+    private string? _flowKey;
+
+    public async Task<string> FlowKeyAsync() => _flowKey ??= await Scenario.FlowKeyAsync();
+
     /// <summary>What a Klaviyo Flow posts for the message (no trigger: a feed card reads the store's feed).</summary>
     public async Task<HttpResponseMessage> FlowSendAsync(string messageId, string lineUserId, string idempotencyKey)
     {
@@ -123,7 +127,7 @@ public sealed class ShopifyStoreScenario : IAsyncDisposable
         {
             Content = JsonContent.Create(new { to = lineUserId, account = Scenario.AccountId, message = messageId, idempotencyKey }),
         };
-        request.Headers.Add(FlowKeys.HeaderName, await Scenario.FlowKeyAsync());
+        request.Headers.Add(FlowKeys.HeaderName, await FlowKeyAsync());
         return await Scenario.Client.SendAsync(request);
     }
 

@@ -6,7 +6,7 @@ using Lumo.Sandbox;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
-// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--consent N] [--sync N] [--only 2|3|4|5|6|7|8|9|10|11|12|13]
+// Usage: dotnet run -c Release --project bench/Lumo.Bench -- [--operations N] [--concurrency C] [--webhooks N] [--flow-sends N] [--backlog N] [--segment N] [--broadcast N] [--consent N] [--sync N] [--shopify-products N] [--only 2|3|4|5|6|7|8|9|10|11|12|13|14]
 var operations = ArgValue("--operations", 2000);
 var concurrency = ArgValue("--concurrency", 32);
 var webhooks = ArgValue("--webhooks", 400);
@@ -16,7 +16,8 @@ var segmentSize = ArgValue("--segment", 100_000);
 var broadcastFriends = ArgValue("--broadcast", 100_000);
 var consentFriends = ArgValue("--consent", 100_000);
 var syncProfiles = ArgValue("--sync", 100_000);
-var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 13; 6 and 11 run only when asked)
+var shopifyProducts = ArgValue("--shopify-products", 20_000);
+var only = ArgValue("--only", 0); // run the floor and only this scenario (2 to 14; 6 and 11 run only when asked)
 var outageSeconds = ArgValue("--outage-seconds", 60); // scenario 6: the 401 outage lasts this long, the 503 one twice as long
 bool Runs(int section) => only == 0 || only == section;
 
@@ -197,6 +198,20 @@ foreach (var sync in new[] { await SyncDataRuns.PullAsync(azurite.ConnectionStri
     Console.WriteLine($"   = {sync.Profiles / sync.Elapsed.TotalSeconds / Math.Min(floorPerSecond * sync.Profiles / sync.LinkedFriends, sync.PageRequests * 100 / fastest.TotalSeconds):N2} " +
                       $"of the lower bound: the Azurite floor of its friend work ({floorPerSecond:N0} linked friends/s: a read and a replace each, {sync.Floor.TotalSeconds:N1} s) " +
                       $"or the profiles endpoint, whichever allows fewer profiles/s ({(floorPerSecond * sync.Profiles / sync.LinkedFriends < sync.PageRequests * 100 / fastest.TotalSeconds ? "Azurite" : "Klaviyo")} here)");
+}
+}
+
+if (Runs(14))
+{
+Console.WriteLine();
+Console.WriteLine($"14. Shopify: first product sync of a {shopifyProducts / 4:N0}- and a {shopifyProducts:N0}-product store (Plus plan: 20,000-point bucket, 1,000 points/s)");
+foreach (var size in new[] { shopifyProducts / 4, shopifyProducts })
+{
+    var sync = await ShopifyProductSyncRun.RunAsync(azurite.ConnectionString, sandbox, "sh" + BenchWorkspace.Hex(3), size, Lumo.Sandbox.Shopify.ShopifyPlan.Plus);
+    Console.WriteLine($"   {sync.Stored:N0} of {sync.Products:N0} products stored in {sync.Elapsed.TotalSeconds:N1} s = {sync.Products / sync.Elapsed.TotalSeconds:N0} products/s; " +
+                      $"{sync.PointsCharged:N0} points charged ({sync.PointsCharged / (double)sync.Products:N1} a product), {sync.Throttled} throttled; live managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB");
+    Console.WriteLine($"   = {sync.Ceiling / sync.Elapsed:N2} of the cost-based ceiling the sandbox enforced (those points allowed in {sync.Ceiling.TotalSeconds:N1} s at the fastest: " +
+                      $"the full {sync.Plan.BucketSize:N0}-point bucket, then {sync.Plan.RestoreRate:N0} points/s)");
 }
 }
 
