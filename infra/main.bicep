@@ -30,6 +30,9 @@ param klaviyoApiBaseUrl string = 'https://a.klaviyo.com'
 @description('Optional: the client ID of the Lumo Klaviyo OAuth app, so that workspaces connect Klaviyo as an app (README, "Connect Klaviyo as an app"). Put its client secret into the Key Vault as klaviyo-oauth-client-secret; the app reads it through a Key Vault reference. Empty: private API keys only.')
 param klaviyoOAuthClientId string = ''
 
+@description('Optional: the client ID of the Lumo Shopify app, so that workspaces install it on their store for product feeds (README, "Product feeds from Shopify"). Put its client secret into the Key Vault as shopify-client-secret. Empty: product feeds off.')
+param shopifyClientId string = ''
+
 @description('Optional second gate for the admin page: the application (client) ID of an Entra ID app registration. When set, App Service Authentication signs users in with Entra ID, and the admin page (/api/console) opens only after that sign-in (then the admin key, as always). Empty: off.')
 param adminPageEntraClientId string = ''
 
@@ -183,6 +186,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         // The Klaviyo OAuth app, when a client id is given (empty: private keys only); its secret from the vault.
         { name: 'Lumo__Klaviyo__OAuthClientId', value: klaviyoOAuthClientId }
         { name: 'Lumo__Klaviyo__OAuthClientSecret', value: empty(klaviyoOAuthClientId) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=klaviyo-oauth-client-secret)' }
+        // The Shopify app, when a client id is given (empty: product feeds off); its secret, which also signs webhooks, from the vault.
+        { name: 'Lumo__Shopify__ClientId', value: shopifyClientId }
+        { name: 'Lumo__Shopify__ClientSecret', value: empty(shopifyClientId) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=shopify-client-secret)' }
       ]
     }
   }

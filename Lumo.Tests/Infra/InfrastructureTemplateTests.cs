@@ -57,6 +57,8 @@ public sealed class InfrastructureTemplateTests
         Assert.Contains("klaviyoOAuthClientId", settings["Lumo__Klaviyo__OAuthClientId"]);
         Assert.Contains("@Microsoft.KeyVault(VaultName=", settings["Lumo__Klaviyo__OAuthClientSecret"]);
         Assert.Contains("SecretName=klaviyo-oauth-client-secret", settings["Lumo__Klaviyo__OAuthClientSecret"]);
+        Assert.Contains("shopifyClientId", settings["Lumo__Shopify__ClientId"]);
+        Assert.Contains("SecretName=shopify-client-secret", settings["Lumo__Shopify__ClientSecret"]);
     }
 
     [Fact]
