@@ -66,6 +66,7 @@ public static class LumoCoreServiceCollectionExtensions
         services.AddSingleton<KlaviyoConnectionHealth>();
         services.AddTransient<KlaviyoAppConnection>();
         services.AddSingleton<LeaseStore>();
+        services.AddSingleton<OneTimeStates>();
 
         services.AddSingleton<ContactIndexKey>();
         services.AddSingleton<LineFriendStore>();

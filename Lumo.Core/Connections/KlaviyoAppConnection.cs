@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.WebUtilities;
-using Azure;
-using Azure.Data.Tables;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Secrets;
@@ -26,7 +24,7 @@ public sealed record KlaviyoAppCallbackResult(KlaviyoAppCallbackOutcome Outcome,
 /// was written to Klaviyo stays there.
 /// </summary>
 public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, KlaviyoOAuthTokens tokens, KlaviyoOAuthClient oauth, ISecretStore secrets, SyncRunHistory syncRuns,
-    KlaviyoConnectionHealth health, LumoTables tables, LumoQueues queues, IOptions<KlaviyoOptions> klaviyoOptions, IOptions<IdLinkageOptions> publicUrls,
+    KlaviyoConnectionHealth health, OneTimeStates states, LumoQueues queues, IOptions<KlaviyoOptions> klaviyoOptions, IOptions<IdLinkageOptions> publicUrls,
     TimeProvider clock, ILogger<KlaviyoAppConnection> logger)
 {
     public static readonly TimeSpan StateLifetime = TimeSpan.FromMinutes(10);
@@ -40,8 +38,7 @@ public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, Klav
         var options = klaviyoOptions.Value;
         var (state, verifier) = (LinkSession.NewSecret(), LinkSession.NewSecret());
         var expiresAt = clock.GetUtcNow() + StateLifetime;
-        var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
-        await table.AddEntityAsync(new TableEntity(Partition, state) { ["WorkspaceId"] = workspaceId, ["CodeVerifier"] = verifier, ["ExpiresAt"] = expiresAt }, cancellationToken);
+        await states.IssueAsync(Partition, state, expiresAt, new Dictionary<string, string> { ["WorkspaceId"] = workspaceId, ["CodeVerifier"] = verifier }, cancellationToken);
         var url = QueryHelpers.AddQueryString(options.OAuthAuthorizeUrl.ToString(), new Dictionary<string, string?>
         {
             ["response_type"] = "code", ["client_id"] = options.OAuthClientId!, ["redirect_uri"] = RedirectUri.ToString(), ["scope"] = KlaviyoOptions.OAuthScopes,
@@ -129,21 +126,8 @@ public sealed partial class KlaviyoAppConnection(WorkspaceStore workspaces, Klav
 
     private sealed record PendingState(string WorkspaceId, string CodeVerifier);
 
-    private async Task<PendingState?> ClaimStateAsync(string state, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, state, cancellationToken: cancellationToken);
-        if (!row.HasValue) return null;
-        try
-        {
-            await table.DeleteEntityAsync(Partition, state, row.Value!.ETag, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            return null; // another callback claimed it first
-        }
-        return row.Value.GetDateTimeOffset("ExpiresAt") > clock.GetUtcNow() ? new PendingState(row.Value.GetString("WorkspaceId")!, row.Value.GetString("CodeVerifier")!) : null;
-    }
+    private async Task<PendingState?> ClaimStateAsync(string state, CancellationToken cancellationToken) =>
+        await states.ClaimAsync(Partition, state, cancellationToken) is { } claimed ? new PendingState(claimed["WorkspaceId"], claimed["CodeVerifier"]) : null;
 
     // 32 random bytes in base64url: anything else was never issued (and never reaches a table key).
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{43}$")]

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Azure;
-using Azure.Data.Tables;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.Secrets;
 using Lumo.Core.Storage;
@@ -23,7 +20,7 @@ public enum ShopifyLaunchOutcome { Connected, NotConnected, BadSignature, BadSho
 /// offline token kept in the secret store, and the first product sync queued. When the merchant opens the app from
 /// Shopify, the signed launch request is checked and sent to the workspace's admin page.
 /// </summary>
-public sealed class ShopifyInstallation(ShopifyConnectionStore connections, ShopifyClient shopify, ISecretStore secrets, LumoTables tables, LumoQueues queues,
+public sealed class ShopifyInstallation(ShopifyConnectionStore connections, ShopifyClient shopify, ISecretStore secrets, OneTimeStates states, LumoQueues queues,
     IOptions<ShopifyOptions> options, IOptions<IdLinkageOptions> publicUrls, TimeProvider clock, ILogger<ShopifyInstallation> logger)
 {
     public static readonly TimeSpan StateLifetime = TimeSpan.FromMinutes(10);
@@ -37,8 +34,7 @@ public sealed class ShopifyInstallation(ShopifyConnectionStore connections, Shop
     {
         var state = LinkSession.NewSecret();
         var expiresAt = clock.GetUtcNow() + StateLifetime;
-        var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
-        await table.AddEntityAsync(new TableEntity(Partition, state) { ["WorkspaceId"] = workspaceId, ["Shop"] = shop.Value, ["ExpiresAt"] = expiresAt }, cancellationToken);
+        await states.IssueAsync(Partition, state, expiresAt, new Dictionary<string, string> { ["WorkspaceId"] = workspaceId, ["Shop"] = shop.Value }, cancellationToken);
         var url = QueryHelpers.AddQueryString(options.Value.StoreUrl(shop, "admin/oauth/authorize").ToString(), new Dictionary<string, string?>
         {
             ["client_id"] = options.Value.ClientId, ["scope"] = ShopifyOptions.Scopes, ["redirect_uri"] = RedirectUri.ToString(), ["state"] = state,
@@ -97,21 +93,8 @@ public sealed class ShopifyInstallation(ShopifyConnectionStore connections, Shop
 
     private sealed record PendingState(string WorkspaceId, string Shop);
 
-    // Claimed (deleted under its ETag) before anything else: a replayed callback, or a second one racing the first, finds nothing.
-    private async Task<PendingState?> ClaimStateAsync(string state, CancellationToken cancellationToken)
-    {
-        if (state.Length != 43 || !state.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return null;
-        var table = await tables.GetAsync(TableNames.OAuthStates, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, state, cancellationToken: cancellationToken);
-        if (!row.HasValue) return null;
-        try
-        {
-            await table.DeleteEntityAsync(Partition, state, row.Value!.ETag, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            return null;
-        }
-        return row.Value.GetDateTimeOffset("ExpiresAt") > clock.GetUtcNow() ? new PendingState(row.Value.GetString("WorkspaceId")!, row.Value.GetString("Shop")!) : null;
-    }
+    // 32 random bytes in base64url: anything else was never issued (and never reaches a table key).
+    private async Task<PendingState?> ClaimStateAsync(string state, CancellationToken cancellationToken) =>
+        state.Length == 43 && state.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && await states.ClaimAsync(Partition, state, cancellationToken) is { } claimed
+            ? new PendingState(claimed["WorkspaceId"], claimed["Shop"]) : null;
 }
