@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Lumo.Core.Connections;
 using Lumo.Core.Friends;
+using Lumo.Core.Http;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Line;
 using Lumo.Core.Storage;
@@ -150,12 +150,9 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         private readonly CancellationTokenSource _stop = new();
         private readonly LineAccountRef _channel = new(account.WorkspaceId, account.Id);
         private readonly ConcurrentQueue<LineFriend> _toWrite = new();
-        private readonly TokenBucketRateLimiter _profilePace = new(new TokenBucketRateLimiterOptions
-        {
-            // A twentieth of a second's calls per refill: no second sees more than the rate plus one refill.
-            TokenLimit = ProfileCallsPerSecond / 20, TokensPerPeriod = ProfileCallsPerSecond / 20, ReplenishmentPeriod = TimeSpan.FromMilliseconds(50),
-            AutoReplenishment = true, QueueLimit = int.MaxValue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        });
+        // A twentieth of a second's calls after a pause: no second sees more than the rate plus that. Real time, not
+        // the injected clock: LINE counts calls in real seconds, whatever time a test pretends it is.
+        private readonly SteadyPace _profilePace = new(ProfileCallsPerSecond, TimeSpan.FromMilliseconds(50), TimeProvider.System);
         private readonly SyncRun _run = run;
         private SyncRun _progress = run;
         private ConsentRefresh _refresh = null!;
@@ -166,7 +163,6 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         {
             _stop.Cancel();
             _stop.Dispose();
-            _profilePace.Dispose();
         }
 
         /// <summary>Starts the Klaviyo writes of the friends changed so far; the run with everything counted.</summary>
@@ -312,7 +308,7 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
             {
                 try
                 {
-                    using var turn = await _profilePace.AcquireAsync(1, cancellationToken);
+                    await _profilePace.WaitAsync(cancellationToken);
                     profile = await _refresh._line.GetProfileIfExistsAsync(_channel, userId, cancellationToken);
                 }
                 catch (LineApiException e) when (!e.IsAuthenticationFailure)

@@ -108,3 +108,27 @@ public sealed class CreateOnceTests
         Assert.Equal(2, calls);
     }
 }
+
+public sealed class SteadyPaceTests
+{
+    [Fact]
+    public async Task SpacesCallsEvenlyOnTheClockAndSavesNoMoreThanTheBurstOverAPause()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 9, 0, 0, TimeSpan.Zero));
+        var pace = new Lumo.Core.Http.SteadyPace(100, TimeSpan.FromMilliseconds(50), clock);
+        var waits = Enumerable.Range(0, 30).Select(_ => pace.WaitAsync(CancellationToken.None).AsTask()).ToList();
+        // The burst: the slots of the last 50 ms (at -50, -40, ... 0 ms) are free at once; then one every 10 ms.
+        Assert.Equal(6, waits.Count(w => w.IsCompleted));
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        await Task.WhenAll(waits.Take(16));
+        Assert.Equal(16, waits.Count(w => w.IsCompleted));
+        clock.Advance(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(waits);
+
+        // Ten idle seconds are not ten seconds of calls saved up: again only the burst goes at once.
+        var afterPause = Enumerable.Range(0, 20).Select(_ => pace.WaitAsync(CancellationToken.None).AsTask()).ToList();
+        Assert.Equal(6, afterPause.Count(w => w.IsCompleted));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Task.WhenAll(afterPause);
+    }
+}
