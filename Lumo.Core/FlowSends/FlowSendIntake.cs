@@ -1,8 +1,9 @@
-using Lumo.Core.Shopify;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.AutoSendMessages;
 using Lumo.Core.Friends;
 using Lumo.Core.ProductCards;
+using Lumo.Core.Shopify;
 using Lumo.Core.Tracking;
 using Lumo.Core.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -56,7 +57,11 @@ public sealed class FlowSendIntake(ShopifyFeedStore productFeeds, FlowKeys keys,
         var now = clock.GetUtcNow();
         // An explicit key names one send for good. Content alone names a send only within the duplicate window
         // (Klaviyo's retry horizon): the same text to the same person next month is a new send with a new retry key.
-        var contentKey = explicitKey ? null : LineSend.IdOf(workspaceId, account!.Id, recipient, "content:" + messages!.ToJsonString());
+        // An Auto Send Message's content is what the request asked for, not its rendering: a feed card rendered again
+        // after its feed was rebuilt must not turn Klaviyo's retry into a second send.
+        var asked = autoSendMessage is null ? messages!.ToJsonString()
+            : $"{messageRef}|{JsonSerializer.Serialize(request.Variables?.OrderBy(v => v.Key, StringComparer.Ordinal))}|{request.Trigger?.ToJsonString()}";
+        var contentKey = explicitKey ? null : LineSend.IdOf(workspaceId, account!.Id, recipient, "content:" + asked);
         var claim = contentKey is null ? null : await sends.GetContentClaimIfExistsAsync(workspaceId, contentKey, cancellationToken);
         // With a key, what is sent is part of the id too: one event may trigger several flow steps, each its own send.
         // An Auto Send Message is named by its id rather than its rendered content, which may change between Klaviyo's
