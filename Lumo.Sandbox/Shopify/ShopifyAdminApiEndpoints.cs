@@ -23,7 +23,9 @@ public static class ShopifyAdminApiEndpoints
     {
         if (version != ShopifyState.ApiVersion)
             return Results.Json(new JsonObject { ["errors"] = $"API version {version} is not served by the sandbox (it serves {ShopifyState.ApiVersion})." }, statusCode: 404);
-        var installation = state.InstallationsByToken[context.Request.Headers["X-Shopify-Access-Token"].ToString()];
+        // The vendor's authentication let the token in; an uninstall in between leaves it unknown, as Shopify answers then.
+        if (!state.InstallationsByToken.TryGetValue(context.Request.Headers["X-Shopify-Access-Token"].ToString(), out var installation))
+            return Results.Json(new JsonObject { ["errors"] = "[API] Invalid API key or access token (unrecognized login or wrong password)" }, statusCode: 401);
         JsonObject? body;
         try { body = await JsonNode.ParseAsync(context.Request.Body) as JsonObject; }
         catch (JsonException) { body = null; }
