@@ -44,9 +44,14 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
         await secrets.DeleteAsync(SecretNames.KlaviyoApiKey(workspaceId), cancellationToken);
         await secrets.DeleteAsync(SecretNames.KlaviyoOAuthGrant(workspaceId), cancellationToken);
         await secrets.DeleteAsync(SecretNames.FlowKey(workspaceId), cancellationToken);
+        await secrets.DeleteAsync(SecretNames.ShopifyAccessToken(workspaceId), cancellationToken);
         var rows = 0;
-        foreach (var table in new[] { TableNames.LineSends, TableNames.AutoSendMessages, TableNames.KlaviyoEventsParked, TableNames.KlaviyoImportJobs, TableNames.Workspaces })
+        foreach (var table in new[] { TableNames.LineSends, TableNames.AutoSendMessages, TableNames.KlaviyoEventsParked, TableNames.KlaviyoImportJobs,
+                     TableNames.ShopifyProducts, TableNames.ShopifyFeeds, TableNames.Workspaces })
             rows += await DeleteAsync(table, $"PartitionKey eq {Quote(workspaceId)}", cancellationToken);
+        // The Shopify store: the workspace's connection, and the store's claim (so its webhooks and the schedule find no one).
+        rows += await DeleteAsync(TableNames.ShopifyStores, $"(PartitionKey eq 'workspace' and RowKey eq {Quote(workspaceId)}) or (PartitionKey eq 'shop' and WorkspaceId eq {Quote(workspaceId)})",
+            cancellationToken);
         // The outbox is sharded: partitions "{workspace}~0" … "{workspace}~F".
         rows += await DeleteAsync(TableNames.Leases, $"RowKey eq {Quote(workspaceId)}", cancellationToken);
         rows += await DeleteAsync(TableNames.KlaviyoEventOutbox, $"PartitionKey ge {Quote(workspaceId + "~")} and PartitionKey lt {Quote(workspaceId + "~~")}", cancellationToken);

@@ -24,6 +24,7 @@ public readonly partial record struct ShopDomain
 
     public override string ToString() => Value;
 
-    [GeneratedRegex(@"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")]
+    // \z, not $: $ also matches before a final newline.
+    [GeneratedRegex(@"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com\z")]
     private static partial Regex Format();
 }

@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.Http;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Lumo.Core.Shopify;
 
@@ -68,9 +70,10 @@ public sealed class ShopifyClient(HttpClient http, IOptions<ShopifyOptions> opti
         {
             return await http.SendAsync(request, cancellationToken);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or BrokenCircuitException or TimeoutRejectedException
+                                   || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new ShopifyApiException(0, null, $"Shopify could not be reached: {e.Message}", inner: e);
+            throw new ShopifyApiException(0, null, $"Shopify did not answer: {e.Message}", inner: e);
         }
     }
 

@@ -64,7 +64,19 @@ public sealed class ShopifyConnectionStore(LumoTables tables)
     {
         var table = await tables.GetAsync(TableNames.ShopifyStores, cancellationToken);
         await table.DeleteEntityAsync(ByWorkspace, workspaceId, ETag.All, cancellationToken);
-        await table.DeleteEntityAsync(ByShop, shop.Value, ETag.All, cancellationToken);
+        await ReleaseShopAsync(shop, workspaceId, cancellationToken);
+    }
+
+    /// <summary>Frees the store for any workspace, if this workspace holds it.</summary>
+    public async Task ReleaseShopAsync(ShopDomain shop, string workspaceId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.ShopifyStores, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(ByShop, shop.Value, cancellationToken: cancellationToken);
+        if (row.HasValue && row.Value!.GetString("WorkspaceId") == workspaceId)
+        {
+            try { await table.DeleteEntityAsync(ByShop, shop.Value, row.Value.ETag, cancellationToken); }
+            catch (RequestFailedException e) when (e.Status is 404 or 412) { } // gone, or claimed again meanwhile
+        }
     }
 
     private static TableEntity ToEntity(ShopifyConnection c) => new(ByWorkspace, c.WorkspaceId)

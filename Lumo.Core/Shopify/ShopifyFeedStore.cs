@@ -15,7 +15,10 @@ namespace Lumo.Core.Shopify;
 /// </summary>
 public sealed class ShopifyFeedStore(LumoTables tables)
 {
-    private const string SalesRow = "sales";
+    private const string SalesRow = "sales", SalesProgressRow = "sales-progress";
+
+    /// <summary>An unfinished count of sales: the next orders page, when the count started, and the units counted so far.</summary>
+    public sealed record SalesProgress(string Cursor, DateTimeOffset CountedAt, Dictionary<long, long> Units);
 
     /// <summary>The feed's products, or <see cref="FeedProducts.Empty"/> when none was built (no store, uninstalled). One point read.</summary>
     public async Task<FeedProducts> ReadAsync(string workspaceId, ProductFeed feed, CancellationToken cancellationToken)
@@ -37,6 +40,7 @@ public sealed class ShopifyFeedStore(LumoTables tables)
         return read;
     }
 
+    /// <summary>Saves a feed unless a build that started later has already saved it.</summary>
     public async Task SaveAsync(string workspaceId, ProductFeed feed, IEnumerable<ShopifyProduct> products, string? currency, DateTimeOffset builtAt, CancellationToken cancellationToken)
     {
         var list = new JsonArray(products.Select(p => (JsonNode)new JsonObject
@@ -44,11 +48,24 @@ public sealed class ShopifyFeedStore(LumoTables tables)
             ["name"] = p.Title, ["url"] = p.Url, ["imageUrl"] = p.ImageUrl,
             ["price"] = p.Price?.ToString(CultureInfo.InvariantCulture), ["compareAtPrice"] = p.CompareAtPrice?.ToString(CultureInfo.InvariantCulture),
         }).ToArray());
-        var table = await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(workspaceId, ProductFeeds.NameOf(feed))
+        var row = new TableEntity(workspaceId, ProductFeeds.NameOf(feed))
         {
             ["Products"] = list.ToJsonString(), ["Count"] = list.Count, ["Currency"] = currency, ["BuiltAt"] = builtAt,
-        }, TableUpdateMode.Replace, cancellationToken);
+        };
+        var table = await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken);
+        // Two builds may run at once (a sync and a webhook each ask for one): the one that started later wins, whichever writes last.
+        while (true)
+        {
+            var stored = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, row.RowKey, ["BuiltAt"], cancellationToken);
+            try
+            {
+                if (!stored.HasValue) await table.AddEntityAsync(row, cancellationToken);
+                else if (stored.Value!.GetDateTimeOffset("BuiltAt") is { } at && at > builtAt) return;
+                else await table.UpdateEntityAsync(row, stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412) { } // written meanwhile: compare with that
+        }
     }
 
     /// <summary>When the feeds were last built (the start of that build's scan), or null.</summary>
@@ -66,6 +83,25 @@ public sealed class ShopifyFeedStore(LumoTables tables)
         {
             ["Units"] = JsonSerializer.Serialize(best.Select(b => new[] { b.ProductId, b.Units })), ["CountedAt"] = countedAt,
         }, TableUpdateMode.Replace, cancellationToken);
+        await DeleteRowAsync(table, workspaceId, SalesProgressRow, cancellationToken); // the count it went on with is done
+    }
+
+    /// <summary>Saves an unfinished count (one row: units of up to about 40,000 products fit in its 1 MiB).</summary>
+    public async Task SaveSalesProgressAsync(string workspaceId, string cursor, DateTimeOffset countedAt, Dictionary<long, long> units, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken);
+        var row = new TableEntity(workspaceId, SalesProgressRow) { ["Cursor"] = cursor, ["CountedAt"] = countedAt };
+        LongText.Write(row, "Units", JsonSerializer.Serialize(units.Select(u => new[] { u.Key, u.Value })));
+        await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<SalesProgress?> ReadSalesProgressAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, SalesProgressRow, cancellationToken: cancellationToken);
+        if (!row.HasValue || row.Value!.GetString("Cursor") is not { } cursor || row.Value.GetDateTimeOffset("CountedAt") is not { } countedAt) return null;
+        var units = (JsonSerializer.Deserialize<long[][]>(LongText.Read(row.Value, "Units")) ?? []).ToDictionary(pair => pair[0], pair => pair[1]);
+        return new SalesProgress(cursor, countedAt, units);
     }
 
     /// <summary>Units sold per product id, best first (empty before the first count or for a store without sales), and when they were counted.</summary>
@@ -82,11 +118,14 @@ public sealed class ShopifyFeedStore(LumoTables tables)
     public async Task DeleteAsync(string workspaceId, bool sales, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken);
-        foreach (var name in ProductFeeds.Names.Keys.Concat(sales ? [SalesRow] : []))
-        {
-            try { await table.DeleteEntityAsync(workspaceId, name, ETag.All, cancellationToken); }
-            catch (RequestFailedException e) when (e.Status == 404) { }
-        }
+        foreach (var name in ProductFeeds.Names.Keys.Concat(sales ? [SalesRow, SalesProgressRow] : []))
+            await DeleteRowAsync(table, workspaceId, name, cancellationToken);
+    }
+
+    private static async Task DeleteRowAsync(TableClient table, string workspaceId, string name, CancellationToken cancellationToken)
+    {
+        try { await table.DeleteEntityAsync(workspaceId, name, ETag.All, cancellationToken); }
+        catch (RequestFailedException e) when (e.Status == 404) { }
     }
 
     private static string? Text(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;

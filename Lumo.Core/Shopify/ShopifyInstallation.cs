@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Lumo.Core.Shopify;
 
-public enum ShopifyCallbackOutcome { Installed, BadSignature, BadShop, UnknownState, OtherShop, ShopTaken, ExchangeRefused }
+public enum ShopifyCallbackOutcome { Installed, BadSignature, BadShop, UnknownState, OtherShop, ShopTaken, OtherStoreInstalled, ExchangeRefused, TryAgain }
 
 public sealed record ShopifyCallbackResult(ShopifyCallbackOutcome Outcome, string? WorkspaceId = null, string? Detail = null);
 
@@ -20,7 +20,7 @@ public enum ShopifyLaunchOutcome { Connected, NotConnected, BadSignature, BadSho
 /// offline token kept in the secret store, and the first product sync queued. When the merchant opens the app from
 /// Shopify, the signed launch request is checked and sent to the workspace's admin page.
 /// </summary>
-public sealed class ShopifyInstallation(ShopifyConnectionStore connections, ShopifyClient shopify, ISecretStore secrets, OneTimeStates states, LumoQueues queues,
+public sealed class ShopifyInstallation(ShopifyConnectionStore connections, ShopifyStoreLifecycle lifecycle, ShopifyClient shopify, ISecretStore secrets, OneTimeStates states, LumoQueues queues,
     IOptions<ShopifyOptions> options, IOptions<IdLinkageOptions> publicUrls, TimeProvider clock, ILogger<ShopifyInstallation> logger)
 {
     public static readonly TimeSpan StateLifetime = TimeSpan.FromMinutes(10);
@@ -29,6 +29,10 @@ public sealed class ShopifyInstallation(ShopifyConnectionStore connections, Shop
     private const string Partition = "shopify";
 
     public Uri RedirectUri => publicUrls.Value.Url("/api/shopify/callback");
+
+    /// <summary>Why the workspace may not install the app on <paramref name="shop"/>: another of its stores still has it (one store per workspace).</summary>
+    public static string? OtherStoreInstalled(ShopifyConnection? connection, ShopDomain shop) =>
+        connection is { Installed: true } && connection.Shop != shop ? $"This workspace has the Lumo app on {connection.Shop}; uninstall it there before connecting {shop}." : null;
 
     public async Task<(Uri AuthorizeUrl, DateTimeOffset ExpiresAt)> StartAsync(string workspaceId, ShopDomain shop, CancellationToken cancellationToken)
     {
@@ -45,7 +49,8 @@ public sealed class ShopifyInstallation(ShopifyConnectionStore connections, Shop
     /// <summary>Shopify's redirect back after the merchant approved the install.</summary>
     public async Task<ShopifyCallbackResult> CompleteAsync(IReadOnlyList<KeyValuePair<string, string>> query, CancellationToken cancellationToken)
     {
-        if (!ShopifySignatures.IsValidQuery(query, options.Value.ClientSecret!)) return new(ShopifyCallbackOutcome.BadSignature);
+        // Without the app's secret no request can be verified, so none is trusted.
+        if (!options.Value.Configured || !ShopifySignatures.IsValidQuery(query, options.Value.ClientSecret!)) return new(ShopifyCallbackOutcome.BadSignature);
         string? Value(string name) => query.Where(p => p.Key == name).Select(p => p.Value).FirstOrDefault();
         if (!ShopDomain.TryParse(Value("shop"), out var shop)) return new(ShopifyCallbackOutcome.BadShop);
         if (Value("state") is not { } state || await ClaimStateAsync(state, cancellationToken) is not { } pending) return new(ShopifyCallbackOutcome.UnknownState);
@@ -53,25 +58,30 @@ public sealed class ShopifyInstallation(ShopifyConnectionStore connections, Shop
             return new(ShopifyCallbackOutcome.OtherShop, pending.WorkspaceId, $"The app was installed on {shop}, but the install was started for {pending.Shop}.");
         if (await connections.WorkspaceOfAsync(shop, cancellationToken) is { } owner && owner != pending.WorkspaceId)
             return new(ShopifyCallbackOutcome.ShopTaken, pending.WorkspaceId, $"{shop} is connected to another Lumo workspace; uninstall it there first.");
+        var previous = await connections.GetIfExistsAsync(pending.WorkspaceId, cancellationToken);
+        if (OtherStoreInstalled(previous, shop) is { } other) return new(ShopifyCallbackOutcome.OtherStoreInstalled, pending.WorkspaceId, other);
         if (Value("code") is not { Length: > 0 } code) return new(ShopifyCallbackOutcome.ExchangeRefused, pending.WorkspaceId, "Shopify sent no authorization code.");
         (string AccessToken, string Scope) grant;
         try
         {
             grant = await shopify.ExchangeCodeAsync(shop, code, cancellationToken);
         }
-        catch (ShopifyApiException e) when (!e.IsTransient)
+        catch (ShopifyApiException e)
         {
             logger.LogWarning("Shopify refused the authorization code of {Shop}: {Status} {Code}", shop, e.Status, e.Code);
-            return new(ShopifyCallbackOutcome.ExchangeRefused, pending.WorkspaceId, $"Shopify refused the authorization code ({e.Code ?? e.Status.ToString()}).");
+            return e.IsTransient
+                ? new(ShopifyCallbackOutcome.TryAgain, pending.WorkspaceId, "Shopify did not answer in time.")
+                : new(ShopifyCallbackOutcome.ExchangeRefused, pending.WorkspaceId, $"Shopify refused the authorization code ({e.Code ?? e.Status.ToString()}).");
         }
         if (!await connections.ClaimShopAsync(shop, pending.WorkspaceId, CancellationToken.None))
             return new(ShopifyCallbackOutcome.ShopTaken, pending.WorkspaceId, $"{shop} is connected to another Lumo workspace; uninstall it there first.");
+        // The workspace switches stores (the earlier one is uninstalled): its products and feeds must not mix with the new one's.
+        if (previous is not null && previous.Shop != shop) await lifecycle.ForgetStoreAsync(previous, CancellationToken.None);
         await secrets.SetAsync(SecretNames.ShopifyAccessToken(pending.WorkspaceId), grant.AccessToken, CancellationToken.None);
-        var currency = (await shopify.QueryAsync(shop, grant.AccessToken, "{ shop { currencyCode } }", null, 1, CancellationToken.None))["shop"]?["currencyCode"]?.GetValue<string>();
-        // A new install (or a re-install) starts over with a full sync.
+        // A new install (or a re-install) starts over with a full sync, which also reads the store's currency.
         await connections.SaveAsync(new ShopifyConnection
         {
-            WorkspaceId = pending.WorkspaceId, Shop = shop, Scope = grant.Scope, InstalledAt = clock.GetUtcNow(), Currency = currency,
+            WorkspaceId = pending.WorkspaceId, Shop = shop, Scope = grant.Scope, InstalledAt = clock.GetUtcNow(), Currency = previous?.Shop == shop ? previous.Currency : null,
         }, CancellationToken.None);
         await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(pending.WorkspaceId, ShopifyWorkKind.SyncProducts), CancellationToken.None);
         await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(pending.WorkspaceId, ShopifyWorkKind.CountSales), CancellationToken.None);
@@ -82,7 +92,7 @@ public sealed class ShopifyInstallation(ShopifyConnectionStore connections, Shop
     /// <summary>The merchant opened the app in Shopify: which workspace the store belongs to, after checking the signed request.</summary>
     public async Task<(ShopifyLaunchOutcome Outcome, string? WorkspaceId)> LaunchAsync(IReadOnlyList<KeyValuePair<string, string>> query, CancellationToken cancellationToken)
     {
-        if (!ShopifySignatures.IsValidQuery(query, options.Value.ClientSecret!)) return (ShopifyLaunchOutcome.BadSignature, null);
+        if (!options.Value.Configured || !ShopifySignatures.IsValidQuery(query, options.Value.ClientSecret!)) return (ShopifyLaunchOutcome.BadSignature, null);
         string? Value(string name) => query.Where(p => p.Key == name).Select(p => p.Value).FirstOrDefault();
         if (!ShopDomain.TryParse(Value("shop"), out var shop)) return (ShopifyLaunchOutcome.BadShop, null);
         if (!long.TryParse(Value("timestamp"), out var seconds) || (clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds)).Duration() > LaunchLifetime)

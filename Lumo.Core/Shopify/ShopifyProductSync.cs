@@ -21,6 +21,9 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
     private const int PageCost = 2 + PageSize * ShopifyProduct.GraphQLCost;
 
+    /// <summary>How long one invocation runs a full sync before handing over to a queued continuation (settable so tests can force one).</summary>
+    public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
+
     private static readonly string AllQuery = $"query Products($after: String) {{ products(first: {PageSize}, after: $after, sortKey: ID) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
     private static readonly string ChangedQuery = $"query Changed($after: String, $query: String) {{ products(first: {PageSize}, after: $after, query: $query, sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
     private static readonly string OneQuery = $"query One($id: ID!) {{ product(id: $id) {{ {ShopifyProduct.GraphQLFields} }} }}";
@@ -45,13 +48,21 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
     {
         if (connection.FullSyncStartedAt is null)
             connection = await connections.SaveAsync(connection with { FullSyncStartedAt = clock.GetUtcNow() }, cancellationToken);
+        if (connection.Currency is null)
+        {
+            var currency = (await shopify.QueryAsync(connection.Shop, token, "{ shop { currencyCode } }", null, 1, cancellationToken))["shop"]?["currencyCode"]?.GetValue<string>();
+            connection = await connections.SaveAsync(connection with { Currency = currency }, cancellationToken);
+        }
         var cursor = connection.FullSyncCursor;
         var count = connection.Products;
+        // A big store takes longer than one invocation may run: past the budget the sync hands over to a queued
+        // continuation, which goes on from the saved cursor.
+        var deadline = clock.GetUtcNow() + RunBudget;
         while (true)
         {
             var page = (await shopify.QueryAsync(connection.Shop, token, AllQuery, new JsonObject { ["after"] = cursor }, PageCost, cancellationToken))["products"]!;
             var items = Nodes(page);
-            await products.WriteAsync(connection.WorkspaceId, items, cancellationToken);
+            await products.WriteFullSyncPageAsync(connection.WorkspaceId, items, cancellationToken);
             count += items.Count;
             var more = page["pageInfo"]!["hasNextPage"]!.GetValue<bool>();
             cursor = page["pageInfo"]!["endCursor"]?.GetValue<string>();
@@ -60,6 +71,12 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
                 : connection with { FullSyncDone = true, FullSyncCursor = null, Products = count, LastError = null },
                 cancellationToken);
             if (!more) break;
+            if (clock.GetUtcNow() >= deadline)
+            {
+                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(connection.WorkspaceId, ShopifyWorkKind.SyncProducts), cancellationToken);
+                logger.LogInformation("Shopify store {Shop}: full sync handed over after {Count} products", connection.Shop, count);
+                return false;
+            }
         }
         logger.LogInformation("Shopify store {Shop} of workspace {WorkspaceId}: full sync done, {Count} products", connection.Shop, connection.WorkspaceId, count);
         // What changed while the full sync ran is read by an incremental pass from its start.

@@ -18,7 +18,8 @@ public sealed class ShopifyWebhookIntake(ShopifyConnectionStore connections, Lum
 {
     public static readonly IReadOnlySet<string> ComplianceTopics = new HashSet<string> { "customers/data_request", "customers/redact", "shop/redact" };
 
-    public async Task<ShopifyWebhookOutcome> AcceptAsync(byte[] body, string? signature, string? topic, string? shopDomain, CancellationToken cancellationToken)
+    public async Task<ShopifyWebhookOutcome> AcceptAsync(byte[] body, string? signature, string? topic, string? shopDomain, string? triggeredAt,
+        CancellationToken cancellationToken)
     {
         if (!options.Value.Configured || !ShopifySignatures.IsValidBody(body, signature, options.Value.ClientSecret!)) return ShopifyWebhookOutcome.BadSignature;
         if (!ShopDomain.TryParse(shopDomain, out var shop) || string.IsNullOrEmpty(topic)) return ShopifyWebhookOutcome.Malformed;
@@ -34,19 +35,27 @@ public sealed class ShopifyWebhookIntake(ShopifyConnectionStore connections, Lum
             logger.LogWarning("Shopify webhook {Topic} for {Shop}, which no workspace has installed", topic, shop);
             return ShopifyWebhookOutcome.UnknownShop;
         }
+        DateTimeOffset? raised = DateTimeOffset.TryParse(triggeredAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? at : null;
         long? productId = payload["id"] is JsonValue id && id.TryGetValue<long>(out var n) ? n : null;
         ShopifyWorkItem? work = topic switch
         {
             "products/create" or "products/update" when productId is not null => new(workspaceId, ShopifyWorkKind.RefreshProduct, productId),
             "products/delete" when productId is not null => new(workspaceId, ShopifyWorkKind.DeleteProduct, productId),
-            "products/create" or "products/update" or "products/delete" => null,
-            "app/uninstalled" => new(workspaceId, ShopifyWorkKind.Uninstalled),
-            "shop/redact" => new(workspaceId, ShopifyWorkKind.RedactShop, Detail: shop.Value),
+            "app/uninstalled" => new(workspaceId, ShopifyWorkKind.Uninstalled, Detail: shop.Value, TriggeredAt: raised),
+            "shop/redact" => new(workspaceId, ShopifyWorkKind.RedactShop, Detail: shop.Value, TriggeredAt: raised),
             "customers/data_request" or "customers/redact" => new(workspaceId, ShopifyWorkKind.CustomerPrivacyRequest, Detail: topic),
-            _ => new(workspaceId, ShopifyWorkKind.SyncProducts), // a topic Lumo did not subscribe to: harmless, and a sync catches up on anything
+            _ => null,
         };
+        if (work is null && !IsProductTopic(topic))
+        {
+            logger.LogInformation("Shopify webhook {Topic} for {Shop} ignored: Lumo does not subscribe to it", topic, shop);
+            return ShopifyWebhookOutcome.Accepted;
+        }
         if (work is null) return ShopifyWebhookOutcome.Malformed;
         await queues.EnqueueAsync(QueueNames.ShopifyWork, work with { RequestedAt = clock.GetUtcNow() }, cancellationToken);
         return ShopifyWebhookOutcome.Accepted;
     }
+
+    private static bool IsProductTopic(string topic) => topic is "products/create" or "products/update" or "products/delete";
 }

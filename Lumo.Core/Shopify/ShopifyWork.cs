@@ -30,17 +30,17 @@ public sealed class ShopifyWork(ShopifyProductSync sync, ShopifyFeedBuilder feed
                     if (await products.DeleteAsync(ws, item.ProductId!.Value, cancellationToken)) await sync.QueueFeedRebuildAsync(ws, cancellationToken);
                     return $"Product {item.ProductId} deleted";
                 case ShopifyWorkKind.CountSales:
-                    await feedBuilder.CountSalesAsync(ws, cancellationToken);
+                    if (!await feedBuilder.CountSalesAsync(ws, cancellationToken)) return "Sales count busy or handed over";
                     await feedBuilder.RebuildAsync(ws, null, cancellationToken);
                     return "Sales counted";
                 case ShopifyWorkKind.RebuildFeeds:
                     await feedBuilder.RebuildAsync(ws, item.RequestedAt, cancellationToken);
                     return "Feeds rebuilt";
-                case ShopifyWorkKind.Uninstalled:
-                    await lifecycle.UninstalledAsync(ws, cancellationToken);
+                case ShopifyWorkKind.Uninstalled when ShopDomain.TryParse(item.Detail, out var uninstalled):
+                    await lifecycle.UninstalledAsync(ws, uninstalled, item.TriggeredAt, cancellationToken);
                     return "Uninstalled";
                 case ShopifyWorkKind.RedactShop when ShopDomain.TryParse(item.Detail, out var shop):
-                    await lifecycle.RedactShopAsync(ws, shop, cancellationToken);
+                    await lifecycle.RedactShopAsync(ws, shop, item.TriggeredAt, cancellationToken);
                     return "Store data deleted";
                 case ShopifyWorkKind.CustomerPrivacyRequest:
                     await lifecycle.CustomerRequestAsync(ws, item.Detail ?? "customers request", cancellationToken);
@@ -51,9 +51,12 @@ public sealed class ShopifyWork(ShopifyProductSync sync, ShopifyFeedBuilder feed
         }
         catch (ShopifyApiException e) when (e.IsAuthenticationFailure)
         {
+            // The app was removed without the webhook reaching Lumo: treated as the uninstall (no more calls with a dead token).
             if (await connections.GetIfExistsAsync(ws, CancellationToken.None) is not { } connection) return "Token refused, store gone";
             logger.LogWarning("Shopify refused the token of {Shop} (workspace {WorkspaceId}): {Status}", connection.Shop, ws, e.Status);
-            await connections.SaveAsync(connection with { LastError = "Shopify refused the access token: install the app again." }, CancellationToken.None);
+            await lifecycle.UninstalledAsync(ws, connection.Shop, null, CancellationToken.None);
+            if (await connections.GetIfExistsAsync(ws, CancellationToken.None) is { } uninstalled)
+                await connections.SaveAsync(uninstalled with { LastError = "Shopify refused the access token: install the app again." }, CancellationToken.None);
             return "Token refused";
         }
     }

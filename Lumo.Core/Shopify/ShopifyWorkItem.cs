@@ -10,5 +10,7 @@ public enum ShopifyWorkKind { SyncProducts, RefreshProduct, DeleteProduct, Count
 /// <param name="Kind">What to do.</param>
 /// <param name="ProductId">The product a webhook named, for <see cref="ShopifyWorkKind.RefreshProduct"/> and <see cref="ShopifyWorkKind.DeleteProduct"/>.</param>
 /// <param name="RequestedAt">When asked for: a feed rebuild that started later already covers it.</param>
-/// <param name="Detail">The compliance topic of a <see cref="ShopifyWorkKind.CustomerPrivacyRequest"/>.</param>
-public sealed record ShopifyWorkItem(string WorkspaceId, ShopifyWorkKind Kind, long? ProductId = null, DateTimeOffset? RequestedAt = null, string? Detail = null);
+/// <param name="Detail">The compliance topic of a <see cref="ShopifyWorkKind.CustomerPrivacyRequest"/>; the store of an uninstall or redact.</param>
+/// <param name="TriggeredAt">When Shopify raised the webhook (<c>X-Shopify-Triggered-At</c>): an uninstall raised before the store's current install is stale.</param>
+public sealed record ShopifyWorkItem(string WorkspaceId, ShopifyWorkKind Kind, long? ProductId = null, DateTimeOffset? RequestedAt = null, string? Detail = null,
+    DateTimeOffset? TriggeredAt = null);

@@ -31,7 +31,7 @@ public static class ShopifyAdminEndpoints
 
     /// <summary>The store's grant URL (valid 10 minutes, once): open it as the store's owner or staff with app permissions and install.</summary>
     public static async Task<Results<Ok<InstallStart>, ValidationProblem, ProblemHttpResult>> StartInstall(string workspaceId, InstallRequest request, WorkspaceStore workspaces,
-        ShopifyInstallation installation, IOptions<ShopifyOptions> options, CancellationToken ct)
+        ShopifyInstallation installation, ShopifyConnectionStore connections, IOptions<ShopifyOptions> options, CancellationToken ct)
     {
         if (!options.Value.Configured)
             return TypedResults.Problem(statusCode: 409, title: "The Shopify app is not configured",
@@ -39,6 +39,8 @@ public static class ShopifyAdminEndpoints
         if (!ShopDomain.TryParse(request.Shop?.Trim(), out var shop))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["shop"] = ["The store's myshopify.com domain, e.g. lumo-demo.myshopify.com."] });
         if (await workspaces.GetWorkspaceIfExistsAsync(workspaceId, ct) is null) return AdminProblems.WorkspaceNotFound(workspaceId);
+        if (ShopifyInstallation.OtherStoreInstalled(await connections.GetIfExistsAsync(workspaceId, ct), shop) is { } other)
+            return TypedResults.Problem(statusCode: 409, title: "Another store is connected", detail: other);
         var (url, expiresAt) = await installation.StartAsync(workspaceId, shop, ct);
         return TypedResults.Ok(new InstallStart(url, expiresAt));
     }

@@ -48,6 +48,7 @@ public static class ShopifyAppEndpoints
             ShopifyCallbackOutcome.BadShop => Page(400, "Unknown store", "The request does not name a myshopify.com store. Nothing was changed."),
             ShopifyCallbackOutcome.UnknownState => Page(400, "This link is not valid",
                 "The install request is unknown, was already used, or is older than 10 minutes. Nothing was changed; start again from Lumo's admin page."),
+            ShopifyCallbackOutcome.TryAgain => Page(503, "Shopify did not answer", $"{result.Detail} Nothing was changed; start the install again from Lumo's admin page in a minute."),
             _ => Page(400, "Shopify was not connected", $"{result.Detail} Nothing was changed; start again from Lumo's admin page."),
         };
     }
@@ -57,7 +58,8 @@ public static class ShopifyAppEndpoints
         var body = await LimitedBody.ReadAsync(request, MaxBodyBytes, ct);
         if (body is null) return LimitedBody.TooLarge(MaxBodyBytes);
         var headers = request.Headers;
-        var outcome = await intake.AcceptAsync(body, headers["X-Shopify-Hmac-Sha256"], headers["X-Shopify-Topic"], headers["X-Shopify-Shop-Domain"], ct);
+        var outcome = await intake.AcceptAsync(body, headers["X-Shopify-Hmac-Sha256"], headers["X-Shopify-Topic"], headers["X-Shopify-Shop-Domain"],
+            headers["X-Shopify-Triggered-At"], ct);
         return outcome switch
         {
             ShopifyWebhookOutcome.Accepted => TypedResults.Ok(),

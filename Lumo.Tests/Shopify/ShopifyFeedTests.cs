@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.Secrets;
+using Lumo.Core.Shopify;
 using Lumo.Core.Storage;
 using Lumo.Sandbox.Shopify;
 using Lumo.Tests.Infrastructure;
@@ -118,10 +119,10 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
         var control = _store.Browser;
 
         // A forged delete of Sakura: refused, and nothing is queued.
-        var forged = await PostWebhookAsync("products/delete", new JsonObject { ["id"] = ShopifyStoreScenario.IdOf(sakura) }, "bm90IHRoZSByaWdodCBzaWduYXR1cmU=");
+        var forged = await _store.PostWebhookAsync("products/delete", new JsonObject { ["id"] = ShopifyStoreScenario.IdOf(sakura) }, "bm90IHRoZSByaWdodCBzaWduYXR1cmU=");
         Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
         // A correctly signed webhook of a store nobody installed: 400.
-        var unknown = await PostWebhookAsync("products/update", new JsonObject { ["id"] = 1 }, shop: "nobody-here.myshopify.com");
+        var unknown = await _store.PostWebhookAsync("products/update", new JsonObject { ["id"] = 1 }, shop: "nobody-here.myshopify.com");
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
 
         // Matcha goes on sale, Hinoki is deleted: the webhooks reach Lumo (200) and the feeds follow.
@@ -137,7 +138,7 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
 
         // Shopify's retry of the same update changes nothing more: the product is read again and is no newer.
         var delivered = _store.Sandbox.Webhooks.Last(w => w.Topic == "products/update");
-        Assert.Equal(HttpStatusCode.OK, (await PostWebhookAsync("products/update", JsonNode.Parse(delivered.Body)!.AsObject())).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _store.PostWebhookAsync("products/update", JsonNode.Parse(delivered.Body)!.AsObject())).StatusCode);
     }
 
     [Fact]
@@ -165,15 +166,62 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(10, ShopifyStoreScenario.Names(store, "newest").Count);
     }
 
-    private async Task<HttpResponseMessage> PostWebhookAsync(string topic, JsonObject payload, string? signature = null, string? shop = null)
+    [Fact]
+    public async Task AFullSyncLongerThanOneInvocationHandsOverToTheQueueAndFinishes()
     {
-        var body = System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/shopify/webhooks") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add("X-Shopify-Topic", topic);
-        request.Headers.Add("X-Shopify-Hmac-Sha256", signature ?? ShopifyState.SignBody(ShopifyStoreScenario.ClientSecret, body));
-        request.Headers.Add("X-Shopify-Shop-Domain", shop ?? _store.Shop.Domain);
-        request.Headers.Add("X-Shopify-Webhook-Id", Guid.NewGuid().ToString());
-        return await _store.Scenario.Client.SendAsync(request);
+        for (var i = 0; i < 130; i++) _store.AddProduct($"Product {i:D3}", "100");
+        await _store.InstallAsync();
+        var workspaceId = _store.Scenario.WorkspaceId;
+        var connections = _store.Scenario.App.Service<ShopifyConnectionStore>();
+        // As a re-install leaves it: the full sync starts over.
+        var connection = (await connections.GetIfExistsAsync(workspaceId, default))!;
+        await connections.SaveAsync(connection with { FullSyncDone = false, FullSyncCursor = null, FullSyncStartedAt = null, Products = 0, ETag = default }, default);
+        var sync = _store.Scenario.App.Service<ShopifyProductSync>();
+        sync.RunBudget = TimeSpan.Zero; // one page, then hand over
+
+        Assert.False(await sync.SyncAsync(workspaceId, default));
+        var handedOver = (await connections.GetIfExistsAsync(workspaceId, default))!;
+        Assert.Equal((false, ShopifyProductSync.PageSize), (handedOver.FullSyncDone, handedOver.Products));
+        Assert.NotNull(handedOver.FullSyncCursor);
+
+        // The queued continuation goes on from the saved cursor: every product counted once.
+        var store = await _store.FeedsSettledAsync(s => s["fullSyncDone"]!.GetValue<bool>() && s["productsSynced"]!.GetValue<int>() == 130);
+        Assert.Equal(10, ShopifyStoreScenario.Names(store, "newest").Count);
+    }
+
+    [Fact]
+    public async Task ADeletedProductDoesNotComeBackFromAReadMadeBeforeItsDeletion()
+    {
+        var workspaceId = _store.Scenario.WorkspaceId;
+        var products = _store.Scenario.App.Service<ShopifyProductStore>();
+        var now = DateTimeOffset.UtcNow;
+        var readBefore = new ShopifyProduct(7001, "Yuzu Soap", "https://shop.example/products/yuzu", null, 500m, null, true, true, now.AddDays(-1), now.AddMinutes(-5));
+        Assert.True(await products.WriteIfNewerAsync(workspaceId, readBefore, default));
+        Assert.True(await products.DeleteAsync(workspaceId, readBefore.Id, default));
+
+        // A full sync's page and a webhook's re-read, both read before the delete, are written after it.
+        await products.WriteFullSyncPageAsync(workspaceId, [readBefore, readBefore with { Id = 7002, Title = "Hinoki Oil" }], default);
+        Assert.False(await products.WriteIfNewerAsync(workspaceId, readBefore, default));
+
+        var kept = new List<string>();
+        await foreach (var product in products.ScanAsync(workspaceId, default)) kept.Add(product.Title);
+        Assert.Equal(["Hinoki Oil"], kept);
+        Assert.False(await products.DeleteAsync(workspaceId, readBefore.Id, default)); // a repeated delete webhook: nothing was there
+    }
+
+    [Fact]
+    public async Task OfTwoFeedBuildsTheOneThatStartedLaterWinsWhicheverWritesLast()
+    {
+        var workspaceId = _store.Scenario.WorkspaceId;
+        var feeds = _store.Scenario.App.Service<ShopifyFeedStore>();
+        var later = DateTimeOffset.UtcNow;
+        ShopifyProduct Named(string title) => new(1, title, "https://shop.example/products/p", null, 100m, null, true, true, later, later);
+
+        await feeds.SaveAsync(workspaceId, Lumo.Core.ProductCards.ProductFeed.Newest, [Named("From the later build")], "JPY", later, default);
+        await feeds.SaveAsync(workspaceId, Lumo.Core.ProductCards.ProductFeed.Newest, [Named("From the earlier build")], "JPY", later.AddMilliseconds(-30), default);
+
+        var feed = await feeds.ReadAsync(workspaceId, Lumo.Core.ProductCards.ProductFeed.Newest, default);
+        Assert.Equal(["From the later build"], feed.Products.Select(p => p.Name));
+        Assert.Equal(later, feed.BuiltAt);
     }
 }

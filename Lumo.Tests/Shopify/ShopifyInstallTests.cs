@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.Privacy;
 using Lumo.Core.Secrets;
+using Lumo.Core.Shopify;
 using Lumo.Sandbox.Shopify;
 using Lumo.Tests.Infrastructure;
 
@@ -110,5 +111,47 @@ public sealed class ShopifyInstallTests : IAsyncLifetime
         // A compliance webhook for the store again (Shopify retries): still 200, nothing left to do.
         var again = await control.PostAsync($"/sandbox/shopify/shops/{shop}/apps/{_store.App.ClientId}/compliance?topic=shop%2Fredact", null);
         Assert.Equal(200, (await again.Content.ReadFromJsonAsync<JsonObject>())!["delivery"]!["status"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task AnUninstallRaisedBeforeTheCurrentInstallChangesNothing()
+    {
+        var matcha = _store.AddProduct("Matcha Set", "1200");
+        var installed = await _store.InstallAsync();
+        var installedAt = installed["installedAt"]!.GetValue<DateTimeOffset>();
+
+        // Shopify delivers, late, the uninstall of an earlier install of the same store.
+        var stale = await _store.PostWebhookAsync("app/uninstalled", new JsonObject { ["domain"] = _store.Shop.Domain }, triggeredAt: installedAt.AddMinutes(-5));
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        // Later marker: a price change made after it reaches the feeds (a rebuild keeps feeds only for an installed store).
+        var update = await _store.Browser.PatchAsJsonAsync($"/sandbox/shopify/shops/{_store.Shop.Domain}/products/{ShopifyStoreScenario.IdOf(matcha)}", new { price = "900", compareAtPrice = "1200" });
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        var store = await Eventually.MatchesAsync(() => _store.Scenario.Admin.GetFromJsonAsync<JsonObject>(_store.StorePath),
+            s => ShopifyStoreScenario.Names(s!, "on-sale").SequenceEqual(["Matcha Set"]));
+
+        Assert.True(store!["installed"]!.GetValue<bool>());
+        Assert.NotNull(SecretNames.InUse(await _store.Scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.ShopifyAccessToken(_store.Scenario.WorkspaceId))));
+    }
+
+    [Fact]
+    public async Task DeletingTheWorkspaceDeletesItsStoreProductsFeedsAndToken()
+    {
+        _store.AddProduct("Matcha Set", "1200");
+        await _store.InstallAsync();
+        var workspaceId = _store.Scenario.WorkspaceId;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _store.Scenario.Admin.DeleteAsync($"/api/manage/workspaces/{workspaceId}")).StatusCode);
+
+        var connections = _store.Scenario.App.Service<ShopifyConnectionStore>();
+        Assert.Null(await connections.GetIfExistsAsync(workspaceId, default));
+        Assert.True(ShopDomain.TryParse(_store.Shop.Domain, out var shop));
+        Assert.Null(await connections.WorkspaceOfAsync(shop, default));
+        var left = 0;
+        await foreach (var _ in _store.Scenario.App.Service<ShopifyProductStore>().ScanAsync(workspaceId, default)) left++;
+        Assert.Equal(0, left);
+        Assert.Empty((await _store.Scenario.App.Service<ShopifyFeedStore>().ReadAsync(workspaceId, Lumo.Core.ProductCards.ProductFeed.Newest, default)).Products);
+        Assert.Null(await _store.Scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.ShopifyAccessToken(workspaceId)));
+        // The store's webhooks find no one now.
+        Assert.Equal(HttpStatusCode.BadRequest, (await _store.PostWebhookAsync("products/update", new JsonObject { ["id"] = 1 })).StatusCode);
     }
 }

@@ -131,6 +131,20 @@ public sealed class ShopifyStoreScenario : IAsyncDisposable
         return await Scenario.Client.SendAsync(request);
     }
 
+    /// <summary>Posts a webhook to Lumo as Shopify would, signed with the app's secret unless <paramref name="signature"/> is given.</summary>
+    public async Task<HttpResponseMessage> PostWebhookAsync(string topic, JsonObject payload, string? signature = null, string? shop = null, DateTimeOffset? triggeredAt = null)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/shopify/webhooks") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("X-Shopify-Topic", topic);
+        request.Headers.Add("X-Shopify-Hmac-Sha256", signature ?? ShopifyState.SignBody(ClientSecret, body));
+        request.Headers.Add("X-Shopify-Shop-Domain", shop ?? Shop.Domain);
+        request.Headers.Add("X-Shopify-Webhook-Id", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Shopify-Triggered-At", (triggeredAt ?? DateTimeOffset.UtcNow).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        return await Scenario.Client.SendAsync(request);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Browser.Dispose();
