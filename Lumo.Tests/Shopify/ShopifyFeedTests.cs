@@ -224,4 +224,22 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(["From the later build"], feed.Products.Select(p => p.Name));
         Assert.Equal(later, feed.BuiltAt);
     }
+
+    [Fact]
+    public async Task AQueryAnsweredThrottledIsSentAgainOnceTheBucketHasRestoredAndAnswers()
+    {
+        _store.AddProduct("Matcha Set", "1200");
+        await _store.InstallAsync();
+        Assert.True(ShopDomain.TryParse(_store.Shop.Domain, out var shop));
+        var token = SecretNames.InUse(await _store.Scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.ShopifyAccessToken(_store.Scenario.WorkspaceId)))!;
+        var throttledBefore = _store.Sandbox.Throttled.GetValueOrDefault(_store.Shop.Domain);
+        // Another process of the app has just spent the bucket: Lumo's pacer still thinks it is full.
+        _store.Sandbox.BucketOf(_store.App, _store.Shop).Drain();
+
+        // 52 points: the bucket needs about a second to restore them.
+        var data = await _store.Scenario.App.Service<ShopifyClient>().QueryAsync(shop, token, "{ products(first: 50) { nodes { title } } }", null, 52, default);
+
+        Assert.Equal(["Matcha Set"], data["products"]!["nodes"]!.AsArray().Select(n => n!["title"]!.GetValue<string>()));
+        Assert.True(_store.Sandbox.Throttled.GetValueOrDefault(_store.Shop.Domain) > throttledBefore, "the first attempt met the empty bucket");
+    }
 }
