@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Lumo.Core.Secrets;
+using Lumo.Core.Shopify;
 using Lumo.Core.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -50,7 +51,7 @@ public sealed class TenantDataErasure(LumoTables tables, ISecretStore secrets, T
                      TableNames.ShopifyProducts, TableNames.ShopifyFeeds, TableNames.Workspaces })
             rows += await DeleteAsync(table, $"PartitionKey eq {Quote(workspaceId)}", cancellationToken);
         // The Shopify store: the workspace's connection, and the store's claim (so its webhooks and the schedule find no one).
-        rows += await DeleteAsync(TableNames.ShopifyStores, $"(PartitionKey eq 'workspace' and RowKey eq {Quote(workspaceId)}) or (PartitionKey eq 'shop' and WorkspaceId eq {Quote(workspaceId)})",
+        rows += await DeleteAsync(TableNames.ShopifyStores, $"(PartitionKey eq {Quote(ShopifyConnectionStore.ByWorkspace)} and RowKey eq {Quote(workspaceId)}) or (PartitionKey eq {Quote(ShopifyConnectionStore.ByShop)} and WorkspaceId eq {Quote(workspaceId)})",
             cancellationToken);
         // The outbox is sharded: partitions "{workspace}~0" … "{workspace}~F".
         rows += await DeleteAsync(TableNames.Leases, $"RowKey eq {Quote(workspaceId)}", cancellationToken);

@@ -11,7 +11,8 @@ namespace Lumo.Core.Shopify;
 /// </summary>
 public sealed class ShopifyConnectionStore(LumoTables tables)
 {
-    private const string ByWorkspace = "workspace", ByShop = "shop";
+    /// <summary>The partitions: a workspace's connection (row = workspace id), and a store's claim (row = its domain, <c>WorkspaceId</c> = who holds it).</summary>
+    public const string ByWorkspace = "workspace", ByShop = "shop";
 
     public async Task<ShopifyConnection?> GetIfExistsAsync(string workspaceId, CancellationToken cancellationToken)
     {

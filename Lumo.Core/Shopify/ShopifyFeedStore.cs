@@ -52,20 +52,8 @@ public sealed class ShopifyFeedStore(LumoTables tables)
         {
             ["Products"] = list.ToJsonString(), ["Count"] = list.Count, ["Currency"] = currency, ["BuiltAt"] = builtAt,
         };
-        var table = await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken);
         // Two builds may run at once (a sync and a webhook each ask for one): the one that started later wins, whichever writes last.
-        while (true)
-        {
-            var stored = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, row.RowKey, ["BuiltAt"], cancellationToken);
-            try
-            {
-                if (!stored.HasValue) await table.AddEntityAsync(row, cancellationToken);
-                else if (stored.Value!.GetDateTimeOffset("BuiltAt") is { } at && at > builtAt) return;
-                else await table.UpdateEntityAsync(row, stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412) { } // written meanwhile: compare with that
-        }
+        await LaterWins.WriteAsync(await tables.GetAsync(TableNames.ShopifyFeeds, cancellationToken), row, "BuiltAt", builtAt, cancellationToken);
     }
 
     /// <summary>When the feeds were last built (the start of that build's scan), or null.</summary>

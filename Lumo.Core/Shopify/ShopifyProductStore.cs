@@ -38,22 +38,9 @@ public sealed class ShopifyProductStore(LumoTables tables, TimeProvider clock)
     /// incremental pass may cross, and the older must not win. Shopify's times have whole seconds, so a read of the same
     /// second is written (it is at least as current as what is stored). Returns whether it wrote.
     /// </summary>
-    public async Task<bool> WriteIfNewerAsync(string workspaceId, ShopifyProduct product, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(TableNames.ShopifyProducts, cancellationToken);
-        var stored = await table.GetEntityIfExistsAsync<TableEntity>(workspaceId, Key(product.Id), ["UpdatedAt"], cancellationToken);
-        try
-        {
-            if (!stored.HasValue) await table.AddEntityAsync(ToEntity(workspaceId, product), cancellationToken);
-            else if (stored.Value!.GetDateTimeOffset("UpdatedAt") is { } at && at > product.UpdatedAt) return false;
-            else await table.UpdateEntityAsync(ToEntity(workspaceId, product), stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
-        {
-            return await WriteIfNewerAsync(workspaceId, product, cancellationToken); // someone wrote meanwhile: compare with theirs
-        }
-    }
+    public async Task<bool> WriteIfNewerAsync(string workspaceId, ShopifyProduct product, CancellationToken cancellationToken) =>
+        await LaterWins.WriteAsync(await tables.GetAsync(TableNames.ShopifyProducts, cancellationToken), ToEntity(workspaceId, product), "UpdatedAt", product.UpdatedAt,
+            cancellationToken);
 
     /// <summary>Replaces the product with a tombstone; true when a product (not already a tombstone) was there.</summary>
     public async Task<bool> DeleteAsync(string workspaceId, long productId, CancellationToken cancellationToken)

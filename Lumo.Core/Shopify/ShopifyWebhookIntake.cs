@@ -17,6 +17,8 @@ public sealed class ShopifyWebhookIntake(ShopifyConnectionStore connections, Lum
     ILogger<ShopifyWebhookIntake> logger)
 {
     public static readonly IReadOnlySet<string> ComplianceTopics = new HashSet<string> { "customers/data_request", "customers/redact", "shop/redact" };
+    private static readonly IReadOnlySet<string> SubscribedTopics =
+        new HashSet<string>(ComplianceTopics) { "products/create", "products/update", "products/delete", "app/uninstalled" };
 
     public async Task<ShopifyWebhookOutcome> AcceptAsync(byte[] body, string? signature, string? topic, string? shopDomain, string? triggeredAt,
         CancellationToken cancellationToken)
@@ -35,6 +37,11 @@ public sealed class ShopifyWebhookIntake(ShopifyConnectionStore connections, Lum
             logger.LogWarning("Shopify webhook {Topic} for {Shop}, which no workspace has installed", topic, shop);
             return ShopifyWebhookOutcome.UnknownShop;
         }
+        if (!SubscribedTopics.Contains(topic))
+        {
+            logger.LogInformation("Shopify webhook {Topic} for {Shop} ignored: Lumo does not subscribe to it", topic, shop);
+            return ShopifyWebhookOutcome.Accepted;
+        }
         DateTimeOffset? raised = DateTimeOffset.TryParse(triggeredAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
             ? at : null;
         long? productId = payload["id"] is JsonValue id && id.TryGetValue<long>(out var n) ? n : null;
@@ -45,17 +52,10 @@ public sealed class ShopifyWebhookIntake(ShopifyConnectionStore connections, Lum
             "app/uninstalled" => new(workspaceId, ShopifyWorkKind.Uninstalled, Detail: shop.Value, TriggeredAt: raised),
             "shop/redact" => new(workspaceId, ShopifyWorkKind.RedactShop, Detail: shop.Value, TriggeredAt: raised),
             "customers/data_request" or "customers/redact" => new(workspaceId, ShopifyWorkKind.CustomerPrivacyRequest, Detail: topic),
-            _ => null,
+            _ => null, // a product webhook without a product id
         };
-        if (work is null && !IsProductTopic(topic))
-        {
-            logger.LogInformation("Shopify webhook {Topic} for {Shop} ignored: Lumo does not subscribe to it", topic, shop);
-            return ShopifyWebhookOutcome.Accepted;
-        }
         if (work is null) return ShopifyWebhookOutcome.Malformed;
         await queues.EnqueueAsync(QueueNames.ShopifyWork, work with { RequestedAt = clock.GetUtcNow() }, cancellationToken);
         return ShopifyWebhookOutcome.Accepted;
     }
-
-    private static bool IsProductTopic(string topic) => topic is "products/create" or "products/update" or "products/delete";
 }
