@@ -154,4 +154,23 @@ public sealed class ShopifyInstallTests : IAsyncLifetime
         // The store's webhooks find no one now.
         Assert.Equal(HttpStatusCode.BadRequest, (await _store.PostWebhookAsync("products/update", new JsonObject { ["id"] = 1 })).StatusCode);
     }
+
+    [Fact]
+    public async Task AStoreWhoseTokenShopifyRefusesIsTreatedAsUninstalled()
+    {
+        _store.AddProduct("Matcha Set", "1200");
+        await _store.InstallAsync();
+        var secrets = _store.Scenario.App.Service<ISecretStore>();
+        var token = SecretNames.InUse(await secrets.GetIfExistsAsync(SecretNames.ShopifyAccessToken(_store.Scenario.WorkspaceId)))!;
+        // The app was removed in Shopify and the uninstall webhook never reached Lumo: Shopify no longer knows the token.
+        Assert.True(_store.Sandbox.InstallationsByToken.TryRemove(token, out _));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await _store.Scenario.Admin.PostAsync($"{_store.StorePath}/sync", null)).StatusCode);
+
+        var store = await Eventually.MatchesAsync(() => _store.Scenario.Admin.GetFromJsonAsync<JsonObject>(_store.StorePath),
+            s => !s!["installed"]!.GetValue<bool>() && s["lastError"] is JsonValue);
+        Assert.Equal("Shopify refused the access token: install the app again.", store!["lastError"]!.GetValue<string>());
+        Assert.All(store["feeds"]!.AsArray(), f => Assert.Equal(0, f!["products"]!.GetValue<int>()));
+        Assert.Null(SecretNames.InUse(await secrets.GetIfExistsAsync(SecretNames.ShopifyAccessToken(_store.Scenario.WorkspaceId))));
+    }
 }
