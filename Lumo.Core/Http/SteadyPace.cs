@@ -16,11 +16,19 @@ public sealed class SteadyPace(double perSecond, TimeSpan burst, TimeProvider cl
     /// <summary>Waits for this call's slot.</summary>
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
-        var wait = Reserve();
+        var wait = Reserve(TimeSpan.MaxValue)!.Value;
         if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, cancellationToken);
     }
 
-    private TimeSpan Reserve()
+    /// <summary>Waits for this call's slot if it comes within <paramref name="maxWait"/>; false (and no slot taken) when it would not.</summary>
+    public async ValueTask<bool> TryWaitAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        if (Reserve(maxWait) is not { } wait) return false;
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, cancellationToken);
+        return true;
+    }
+
+    private TimeSpan? Reserve(TimeSpan maxWait)
     {
         var now = clock.GetUtcNow();
         lock (_gate)
@@ -28,6 +36,7 @@ public sealed class SteadyPace(double perSecond, TimeSpan burst, TimeProvider cl
             // Slots left unused during a pause are not saved up beyond the burst.
             var slot = _next < now - burst ? now - burst : _next;
             var wait = slot - now;
+            if (wait > maxWait) return null;
             _next = slot + _interval;
             return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         }

@@ -131,4 +131,21 @@ public sealed class SteadyPaceTests
         clock.Advance(TimeSpan.FromSeconds(1));
         await Task.WhenAll(afterPause);
     }
+
+    [Fact]
+    public async Task ACallWhoseSlotIsFurtherAwayThanItsLongestWaitIsRefusedAndTakesNoSlot()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 9, 0, 0, TimeSpan.Zero));
+        var pace = new Lumo.Core.Http.SteadyPace(10, TimeSpan.Zero, clock);
+        var maxWait = TimeSpan.FromMilliseconds(250);
+        // Slots at 0, 100, 200 ms are within 250 ms; the one at 300 ms is not, and refusing it leaves it free.
+        var taken = Enumerable.Range(0, 3).Select(_ => pace.TryWaitAsync(maxWait, CancellationToken.None).AsTask()).ToList();
+        Assert.False(await pace.TryWaitAsync(maxWait, CancellationToken.None));
+        Assert.False(await pace.TryWaitAsync(maxWait, CancellationToken.None));
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.All(await Task.WhenAll(taken), Assert.True);
+        var next = pace.TryWaitAsync(maxWait, CancellationToken.None).AsTask(); // the 300 ms slot, 100 ms away now
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(await next);
+    }
 }

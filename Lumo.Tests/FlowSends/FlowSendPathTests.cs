@@ -134,7 +134,11 @@ public sealed class FlowSendPathTests : IAsyncLifetime
 
         var times = paced.Tenant.Channel.Pushes.Select(p => p.At).Order().ToList();
         Assert.Equal(12, times.Count);
+        // Times are when the sandbox received each push, so a push the busy machine delayed in transit can land in the
+        // next push's second: the busiest second allows the share (4), the burst's one extra, and one such late push.
         var busiestSecond = times.Max(t => times.Count(u => u >= t && u < t.AddSeconds(1)));
-        Assert.InRange(busiestSecond, 1, 5); // 4/s, plus the one token the bucket starts with
+        Assert.InRange(busiestSecond, 1, 6);
+        // The whole run is where the pace shows without that noise: 12 pushes at 4/s span 2.75 s (unpaced: a fraction of one).
+        Assert.True(times[^1] - times[0] >= TimeSpan.FromSeconds(2.25), $"12 pushes spanned only {(times[^1] - times[0]).TotalSeconds:0.00} s");
     }
 }
