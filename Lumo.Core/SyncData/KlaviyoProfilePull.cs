@@ -133,45 +133,85 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         var cursor = JsonSerializer.Deserialize<Cursor>(run.Cursor!)!;
         var workspace = await workspaces.GetWorkspaceIfExistsAsync(account.WorkspaceId, cancellationToken);
         var resync = run.Kind == SyncKinds.Resync;
+        // Pages being applied, oldest first. A page's friends take a few storage round trips while the next page is
+        // already here, so several pages are applied at once; the run's place moves past a page only once it and
+        // every page before it are done, so a crash or hand-over goes on from the oldest page not finished.
+        var applying = new Queue<(Task<List<(string Outcome, string? Failure)>> Outcomes, string? Next)>();
+        async Task FinishOldestAsync()
+        {
+            var (outcomes, next) = applying.Dequeue();
+            foreach (var (outcome, failure) in await outcomes)
+                run = (failure is null ? run.WithCount(outcome, 1) : run.WithFailure(failure)) with { Profiles = run.Profiles + 1 };
+            cursor = next is not null ? cursor with { Next = next } : cursor with { Next = null, PagesDone = true };
+            run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
+            await history.SaveAsync(run, cancellationToken);
+        }
+        Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
         try
         {
-            Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
-            while (!cursor.PagesDone)
+            for (var next = cursor.Next; !cursor.PagesDone;)
             {
                 var cancelRequested = history.IsCancelRequestedAsync(run, cancellationToken);
-                var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, cursor.Next, cancellationToken));
+                var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, next, cancellationToken));
+                prefetched = null;
                 if (await cancelRequested)
+                {
+                    await FinishQuietlyAsync(applying.Select(a => a.Outcomes)); // nothing goes on writing behind the cancelled run
                     return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
-                // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
-                prefetched = page.Next is { } following && clock.GetUtcNow() < deadline ? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken) : null;
-                var outcomes = new List<(string Outcome, string? Failure)>();
-                await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
-                {
-                    var outcome = await ApplyOrRecordFailureAsync(account, workspace?.DefaultRegion, profile, resync, ct);
-                    lock (outcomes) outcomes.Add(outcome);
-                });
-                foreach (var (outcome, failure) in outcomes)
-                    run = (failure is null ? run.WithCount(outcome, 1) : run.WithFailure(failure)) with { Profiles = run.Profiles + 1 };
-                cursor = page.Next is { } next ? cursor with { Next = next } : cursor with { Next = null, PagesDone = true };
-                run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
-                await history.SaveAsync(run, cancellationToken); // the page is done: a crash goes on from the next one
-                if (!cursor.PagesDone && clock.GetUtcNow() >= deadline)
-                {
-                    Forget(prefetched); // out of time: the continuation fetches that page again
-                    return run;
                 }
+                var outOfTime = clock.GetUtcNow() >= deadline;
+                // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
+                if (page.Next is { } following && !outOfTime) prefetched = klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken);
+                applying.Enqueue((ApplyPageAsync(account, workspace?.DefaultRegion, page, resync, cancellationToken), page.Next));
+                next = page.Next;
+                while (applying.Count > PagesAppliedAtOnce || (applying.Count > 0 && (next is null || outOfTime))) await FinishOldestAsync();
+                if (!cursor.PagesDone && outOfTime) return run; // the continuation goes on from the next page
             }
             // After the pages (saved as done, so a crash does not read them all again): a resync's bulk write.
             if (resync) run = run.WithCount("importJobs", await bulkSync.StartAsync(account.WorkspaceId, account.Id, cancellationToken));
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
         {
-            // Paused, not failed: after reconnecting, the next scheduled pull goes on from this page.
+            // Paused, not failed: after reconnecting, the next scheduled pull goes on from the oldest page not finished.
+            await FinishQuietlyAsync(applying.Select(a => a.Outcomes));
             await health.PauseIfRefusedAsync(account.WorkspaceId, $"Klaviyo {run.Kind}", e, cancellationToken);
             return run with { Status = SyncRunStatus.Paused, Problem = "The Klaviyo connection needs reconnecting; this goes on from here once it is reconnected." };
         }
+        finally
+        {
+            Forget(prefetched); // out of time, or failed: the continuation fetches that page again
+            foreach (var (outcomes, _) in applying) Forget(outcomes);
+        }
         logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
+    }
+
+    /// <summary>Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked.</summary>
+    private const int PagesAppliedAtOnce = 4;
+
+    private async Task<List<(string Outcome, string? Failure)>> ApplyPageAsync(LineAccount account, string? defaultRegion, KlaviyoPage<KlaviyoProfile> page, bool resync,
+        CancellationToken cancellationToken)
+    {
+        var outcomes = new List<(string Outcome, string? Failure)>();
+        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
+        {
+            var outcome = await ApplyOrRecordFailureAsync(account, defaultRegion, profile, resync, ct);
+            lock (outcomes) outcomes.Add(outcome);
+        });
+        return outcomes;
+    }
+
+    /// <summary>Waits for pages still being applied, whatever becomes of them: their profiles are read again from the saved place.</summary>
+    private static async Task FinishQuietlyAsync(IEnumerable<Task> tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (Exception)
+        {
+            // Their failures change nothing: the run's place is before them.
+        }
     }
 
     /// <summary>Saves the run, except a pull that found nothing changed: every 5 minutes, those would bury the history (the last pull that did find changes keeps the watermark, and reading from it again costs one empty page).</summary>

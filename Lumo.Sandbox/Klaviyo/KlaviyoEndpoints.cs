@@ -135,7 +135,7 @@ public static class KlaviyoEndpoints
         if (predicate is null) return vendor.Error(400, error!);
         if (PageSize(context, 100, 20) is not { } size) return vendor.Error(400, "page[size] must be between 1 and 100.");
         List<SimulatedProfile> matches;
-        lock (account.Gate) matches = account.Profiles.Values.Where(predicate).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+        lock (account.Gate) matches = account.Profiles.Values.Where(predicate).ToList(); // already in id order
         return Page(context, vendor, matches, size, KlaviyoResources.Profile); // only the page's profiles are rendered
     }
 

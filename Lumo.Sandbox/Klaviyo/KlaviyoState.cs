@@ -34,7 +34,8 @@ public sealed class KlaviyoAccountState(string id, string apiKey, string organiz
     public string ApiKey { get; internal set; } = apiKey;
     public string OrganizationName { get; } = organizationName;
     public object Gate { get; } = new();
-    public Dictionary<string, SimulatedProfile> Profiles { get; } = new();
+    /// <summary>Kept in id order, the order the profiles endpoint pages in: sorting every profile for every page made the sandbox, not the caller, the bound of a 100,000-profile pull.</summary>
+    public SortedDictionary<string, SimulatedProfile> Profiles { get; } = new(StringComparer.Ordinal);
     public List<RecordedEvent> Events { get; } = [];
     public HashSet<(string Profile, string Metric, string UniqueId)> EventKeys { get; } = [];
     public ConcurrentDictionary<string, ProfileGroup> Segments { get; } = new();

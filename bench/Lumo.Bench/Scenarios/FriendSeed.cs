@@ -8,8 +8,12 @@ namespace Lumo.Bench.Scenarios;
 /// <summary>Friends of a bench account, known to the sandbox's LINE and stored as the follow webhooks would have left them; a share linked to Klaviyo profiles.</summary>
 public static class FriendSeed
 {
+    /// <summary>
+    /// With <paramref name="otherProfilesPerLinked"/>, that many profiles of no friend follow each linked one in Klaviyo's id
+    /// order, as in an account where LINE friends signed up among everybody else (not all first).
+    /// </summary>
     public static async Task<(List<string> UserIds, List<string> LinkedProfileIds)> SeedAsync(TableServiceClient tables, string prefix, SandboxHost sandbox, BenchWorkspace bench,
-        int friends, double linkedShare)
+        int friends, double linkedShare, int otherProfilesPerLinked = 0)
     {
         var friendTable = tables.GetTableClient(prefix + "LineFriends");
         await friendTable.CreateIfNotExistsAsync();
@@ -27,7 +31,15 @@ public static class FriendSeed
             if (i < friends * linkedShare)
             {
                 var profile = new SimulatedProfile(bench.Klaviyo.NewId());
-                lock (bench.Klaviyo.Gate) bench.Klaviyo.Profiles[profile.Id] = profile;
+                lock (bench.Klaviyo.Gate)
+                {
+                    bench.Klaviyo.Profiles[profile.Id] = profile;
+                    for (var other = 0; other < otherProfilesPerLinked; other++)
+                    {
+                        var unlinked = new SimulatedProfile(bench.Klaviyo.NewId());
+                        bench.Klaviyo.Profiles[unlinked.Id] = unlinked;
+                    }
+                }
                 row["KlaviyoProfileId"] = profile.Id;
                 profiles.Add(profile.Id);
             }

@@ -9,14 +9,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lumo.Bench.Scenarios;
 
 /// <summary>
-/// Sync Data against the sandbox's Klaviyo limits. Pull: N changed profiles, a fifth of them linked to friends, with
-/// <c>first_name</c> pulled. Resync: N linked friends, every profile read again and every friend's properties written
+/// Sync Data against the sandbox's Klaviyo limits. Pull: N changed profiles, a fifth of them linked to friends (every
+/// fifth profile), with <c>first_name</c> pulled. Resync: N linked friends, every profile read again and every friend's properties written
 /// in bulk import jobs. Each is timed on its own, with the page requests the profiles endpoint's limits allowed in that time.
 /// </summary>
 public static class SyncDataRuns
 {
     /// <summary><c>Floor</c>: the same per-friend storage work alone (one point read and one replace per linked friend, 16 at a time).</summary>
-    public sealed record Result(string Name, int Profiles, TimeSpan Elapsed, long PageRequests, long Throttled, long PeakExtraBytes, SyncRun Run, int ProfilesImported,
+    public sealed record Result(string Name, int Profiles, DateTimeOffset Started, TimeSpan Elapsed, long PageRequests, long Throttled, long PeakExtraBytes, SyncRun Run, int ProfilesImported,
         int LinkedFriends, TimeSpan Floor);
 
     public static async Task<Result> PullAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int profiles) =>
@@ -29,7 +29,7 @@ public static class SyncDataRuns
     {
         using var bench = await BenchWorkspace.CreateAsync(app, sandbox, $"{name} bench", "sd" + BenchWorkspace.Hex(3));
         var tables = new TableServiceClient(storage);
-        var (userIds, profileIds) = await FriendSeed.SeedAsync(tables, prefix, sandbox, bench, linkedFriends, 1.0);
+        var (userIds, profileIds) = await FriendSeed.SeedAsync(tables, prefix, sandbox, bench, linkedFriends, 1.0, otherProfilesPerLinked: (profiles - linkedFriends) / linkedFriends);
         // As linking leaves them: the profile carries the LINE User ID, and the claim row names the friend.
         var friendTable = tables.GetTableClient(prefix + "LineFriends");
         await Parallel.ForEachAsync(userIds.Zip(profileIds).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, ct) =>
@@ -38,11 +38,6 @@ public static class SyncDataRuns
         lock (bench.Klaviyo.Gate)
         {
             foreach (var (userId, profileId) in userIds.Zip(profileIds)) bench.Klaviyo.Profiles[profileId].Properties["LINE User ID"] = userId;
-            for (var i = linkedFriends; i < profiles; i++)
-            {
-                var other = new SimulatedProfile(bench.Klaviyo.NewId());
-                bench.Klaviyo.Profiles[other.Id] = other;
-            }
             foreach (var profile in bench.Klaviyo.Profiles.Values)
             {
                 profile.Standard["first_name"] = "Fan";
@@ -60,12 +55,13 @@ public static class SyncDataRuns
         var requestsBefore = sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/profiles");
         var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:profiles");
         var memory = new MemorySampler();
+        var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var runId = resync ? (await pull.StartResyncAsync(account, default)).Run.Id : null;
         var run = await pull.RunAsync(new KlaviyoPullRequest(bench.WorkspaceId, bench.AccountId, runId), default);
         clock.Stop();
         await memory.DisposeAsync();
-        return new Result(name, profiles, clock.Elapsed, sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/profiles") - requestsBefore,
+        return new Result(name, profiles, started, clock.Elapsed, sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/profiles") - requestsBefore,
             sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:profiles") - throttledBefore, memory.PeakExtraBytes, run!,
             bench.Klaviyo.ImportJobs.Values.Sum(j => j.Total), linkedFriends, await FloorAsync(friendTable, $"{bench.WorkspaceId}:{bench.AccountId}", userIds));
     }
