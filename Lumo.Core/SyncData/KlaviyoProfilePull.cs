@@ -155,10 +155,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, next, cancellationToken));
                 prefetched = null;
                 if (await cancelRequested)
-                {
-                    await FinishQuietlyAsync(applying.Select(a => a.Outcomes)); // nothing goes on writing behind the cancelled run
                     return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
-                }
                 var outOfTime = clock.GetUtcNow() >= deadline;
                 // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
                 if (page.Next is { } following && !outOfTime) prefetched = klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken);
@@ -173,14 +170,14 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
         {
             // Paused, not failed: after reconnecting, the next scheduled pull goes on from the oldest page not finished.
-            await FinishQuietlyAsync(applying.Select(a => a.Outcomes));
             await health.PauseIfRefusedAsync(account.WorkspaceId, $"Klaviyo {run.Kind}", e, cancellationToken);
             return run with { Status = SyncRunStatus.Paused, Problem = "The Klaviyo connection needs reconnecting; this goes on from here once it is reconnected." };
         }
         finally
         {
-            Forget(prefetched); // out of time, or failed: the continuation fetches that page again
-            foreach (var (outcomes, _) in applying) Forget(outcomes);
+            Forget(prefetched); // out of time, cancelled or failed: the continuation fetches that page again
+            // Nothing goes on writing friends behind a run that stopped (and gave up its lease).
+            await FinishQuietlyAsync(applying.Select(a => a.Outcomes));
         }
         logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };

@@ -30,14 +30,21 @@ public static class SyncDataRuns
         using var bench = await BenchWorkspace.CreateAsync(app, sandbox, $"{name} bench", "sd" + BenchWorkspace.Hex(3));
         var tables = new TableServiceClient(storage);
         var (userIds, profileIds) = await FriendSeed.SeedAsync(tables, prefix, sandbox, bench, linkedFriends, 1.0, otherProfilesPerLinked: (profiles - linkedFriends) / linkedFriends);
-        // As linking leaves them: the profile carries the LINE User ID, and the claim row names the friend.
+        // As linking leaves them: the profile carries the friend's LINE properties, and the claim row names the friend.
         var friendTable = tables.GetTableClient(prefix + "LineFriends");
         await Parallel.ForEachAsync(userIds.Zip(profileIds).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, ct) =>
             await friendTable.SubmitTransactionAsync(batch.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
                 new TableEntity($"{bench.WorkspaceId}:{bench.AccountId}", "~profile:" + p.Second) { ["UserId"] = p.First })), ct));
         lock (bench.Klaviyo.Gate)
         {
-            foreach (var (userId, profileId) in userIds.Zip(profileIds)) bench.Klaviyo.Profiles[profileId].Properties["LINE User ID"] = userId;
+            foreach (var ((userId, profileId), i) in userIds.Zip(profileIds).Select((p, i) => (p, i)))
+            {
+                var properties = bench.Klaviyo.Profiles[profileId].Properties;
+                properties["LINE User ID"] = userId;
+                properties["LINE Display Name"] = $"Fan {i}";
+                properties["LINE Follow Status"] = "friend";
+                properties["LINE Consent"] = "granted";
+            }
             foreach (var profile in bench.Klaviyo.Profiles.Values)
             {
                 profile.Standard["first_name"] = "Fan";
