@@ -3,6 +3,8 @@ using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lumo.Tests.Infrastructure;
@@ -10,12 +12,18 @@ namespace Lumo.Tests.Infrastructure;
 /// <summary>
 /// An Azure SDK pipeline policy that counts what the app asks of Table storage: requests per table and method, and
 /// the entities each table's queries returned. Installed with <see cref="Install"/> in place of the app's
-/// TableServiceClient, on the same Azurite.
+/// TableServiceClient, on the same Azurite. With <see cref="OnlyRequestsTo"/> it counts only what the app does while
+/// answering HTTP requests under one path: queue and timer triggers run in the same process, at times of their own,
+/// and would otherwise land in whichever measurement happens to be open.
 /// </summary>
 public sealed class StorageRequestCounter : HttpPipelinePolicy
 {
     private readonly ConcurrentDictionary<string, long> _requests = new();
     private readonly ConcurrentDictionary<string, long> _entitiesRead = new();
+    private static readonly AsyncLocal<string?> RequestPath = new();
+
+    /// <summary>Count only table requests made while the app answers a request whose path starts with this (null: all).</summary>
+    public string? OnlyRequestsTo { get; set; }
 
     public long Requests(string tableSuffix, string method) =>
         _requests.Where(r => r.Key.EndsWith($"{tableSuffix} {method}", StringComparison.Ordinal)).Sum(r => r.Value);
@@ -39,6 +47,21 @@ public sealed class StorageRequestCounter : HttpPipelinePolicy
         var options = new TableClientOptions();
         options.AddPolicy(counter, HttpPipelinePosition.PerCall);
         services.AddSingleton(new TableServiceClient(connectionString, options));
+        services.AddSingleton<IStartupFilter, RequestPathFilter>();
+    }
+
+    /// <summary>Remembers, for everything the request's handling awaits, which path it answers.</summary>
+    private sealed class RequestPathFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                RequestPath.Value = context.Request.Path.Value;
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
@@ -55,6 +78,7 @@ public sealed class StorageRequestCounter : HttpPipelinePolicy
 
     private void Count(HttpMessage message)
     {
+        if (OnlyRequestsTo is { } prefix && RequestPath.Value?.StartsWith(prefix, StringComparison.Ordinal) != true) return;
         var table = message.Request.Uri.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Split('(')[0] ?? "";
         _requests.AddOrUpdate($"{table} {message.Request.Method}", 1, (_, n) => n + 1);
         if (message.Request.Method != RequestMethod.Get || !message.HasResponse || message.Response.Status != 200) return;
