@@ -222,6 +222,30 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
         return friend with { ETag = response.Headers.ETag?.ToString() };
     }
 
+    /// <summary>Friends replaced in one <see cref="TryReplaceAllAsync"/> at most: Table storage's limit for one transaction.</summary>
+    public const int MaxFriendsPerTransaction = 100;
+
+    /// <summary>
+    /// Replaces friends of one account, each as read (under its ETag), in one transaction: one storage request instead
+    /// of one each. False when any of them changed or went since, or would not store; then none was written, and the
+    /// caller decides again friend by friend. Not for the link or the contact details (their index rows).
+    /// </summary>
+    public async Task<bool> TryReplaceAllAsync(IReadOnlyList<LineFriend> friends, CancellationToken cancellationToken)
+    {
+        if (friends.Count == 0) return true;
+        var table = await Table(cancellationToken);
+        try
+        {
+            await table.SubmitTransactionAsync(friends.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(f), new ETag(f.ETag!))),
+                cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 400 or 404 or 409 or 412 or 413)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// Reads, changes and saves a friend, retrying when a concurrent writer changed it in between. Not for the link
     /// or the contact details, which have index rows to keep in step (<see cref="LinkAsync"/>, <see cref="SetContactAsync"/>).

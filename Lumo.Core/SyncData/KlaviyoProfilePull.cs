@@ -189,12 +189,30 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     private async Task<List<(string Outcome, string? Failure)>> ApplyPageAsync(LineAccount account, string? defaultRegion, KlaviyoPage<KlaviyoProfile> page, bool resync,
         CancellationToken cancellationToken)
     {
-        var outcomes = new List<(string Outcome, string? Failure)>();
+        var applied = new List<Applied>();
         await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (profile, ct) =>
         {
-            var outcome = await ApplyOrRecordFailureAsync(account, defaultRegion, profile, resync, ct);
-            lock (outcomes) outcomes.Add(outcome);
+            var outcome = await RecordingFailureAsync(profile.Id, () => ApplyAsync(account, defaultRegion, profile, resync, ct));
+            lock (applied) applied.Add(outcome);
         });
+        var outcomes = applied.Where(a => a.Fields is null).Select(a => (a.Outcome, a.Failure)).ToList();
+        // The friends a page changes are written a hundred to a transaction (they share the account's partition): one
+        // storage request instead of one per friend.
+        foreach (var batch in applied.Where(a => a.Fields is not null).Select(a => a.Fields!).Chunk(LineFriendStore.MaxFriendsPerTransaction))
+        {
+            if (await friends.TryReplaceAllAsync(batch.Select(f => f.Changed).ToList(), cancellationToken))
+            {
+                outcomes.AddRange(batch.Select(_ => ("friendsUpdated", (string?)null)));
+                continue;
+            }
+            // One of them changed since it was read (a webhook, a link) or would not store, so nothing of the batch was
+            // written: each is decided again on its own row.
+            foreach (var fields in batch)
+            {
+                var outcome = await RecordingFailureAsync(fields.Read.KlaviyoProfileId!, () => WriteFieldsAsync(fields, cancellationToken));
+                outcomes.Add((outcome.Outcome, outcome.Failure));
+            }
+        }
         return outcomes;
     }
 
@@ -221,27 +239,39 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     // Whatever goes wrong with one profile (a value Table storage refuses, a link that cannot be written) is that
     // profile's failure, so one odd profile never stops every later pull on the same page. Refused credentials and
     // passing outages still stop the page: they pause it or let the queue try again.
-    private async Task<(string Outcome, string? Failure)> ApplyOrRecordFailureAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
-        CancellationToken cancellationToken)
+    private static async Task<Applied> RecordingFailureAsync(string profileId, Func<Task<Applied>> apply)
     {
         try
         {
-            return await ApplyAsync(account, defaultRegion, profile, resync, cancellationToken);
+            return await apply();
         }
         catch (Azure.RequestFailedException e) when (e.Status is 400 or 413)
         {
-            return ("failed", $"{profile.Id}: the friend could not be stored ({e.ErrorCode ?? e.Status.ToString()}).");
+            return new Applied("failed", $"{profileId}: the friend could not be stored ({e.ErrorCode ?? e.Status.ToString()}).");
         }
         catch (KlaviyoApiException e) when (!e.IsAuthenticationFailure && !e.IsTransient)
         {
-            return ("failed", $"{profile.Id}: Klaviyo answered {e.Status} {e.Code}: {e.Message}");
+            return new Applied("failed", $"{profileId}: Klaviyo answered {e.Status} {e.Code}: {e.Message}");
         }
+    }
+
+    /// <summary>A profile's outcome; with <c>Fields</c>, a friend's pulled fields still to be written with the rest of its page.</summary>
+    private sealed record Applied(string Outcome, string? Failure = null, PulledFields? Fields = null);
+
+    /// <summary>A linked friend as read (its ETag), the fields pulled for it, the profile version they come from, and the friend with them.</summary>
+    private sealed record PulledFields(LineFriend Read, Dictionary<string, string> Values, DateTimeOffset UpdatedAt)
+    {
+        public LineFriend Changed { get; } = Read with { KlaviyoFields = Values, KlaviyoFieldsUpdatedAt = UpdatedAt };
+
+        /// <summary>A version of the profile the friend already has, or an older one (a slow page), changes nothing.</summary>
+        public static string OutcomeFor(LineFriend friend, DateTimeOffset updatedAt) =>
+            friend.KlaviyoFieldsUpdatedAt is not { } at || at < updatedAt ? "friendsUpdated" : at == updatedAt ? "unchanged" : "olderIgnored";
     }
 
     /// <summary>Observes a task nobody awaits any more (a page fetched ahead), so its failure is not left unobserved.</summary>
     internal static void Forget(Task? abandoned) => abandoned?.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
 
-    private async Task<(string Outcome, string? Failure)> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
+    private async Task<Applied> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
         CancellationToken cancellationToken)
     {
         var fields = new Dictionary<string, string>();
@@ -253,18 +283,18 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                     break;
                 case JsonValue value:
                     var text = value.TryGetValue<string>(out var s) ? s : value.ToJsonString();
-                    if (text.Length > MaxFieldLength) return ("failed", $"{profile.Id}: {name} is longer than {MaxFieldLength} characters.");
+                    if (text.Length > MaxFieldLength) return new Applied("failed", $"{profile.Id}: {name} is longer than {MaxFieldLength} characters.");
                     fields[name] = text;
                     break;
                 case var other:
-                    return ("failed", $"{profile.Id}: {name} is {(other is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");
+                    return new Applied("failed", $"{profile.Id}: {name} is {(other is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");
             }
         }
         var pullsContact = account.PulledFields.Contains("email") || account.PulledFields.Contains("phone_number");
         var (email, phone, errors) = pullsContact
             ? ContactDetails.Normalise(fields.GetValueOrDefault("email"), fields.GetValueOrDefault("phone_number"), defaultRegion)
             : (null, null, []);
-        if (errors.Count > 0) return ("failed", $"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
+        if (errors.Count > 0) return new Applied("failed", $"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
 
         // Lumo writes this account's LINE User ID with every link, so the friend a profile names is read to confirm the
         // link (in a pull, profiles naming none cost no storage at all); a resync also looks up the link of every other
@@ -278,21 +308,36 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             (userId, linkedNow) = (relinked, "relinked");
         if (userId is null && pullsContact && (email is not null || phone is not null) && await AutoLinkAsync(account, profile, email, phone, resync, cancellationToken) is { } autoLinked)
             (userId, linkedNow) = (autoLinked, "autoLinked");
-        if (userId is null) return ("notLinked", null);
-        if (account.PulledFields.Count == 0) return (linkedNow ?? "linked", null);
+        if (userId is null) return new Applied("notLinked");
+        if (account.PulledFields.Count == 0) return new Applied(linkedNow ?? "linked");
         var updatedAt = profile.Updated ?? clock.GetUtcNow();
+        var setsContact = pullsContact && (email is not null || phone is not null);
+        if (friend is not null && linkedNow is null && !setsContact)
+        {
+            // The usual case: the friend just read is written with the rest of the page, unless this changes nothing.
+            var outcome = PulledFields.OutcomeFor(friend, updatedAt);
+            return outcome == "friendsUpdated" ? new Applied(outcome, Fields: new PulledFields(friend, fields, updatedAt)) : new Applied(outcome);
+        }
+        var written = await WriteFieldsAsync(new PulledFields(friend ?? new LineFriend { WorkspaceId = account.WorkspaceId, AccountId = account.Id, UserId = userId }, fields, updatedAt),
+            cancellationToken, reread: friend is null || linkedNow is not null);
+        if (written.Outcome == "friendsUpdated" && setsContact)
+            await friends.SetContactAsync(account.WorkspaceId, account.Id, userId, email, phone, cancellationToken);
+        return written with { Outcome = linkedNow ?? written.Outcome };
+    }
+
+    /// <summary>Writes a friend's pulled fields on its row as it now stands (from the row read, or read afresh), unless that row already has them or newer.</summary>
+    private async Task<Applied> WriteFieldsAsync(PulledFields fields, CancellationToken cancellationToken, bool reread = false)
+    {
         var outcome = "friendsUpdated";
         LineFriend Change(LineFriend f)
         {
-            // A version of the profile this friend already has, or an older one (a slow page), changes nothing.
-            outcome = f.KlaviyoFieldsUpdatedAt is not { } at || at < updatedAt ? "friendsUpdated" : at == updatedAt ? "unchanged" : "olderIgnored";
-            return outcome == "friendsUpdated" ? f with { KlaviyoFields = fields, KlaviyoFieldsUpdatedAt = updatedAt } : f;
+            outcome = PulledFields.OutcomeFor(f, fields.UpdatedAt);
+            return outcome == "friendsUpdated" ? f with { KlaviyoFields = fields.Values, KlaviyoFieldsUpdatedAt = fields.UpdatedAt } : f;
         }
-        if (friend is not null && linkedNow is null) await friends.UpdateAsync(friend, Change, cancellationToken, saveUnchanged: false);
-        else await friends.UpdateAsync(account.WorkspaceId, account.Id, userId, Change, cancellationToken);
-        if (outcome == "friendsUpdated" && pullsContact && (email is not null || phone is not null))
-            await friends.SetContactAsync(account.WorkspaceId, account.Id, userId, email, phone, cancellationToken);
-        return (linkedNow ?? outcome, null);
+        var read = fields.Read;
+        if (reread) await friends.UpdateAsync(read.WorkspaceId, read.AccountId, read.UserId, Change, cancellationToken);
+        else await friends.UpdateAsync(read, Change, cancellationToken, saveUnchanged: false);
+        return new Applied(outcome);
     }
 
     // Re-integration: the profile still carries this account's LINE User ID of a friend Lumo knows, so the link is made

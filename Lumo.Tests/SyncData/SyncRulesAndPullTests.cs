@@ -162,6 +162,26 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APagesFriendsAreWrittenTogetherOnlyWhenNoneChangedSinceTheyWereRead()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
+        var store = quiet.App.Service<Lumo.Core.Friends.LineFriendStore>();
+        var userIds = new[] { quiet.Tenant.AddFriend("One").UserId, quiet.Tenant.AddFriend("Two").UserId };
+        foreach (var userId in userIds)
+            await store.SaveAsync(new Lumo.Core.Friends.LineFriend { WorkspaceId = quiet.WorkspaceId, AccountId = quiet.AccountId, UserId = userId, DisplayName = "before" }, default);
+        async Task<List<Lumo.Core.Friends.LineFriend>> ReadAsync() =>
+            [.. (await Task.WhenAll(userIds.Select(u => store.GetIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, u, default)))).Select(f => f!)];
+        var read = await ReadAsync();
+        await store.SaveAsync(read[1] with { DisplayName = "a webhook's" }, default); // another writer, after the pull read them
+
+        Assert.False(await store.TryReplaceAllAsync([.. read.Select(f => f with { DisplayName = "the pull's" })], default));
+        Assert.Equal(["before", "a webhook's"], (await ReadAsync()).Select(f => f.DisplayName)); // neither written
+
+        Assert.True(await store.TryReplaceAllAsync([.. (await ReadAsync()).Select(f => f with { DisplayName = "the pull's" })], default));
+        Assert.Equal(["the pull's", "the pull's"], (await ReadAsync()).Select(f => f.DisplayName));
+    }
+
+    [Fact]
     public async Task AKeyRefusedMidPullPausesItAndAfterReconnectingItGoesOnFromTheSamePageWithNothingLost()
     {
         await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);

@@ -2,7 +2,9 @@ namespace Lumo.Bench;
 
 /// <summary>
 /// Samples live managed memory (after a full collection, so garbage does not count) once a second while a measured
-/// run goes on; <see cref="PeakExtraBytes"/> is the most it rose above the start. The sandbox shares the process.
+/// run goes on; <see cref="PeakExtraBytes"/> is the most it rose above the start, <see cref="HeldAfterBytes"/> what is
+/// still live once the run is over. The sandbox shares the process, so state the sandbox gained (profiles written,
+/// for example) counts in both; what the run itself needed while it ran is about the difference.
 /// </summary>
 public sealed class MemorySampler : IAsyncDisposable
 {
@@ -27,10 +29,13 @@ public sealed class MemorySampler : IAsyncDisposable
 
     public long PeakExtraBytes => _peak - _baseline;
 
+    public long HeldAfterBytes { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _sampling;
         _stop.Dispose();
+        HeldAfterBytes = GC.GetTotalMemory(true) - _baseline;
     }
 }
