@@ -233,6 +233,8 @@ public sealed class LineFriendStore(LumoTables tables, ContactIndexKey indexKey)
     public async Task<bool> TryReplaceAllAsync(IReadOnlyList<LineFriend> friends, CancellationToken cancellationToken)
     {
         if (friends.Count == 0) return true;
+        // Without its ETag a replace would be unconditional and could undo a newer write.
+        if (friends.Any(f => f.ETag is null)) throw new ArgumentException("Each friend must be as read from storage, with its ETag.", nameof(friends));
         var table = await Table(cancellationToken);
         try
         {

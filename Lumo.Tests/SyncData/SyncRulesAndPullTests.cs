@@ -179,6 +179,9 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
 
         Assert.True(await store.TryReplaceAllAsync([.. (await ReadAsync()).Select(f => f with { DisplayName = "the pull's" })], default));
         Assert.Equal(["the pull's", "the pull's"], (await ReadAsync()).Select(f => f.DisplayName));
+        // A friend without the ETag it was read with would be replaced unconditionally: refused, nothing written.
+        await Assert.ThrowsAsync<ArgumentException>(() => store.TryReplaceAllAsync([.. read.Select(f => f with { DisplayName = "blind", ETag = null })], default));
+        Assert.Equal(["the pull's", "the pull's"], (await ReadAsync()).Select(f => f.DisplayName));
     }
 
     [Fact]
