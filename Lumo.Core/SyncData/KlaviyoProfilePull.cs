@@ -209,7 +209,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             // written: each is decided again on its own row.
             foreach (var fields in batch)
             {
-                var outcome = await RecordingFailureAsync(fields.Read.KlaviyoProfileId!, () => WriteFieldsAsync(fields, cancellationToken));
+                var outcome = await RecordingFailureAsync(fields.ProfileId, () => WriteFieldsAsync(fields, cancellationToken));
                 outcomes.Add((outcome.Outcome, outcome.Failure));
             }
         }
@@ -258,8 +258,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     /// <summary>A profile's outcome; with <c>Fields</c>, a friend's pulled fields still to be written with the rest of its page.</summary>
     private sealed record Applied(string Outcome, string? Failure = null, PulledFields? Fields = null);
 
-    /// <summary>A linked friend as read (its ETag), the fields pulled for it, the profile version they come from, and the friend with them.</summary>
-    private sealed record PulledFields(LineFriend Read, Dictionary<string, string> Values, DateTimeOffset UpdatedAt)
+    /// <summary>A linked friend as read (its ETag), the profile it is linked to, the fields pulled for it, the profile version they come from, and the friend with them.</summary>
+    private sealed record PulledFields(LineFriend Read, string ProfileId, Dictionary<string, string> Values, DateTimeOffset UpdatedAt)
     {
         public LineFriend Changed { get; } = Read with { KlaviyoFields = Values, KlaviyoFieldsUpdatedAt = UpdatedAt };
 
@@ -316,9 +316,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         {
             // The usual case: the friend just read is written with the rest of the page, unless this changes nothing.
             var outcome = PulledFields.OutcomeFor(friend, updatedAt);
-            return outcome == "friendsUpdated" ? new Applied(outcome, Fields: new PulledFields(friend, fields, updatedAt)) : new Applied(outcome);
+            return outcome == "friendsUpdated" ? new Applied(outcome, Fields: new PulledFields(friend, profile.Id, fields, updatedAt)) : new Applied(outcome);
         }
-        var written = await WriteFieldsAsync(new PulledFields(friend ?? new LineFriend { WorkspaceId = account.WorkspaceId, AccountId = account.Id, UserId = userId }, fields, updatedAt),
+        var written = await WriteFieldsAsync(new PulledFields(friend ?? new LineFriend { WorkspaceId = account.WorkspaceId, AccountId = account.Id, UserId = userId }, profile.Id, fields, updatedAt),
             cancellationToken, reread: friend is null || linkedNow is not null);
         if (written.Outcome == "friendsUpdated" && setsContact)
             await friends.SetContactAsync(account.WorkspaceId, account.Id, userId, email, phone, cancellationToken);
@@ -331,7 +331,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         var outcome = "friendsUpdated";
         LineFriend Change(LineFriend f)
         {
-            outcome = PulledFields.OutcomeFor(f, fields.UpdatedAt);
+            // Unlinked or erased since it was read (the row read afresh names no longer this profile): not this profile's friend.
+            outcome = f.KlaviyoProfileId != fields.ProfileId ? "notLinked" : PulledFields.OutcomeFor(f, fields.UpdatedAt);
             return outcome == "friendsUpdated" ? f with { KlaviyoFields = fields.Values, KlaviyoFieldsUpdatedAt = fields.UpdatedAt } : f;
         }
         var read = fields.Read;
