@@ -261,7 +261,10 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     /// <summary>A linked friend as read (its ETag), the profile it is linked to, the fields pulled for it, the profile version they come from, and the friend with them.</summary>
     private sealed record PulledFields(LineFriend Read, string ProfileId, Dictionary<string, string> Values, DateTimeOffset UpdatedAt)
     {
-        public LineFriend Changed { get; } = Read with { KlaviyoFields = Values, KlaviyoFieldsUpdatedAt = UpdatedAt };
+        public LineFriend Changed => OnTo(Read);
+
+        /// <summary>The friend with these fields.</summary>
+        public LineFriend OnTo(LineFriend friend) => friend with { KlaviyoFields = Values, KlaviyoFieldsUpdatedAt = UpdatedAt };
 
         /// <summary>A version of the profile the friend already has, or an older one (a slow page), changes nothing.</summary>
         public static string OutcomeFor(LineFriend friend, DateTimeOffset updatedAt) =>
@@ -333,7 +336,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         {
             // Unlinked or erased since it was read (the row read afresh names no longer this profile): not this profile's friend.
             outcome = f.KlaviyoProfileId != fields.ProfileId ? "notLinked" : PulledFields.OutcomeFor(f, fields.UpdatedAt);
-            return outcome == "friendsUpdated" ? f with { KlaviyoFields = fields.Values, KlaviyoFieldsUpdatedAt = fields.UpdatedAt } : f;
+            return outcome == "friendsUpdated" ? fields.OnTo(f) : f;
         }
         var read = fields.Read;
         if (reread) await friends.UpdateAsync(read.WorkspaceId, read.AccountId, read.UserId, Change, cancellationToken);
