@@ -60,7 +60,7 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await copy.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
         await Expect(copy.Heading("Flow Message Settings")).ToBeVisibleAsync();
         await page.Button("Sign out").ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/sign-in"));
+        await page.ShowsSignInAsync();
         await copy.GotoAsync($"/api/console/w/{_scenario.WorkspaceId}/flow");
         Assert.Contains("/api/console/sign-in", copy.Url);
 
@@ -79,7 +79,7 @@ public sealed class AdminPageBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await mine.SignInAsync();
         await theirs.SignInAsync();
         await mine.Button("Sign out everyone").ClickAsync();
-        await mine.WaitForURLAsync(url => url.Contains("/sign-in"));
+        await mine.ShowsSignInAsync();
         await theirs.GotoAsync("/api/console/workspaces");
         Assert.Contains("/api/console/sign-in", theirs.Url);
 

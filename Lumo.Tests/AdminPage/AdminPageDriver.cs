@@ -11,8 +11,20 @@ public static class AdminPageDriver
         await page.GotoAsync("/api/console/sign-in");
         await page.GetByLabel("Admin key").FillAsync(key);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/sign-in")); // the page script moves on once the cookie is set
+        // The page script moves on once the cookie is set, or shows why not. The URL is polled rather than a navigation
+        // event awaited (a CI run once waited 30 s for one), and a refusal fails at once with the page's own words.
+        var error = page.Locator("#f-key-error");
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); page.Url.Contains("/sign-in"); await Task.Delay(50))
+        {
+            if (await error.IsVisibleAsync()) throw new InvalidOperationException($"Sign-in refused: {await error.InnerTextAsync()}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Sign-in did not leave {page.Url} within 30 s.");
+        }
+        await page.WaitForLoadStateAsync();
     }
+
+    /// <summary>Waits until the page shows the sign-in screen (after signing out, or a refused session).</summary>
+    public static Task ShowsSignInAsync(this IPage page) =>
+        Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/sign-in"));
 
     public static ILocator Button(this IPage page, string name) => page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
 
