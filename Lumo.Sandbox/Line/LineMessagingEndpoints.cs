@@ -150,13 +150,16 @@ public static partial class LineMessagingEndpoints
         if (!channel.FollowerIdsAvailable)
             return vendor.Error(403, "Access to this API is not available for your account");
         var page = Math.Clamp(limit ?? 300, 1, 1000);
+        // The first page orders the followers once; the continuation token names that listing and where in it the next
+        // page starts (ordering every page again would make the sandbox, not LINE, the bound of a long listing).
+        IReadOnlyList<string>? ids;
         var offset = 0;
-        if (start is not null && !(start.StartsWith('n') && int.TryParse(start[1..], out offset) && offset >= 0))
+        if (start is null) ids = channel.StartFollowerListing(state, out start);
+        else if (start.Split('.') is not [var listing, var at] || !int.TryParse(at, out offset) || offset < 0 || !channel.FollowerListings.TryGetValue(listing, out ids))
             return vendor.Error(400, "Invalid start value");
-        var ids = channel.Friends.Values.Where(f => !f.Blocked && !(state.Users.TryGetValue(f.UserId, out var user) && user.DesktopOnly))
-            .Select(f => f.UserId).Order(StringComparer.Ordinal).ToList();
+        else start = listing;
         var result = new JsonObject { ["userIds"] = new JsonArray(ids.Skip(offset).Take(page).Select(i => (JsonNode)i!).ToArray()) };
-        if (offset + page < ids.Count) result["next"] = "n" + (offset + page);
+        if (offset + page < ids.Count) result["next"] = $"{start}.{offset + page}";
         return Results.Json(result);
     }
 

@@ -31,6 +31,8 @@ public sealed class LineChannel(string channelId, string channelSecret, string a
     /// <summary>Requests that repeated an accepted <c>X-Line-Retry-Key</c> (answered 409, nothing sent).</summary>
     public long RetryKeyRepeats;
     public ConcurrentDictionary<string, Friendship> Friends { get; } = new();
+    /// <summary>Follower listings under way, by the id their continuation tokens carry: the followers in user ID order as the first page saw them.</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<string>> FollowerListings { get; } = new();
     public ConcurrentQueue<ReceivedPush> Pushes { get; } = new();
     /// <summary>Accepted <c>X-Line-Retry-Key</c>s with the request id they were accepted under and when.</summary>
     public ConcurrentDictionary<Guid, (string RequestId, DateTimeOffset At)> RetryKeys { get; } = new();
@@ -44,6 +46,22 @@ public sealed class LineChannel(string channelId, string channelSecret, string a
 
     /// <summary>The rich menu the user sees: their own, else the default.</summary>
     public string? RichMenuOf(string userId) => UserRichMenus.TryGetValue(userId, out var id) ? id : DefaultRichMenuId;
+
+    /// <summary>
+    /// Orders the followers LINE would list (not blocked, not LINE-on-PC-only users) for a new listing, named by
+    /// <paramref name="listingId"/>; only the latest few listings are kept.
+    /// </summary>
+    public IReadOnlyList<string> StartFollowerListing(LineState state, out string listingId)
+    {
+        var ids = Friends.Values.Where(f => !f.Blocked && !(state.Users.TryGetValue(f.UserId, out var user) && user.DesktopOnly))
+            .Select(f => f.UserId).Order(StringComparer.Ordinal).ToList();
+        var number = Interlocked.Increment(ref _listings);
+        FollowerListings[listingId = "l" + number] = ids;
+        FollowerListings.TryRemove("l" + (number - 8), out _);
+        return ids;
+    }
+
+    private long _listings;
 
     public IEnumerable<ReceivedPush> PushesTo(string userId) => Pushes.Where(p => p.To == userId);
 }
