@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Lumo.Core.Connections;
 using Lumo.Core.Friends;
@@ -43,6 +42,7 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
     private const string LeaseScope = "consent-refresh";
     private const int ChunkSize = 1_000;
     private const int Parallelism = 64;
+    private const int ChunksAtOnce = 2;
     private const int PagesSavedAtOnce = 4;
     private static readonly TimeSpan BusyDelay = TimeSpan.FromMinutes(1);
     /// <summary>A run that has not saved progress for this long is taken to be lost (its message parked), and a new one may start.</summary>
@@ -149,7 +149,7 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         // Stops the read-ahead of the tables when the work ends early (out of time, or a failure).
         private readonly CancellationTokenSource _stop = new();
         private readonly LineAccountRef _channel = new(account.WorkspaceId, account.Id);
-        private readonly ConcurrentQueue<LineFriend> _toWrite = new();
+        private readonly List<LineFriend> _toWrite = [];
         // A twentieth of a second's calls after a pause: no second sees more than the rate plus that. Real time, not
         // the injected clock: LINE counts calls in real seconds, whatever time a test pretends it is.
         private readonly SteadyPace _profilePace = new(ProfileCallsPerSecond, TimeSpan.FromMilliseconds(50), TimeProvider.System);
@@ -182,14 +182,32 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
                 ? CompareWithFollowersAsync(cursor.Position, cancellationToken)
                 : ReadAhead(refresh._friends.ListAsync(account.WorkspaceId, account.Id, null, cancellationToken, afterUserId: cursor.Position), cancellationToken)
                     .Select(f => (f.UserId, (LineFriend?)f, (bool?)null));
-            await foreach (var chunk in items.Chunk(ChunkSize).WithCancellation(cancellationToken))
+            // Two chunks are at work at once, so the slowest calls of one do not hold the next one back; what they did is
+            // still counted, and the cursor moved, a whole chunk at a time and in order.
+            var inFlight = new Queue<ChunkWork>();
+            using var stopChunks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
             {
-                await Parallel.ForEachAsync(chunk, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-                    async (item, ct) => await RefreshFriendAsync(item.Item1, item.Item2, item.Item3, ct));
-                var outOfTime = refresh._clock.GetUtcNow() >= deadline;
-                if (_toWrite.IsEmpty || _toWrite.Count >= FriendBulkSync.MaxProfilesPerJob || outOfTime)
-                    await SaveCheckpointAsync(cursor with { Position = chunk[^1].Item1 }, cancellationToken);
-                if (outOfTime) return Checkpoint;
+                await foreach (var chunk in items.Chunk(ChunkSize).WithCancellation(cancellationToken))
+                {
+                    inFlight.Enqueue(ChunkWork.Start(chunk, DecideAsync, stopChunks.Token));
+                    if (inFlight.Count < ChunksAtOnce) continue;
+                    if (await CompleteOldestAsync(inFlight, cursor, cancellationToken)) return Checkpoint;
+                }
+                while (inFlight.Count > 0)
+                    if (await CompleteOldestAsync(inFlight, cursor, cancellationToken)) return Checkpoint;
+            }
+            catch
+            {
+                // What the chunks still at work finished is counted, and its Klaviyo writes kept for WritePendingAsync.
+                await stopChunks.CancelAsync();
+                foreach (var work in inFlight)
+                {
+                    try { await work.Done; }
+                    catch { /* the failure that matters is already on its way */ }
+                    Count(work);
+                }
+                throw;
             }
             await WriteToKlaviyoAsync(cancellationToken);
             return Checkpoint = _progress with { Status = SyncRunStatus.Completed, FinishedAt = refresh._clock.GetUtcNow(), Cursor = null };
@@ -287,12 +305,49 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
             return buffer.Reader.ReadAllAsync(cancellationToken);
         }
 
-        private async Task RefreshFriendAsync(string userId, LineFriend? friend, bool? listed, CancellationToken cancellationToken)
+        // Waits for the oldest chunk, counts it, and saves the cursor past it when nothing waits for Klaviyo, enough
+        // does, or time is up (then after every chunk still at work); true when out of time.
+        private async Task<bool> CompleteOldestAsync(Queue<ChunkWork> inFlight, Cursor cursor, CancellationToken cancellationToken)
         {
-            var outcome = await DecideAsync(userId, friend, listed, cancellationToken);
-            lock (_toWrite)
+            var oldest = inFlight.Peek();
+            await oldest.Done;
+            Count(inFlight.Dequeue());
+            var outOfTime = _refresh._clock.GetUtcNow() >= deadline;
+            if (outOfTime)
+                while (inFlight.TryPeek(out var later))
+                {
+                    await later.Done; // a failure leaves it in the queue, so what it finished is still counted
+                    Count(oldest = inFlight.Dequeue());
+                }
+            if (_toWrite.Count == 0 || _toWrite.Count >= FriendBulkSync.MaxProfilesPerJob || outOfTime)
+                await SaveCheckpointAsync(cursor with { Position = oldest.LastUserId }, cancellationToken);
+            return outOfTime;
+        }
+
+        private void Count(ChunkWork work)
+        {
+            foreach (var outcome in work.Outcomes)
+            {
+                if (outcome is null) continue; // not reached before a failure
                 _progress = (outcome.Failure is { } failure ? _progress.WithFailure(failure) : _progress.WithCount(outcome.Name, 1)) with { Profiles = _progress.Profiles + 1 };
-            if (outcome.Write is { IsLinked: true } written) _toWrite.Enqueue(written);
+                if (outcome.Write is { IsLinked: true } written) _toWrite.Add(written);
+            }
+        }
+
+        /// <summary>A chunk of friends decided at <see cref="Parallelism"/> at once; each outcome lands in its place.</summary>
+        private sealed class ChunkWork
+        {
+            public required string LastUserId { get; init; }
+            public required Outcome?[] Outcomes { get; init; }
+            public required Task Done { get; init; }
+
+            public static ChunkWork Start((string, LineFriend?, bool?)[] chunk, Func<string, LineFriend?, bool?, CancellationToken, Task<Outcome>> decide, CancellationToken cancellationToken)
+            {
+                var outcomes = new Outcome?[chunk.Length];
+                var done = Parallel.ForAsync(0, chunk.Length, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+                    async (i, ct) => outcomes[i] = await decide(chunk[i].Item1, chunk[i].Item2, chunk[i].Item3, ct));
+                return new ChunkWork { LastUserId = chunk[^1].Item1, Outcomes = outcomes, Done = done };
+            }
         }
 
         private sealed record Outcome(string Name, LineFriend? Write = null, string? Failure = null);
@@ -349,9 +404,9 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         // Changed linked friends' properties in bulk import jobs; while Klaviyo is paused they wait for the full write that resuming starts.
         private async Task WriteToKlaviyoAsync(CancellationToken cancellationToken)
         {
-            if (_toWrite.IsEmpty) return;
-            var batch = new List<LineFriend>();
-            while (_toWrite.TryDequeue(out var friend)) batch.Add(friend);
+            if (_toWrite.Count == 0) return;
+            var batch = _toWrite.ToList();
+            _toWrite.Clear();
             if (await _refresh._klaviyoHealth.IsPausedAsync(account.WorkspaceId, cancellationToken))
             {
                 _progress = _progress.WithCount("klaviyoWritesDeferred", batch.Count);

@@ -12,7 +12,7 @@ namespace Lumo.Bench.Scenarios;
 /// "Update LINE Consent Status" of an account with N stored friends (20 % linked), 2 % of whom blocked the account on
 /// LINE without Lumo hearing of it: once with LINE's follower list, once friend by friend through the profile API
 /// (an account that may not list its followers). Beside it, the floor of the follower-list run's storage work alone:
-/// the follower IDs written in 100-row transactions and both partitions scanned.
+/// the follower IDs written in 100-row transactions, both partitions scanned, and the friends it changed replaced 100 to a transaction.
 /// </summary>
 public static class ConsentRefreshRun
 {
@@ -64,9 +64,13 @@ public static class ConsentRefreshRun
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(ids.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (batch, ct) =>
             await scratch.SubmitTransactionAsync(batch.Select(u => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("followers", u) { ["RunId"] = "r" })), ct));
-        var friendRows = 0;
-        await foreach (var _ in tables.GetTableClient(prefix + "LineFriends").QueryAsync<TableEntity>(e => e.PartitionKey == $"{bench.WorkspaceId}:{bench.AccountId}")) friendRows++;
-        await foreach (var _ in scratch.QueryAsync<TableEntity>(e => e.PartitionKey == "followers", select: ["RowKey"])) friendRows--;
+        var friendTable = tables.GetTableClient(prefix + "LineFriends");
+        var changed = new List<TableEntity>();
+        await foreach (var row in friendTable.QueryAsync<TableEntity>(e => e.PartitionKey == $"{bench.WorkspaceId}:{bench.AccountId}"))
+            if (row.GetString("FollowStatus") == "Blocked") changed.Add(row); // the friends the run changed
+        await foreach (var _ in scratch.QueryAsync<TableEntity>(e => e.PartitionKey == "followers", select: ["RowKey"])) { }
+        await Parallel.ForEachAsync(changed.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (batch, ct) =>
+            await friendTable.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpdateReplace, r, r.ETag)), ct));
         var elapsed = clock.Elapsed;
         await scratch.DeleteAsync();
         return elapsed;
