@@ -109,6 +109,28 @@ public sealed class CreateOnceTests
     }
 }
 
+public sealed class RollingSecondLimitTests
+{
+    [Fact]
+    public async Task NoSecondSeesMoreThanTheLimitWhenTheCallsComeAllAtOnce()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero));
+        var limit = new Lumo.Core.Http.RollingSecondLimit(3, clock);
+        var first = Enumerable.Range(0, 3).Select(_ => limit.WaitAsync(CancellationToken.None).AsTask()).ToList();
+        Assert.All(first, call => Assert.True(call.IsCompletedSuccessfully));
+        clock.Advance(TimeSpan.FromMilliseconds(400));
+        var later = Enumerable.Range(0, 4).Select(_ => limit.WaitAsync(CancellationToken.None).AsTask()).ToList();
+        Assert.Equal(0, later.Count(call => call.IsCompleted)); // the first three went out less than a second ago
+        clock.Advance(TimeSpan.FromMilliseconds(599));
+        Assert.Equal(0, later.Count(call => call.IsCompleted));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await Task.WhenAll(later.Take(3));
+        Assert.False(later[3].IsCompleted); // the second three went out at 1 s: the fourth waits for 2 s
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await later[3];
+    }
+}
+
 public sealed class SteadyPaceTests
 {
     [Fact]
