@@ -179,7 +179,7 @@ var consentFloorPerSecond = listed.Friends / consentFloor.TotalSeconds;
 var listedPerSecond = listed.Friends / listed.Elapsed.TotalSeconds;
 Console.WriteLine($"   follower list = {listedPerSecond / followerListCeiling:P2} of LINE's ceiling ({followerListCeiling:N0} IDs/s) and {listedPerSecond / consentFloorPerSecond:N2} × the Azurite floor of the same storage work " +
                   $"({consentFloorPerSecond:N0} friends/s: IDs written 100 a transaction, both partitions scanned, the changed friends replaced 100 a transaction), the bound that binds ({(consentFloorPerSecond < followerListCeiling ? "Azurite" : "LINE")} is the lower)");
-Console.WriteLine($"   profile API = {asked.Friends / asked.Elapsed.TotalSeconds / 2_000:P0} of LINE's ceiling (2,000 profile requests/s; Lumo paces itself at {ConsentRefresh.ProfileCallsPerSecond:N0}/s)");
+Console.WriteLine($"   profile API = {asked.Friends / asked.Elapsed.TotalSeconds / 2_000:P0} of LINE's ceiling (2,000 profile requests/s; Lumo paces itself at {ConsentRefresh.ProfileCallsPerSecond:N0}/s and sends at most {ConsentRefresh.ProfileCallsPerRollingSecond:N0} in any second)");
 }
 
 if (Runs(13))
