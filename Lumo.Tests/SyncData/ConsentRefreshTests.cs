@@ -189,4 +189,42 @@ public sealed class ConsentRefreshTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await _scenario.Admin.GetAsync($"{_scenario.AccountPath()}/sync-runs/not-a-run")).StatusCode);
         Assert.Single(await _scenario.App.Service<SyncRunHistory>().ListAsync(account.WorkspaceId, account.Id, 10, default));
     }
+
+    [Fact]
+    public async Task ARunHandedOverAfterEveryPageAndChunkCountsEachFriendOnce()
+    {
+        // Without triggers, so that every invocation is this test's, each with no time budget: it hands over after a
+        // page of LINE's list, or after the chunks it has at work.
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
+        var channel = quiet.Tenant.Channel;
+        // 2,600 stored friends: three pages of LINE's list and three chunks, two of them at work at once. A hundredth
+        // of them blocked the account on LINE unseen.
+        var friends = Enumerable.Range(0, 2_600).Select(i => new Lumo.Core.Friends.LineFriend
+        {
+            WorkspaceId = quiet.WorkspaceId, AccountId = quiet.AccountId, UserId = "U" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()),
+            FollowStatus = Lumo.Core.Friends.FollowStatus.Friend, Consent = Lumo.Core.Friends.Consent.Granted, ConsentUpdatedAt = DateTimeOffset.UtcNow.AddDays(-1),
+        }).ToList();
+        var store = quiet.App.Service<Lumo.Core.Friends.LineFriendStore>();
+        await Parallel.ForEachAsync(friends, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (friend, ct) => await store.SaveAsync(friend, ct));
+        foreach (var (friend, i) in friends.Select((f, i) => (f, i)))
+            channel.Friends[friend.UserId] = new Friendship(friend.UserId, Blocked: i % 100 == 0);
+        var account = (await quiet.App.Service<WorkspaceStore>().GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        var refresh = quiet.App.Service<ConsentRefresh>();
+        refresh.RunBudget = TimeSpan.Zero;
+
+        var (started, _) = await refresh.StartAsync(account, default);
+        var request = new ConsentRefreshRequest(account.WorkspaceId, account.Id, started.Id);
+        var invocations = 1;
+        var run = await refresh.RunAsync(request, default);
+        for (; !run!.IsFinished && invocations < 50; invocations++) run = await refresh.RunAsync(request, default);
+
+        // Counts and cursor move together: no friend is counted twice across the hand-overs, none is missed.
+        Assert.True(invocations >= 5, $"{invocations} invocations: three list pages, then the chunks"); // the hand-overs did happen
+        Assert.Equal((SyncRunStatus.Completed, 2_600, 0), (run.Status, run.Profiles, run.Failures));
+        Assert.Equal(new Dictionary<string, int> { ["followersListed"] = 2_574, ["stillFriends"] = 2_574, ["nowBlocked"] = 26 }, run.Counts);
+        var withdrawn = 0;
+        await foreach (var friend in store.ListAsync(quiet.WorkspaceId, quiet.AccountId, null, default))
+            if (friend.Consent == Lumo.Core.Friends.Consent.Withdrawn) withdrawn++;
+        Assert.Equal(26, withdrawn);
+    }
 }
