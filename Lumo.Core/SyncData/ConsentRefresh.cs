@@ -340,18 +340,14 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         }
 
         /// <summary>A chunk of friends decided at <see cref="Parallelism"/> at once; each outcome lands in its place.</summary>
-        private sealed class ChunkWork
+        private sealed record ChunkWork(string LastUserId, Outcome?[] Outcomes, Task Done)
         {
-            public required string LastUserId { get; init; }
-            public required Outcome?[] Outcomes { get; init; }
-            public required Task Done { get; init; }
-
             public static ChunkWork Start((string, LineFriend?, bool?)[] chunk, Func<string, LineFriend?, bool?, CancellationToken, Task<Outcome>> decide, CancellationToken cancellationToken)
             {
                 var outcomes = new Outcome?[chunk.Length];
                 var done = Parallel.ForAsync(0, chunk.Length, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
                     async (i, ct) => outcomes[i] = await decide(chunk[i].Item1, chunk[i].Item2, chunk[i].Item3, ct));
-                return new ChunkWork { LastUserId = chunk[^1].Item1, Outcomes = outcomes, Done = done };
+                return new ChunkWork(chunk[^1].Item1, outcomes, done);
             }
         }
 
