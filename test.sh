@@ -28,6 +28,12 @@ if [ -n "$trx" ]; then
   passed=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
   failed=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
   echo "${passed:-0} passed, ${failed:-0} failed"
+  # A CI run on a clean clone that is thrown away afterwards would take its failures with it: keep the results of a
+  # red run where the next session can read them.
+  if [ "${failed:-0}" != 0 ]; then
+    kept="${TMPDIR:-/tmp}/lumo-tests-failed-$(date -u +%Y%m%dT%H%M%SZ).trx"
+    cp "$trx" "$kept" && echo "Results of this red run kept in $kept"
+  fi
 else
   echo "0 passed, 1 failed"
   status=1
