@@ -172,7 +172,7 @@ foreach (var run in new[] { listed, asked })
 {
     var perSecond = run.Friends / run.Elapsed.TotalSeconds;
     Console.WriteLine($"   {run.Mode}: {run.Friends:N0} friends in {run.Elapsed.TotalSeconds:N1} s = {perSecond:N0} friends/s over {run.LineRequests:N0} LINE requests ({run.Throttled} throttled); " +
-                      $"{run.Run.Status}: {string.Join(", ", run.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}; live managed memory added at peak: {run.PeakExtraBytes / 1_048_576.0:N1} MiB");
+                      $"{run.Run.Status}: {string.Join(", ", run.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}; live managed memory added at peak: {run.PeakExtraBytes / 1_048_576.0:N1} MiB; garbage collection held the process still for {run.GcPause.TotalSeconds:N1} s");
 }
 const double followerListCeiling = 2_000.0 * 1_000; // 2,000 requests/s × 1,000 IDs a page
 var consentFloorPerSecond = listed.Friends / consentFloor.TotalSeconds;
@@ -197,7 +197,7 @@ foreach (var sync in syncRuns)
     Console.WriteLine($"   = {fastest / sync.Elapsed:N2} of the profiles endpoint's ceiling (the sandbox's limits allowed those pages in {fastest.TotalSeconds:N1} s at the fastest from this run's start: 75/s, 750/min " +
                       $"in clock-aligned windows; {KlaviyoCeilings.FastestAllowed(sync.PageRequests).TotalSeconds:N1} s for the least lucky start); " +
                       $"profiles written in bulk imports {sync.ProfilesImported:N0}{(sync.FirstImportJob is { } first ? $" (the first job {first.TotalSeconds:N1} s into the run)" : "")}; live managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB, still held after the run: " +
-                      $"{sync.HeldAfterBytes / 1_048_576.0:N1} MiB (the in-process sandbox's state, such as the properties the imports gave its profiles)");
+                      $"{sync.HeldAfterBytes / 1_048_576.0:N1} MiB (the in-process sandbox's state, such as the properties the imports gave its profiles); garbage collection held the process still for {sync.GcPause.TotalSeconds:N1} s");
     var readFloor = sync.Profiles / sync.ReadFloor.TotalSeconds; // profiles/s if reading the linked friends were all it took
     var workFloor = sync.Profiles / sync.Floor.TotalSeconds;
     var klaviyoCeiling = sync.PageRequests * 100 / fastest.TotalSeconds;

@@ -16,7 +16,7 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class ConsentRefreshRun
 {
-    public sealed record Result(string Mode, int Friends, TimeSpan Elapsed, long LineRequests, long Throttled, long PeakExtraBytes, SyncRun Run);
+    public sealed record Result(string Mode, int Friends, TimeSpan Elapsed, long LineRequests, long Throttled, long PeakExtraBytes, TimeSpan GcPause, SyncRun Run);
 
     public static async Task<(Result FollowerList, Result ProfileApi, TimeSpan Floor)> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int friends)
     {
@@ -51,7 +51,7 @@ public static class ConsentRefreshRun
         clock.Stop();
         await memory.DisposeAsync();
         return (new Result(followerListAvailable ? "follower list" : "profile API", friends, clock.Elapsed, sandbox.Requests.CountOf(bench.Channel.ChannelId, "GET", endpoint) - requestsBefore,
-            sandbox.Limiter.Limited.GetValueOrDefault(bucket) - throttledBefore, memory.PeakExtraBytes, run!), bench);
+            sandbox.Limiter.Limited.GetValueOrDefault(bucket) - throttledBefore, memory.PeakExtraBytes, memory.GcPause, run!), bench);
     }
 
     private static async Task<TimeSpan> FloorAsync(TableServiceClient tables, string prefix, BenchWorkspace bench, int friends)

@@ -19,7 +19,7 @@ public static class SyncDataRuns
     /// <c>ReadFloor</c>: one point read per linked friend alone, 16 at a time (the "Azurite read floor");
     /// <c>Floor</c>: the same friend work as the run's alone (those reads, then the friends replaced 100 to a transaction).
     /// </summary>
-    public sealed record Result(string Name, int Profiles, DateTimeOffset Started, TimeSpan Elapsed, long PageRequests, long Throttled, long PeakExtraBytes, long HeldAfterBytes, SyncRun Run, int ProfilesImported,
+    public sealed record Result(string Name, int Profiles, DateTimeOffset Started, TimeSpan Elapsed, long PageRequests, long Throttled, long PeakExtraBytes, long HeldAfterBytes, TimeSpan GcPause, SyncRun Run, int ProfilesImported,
         int LinkedFriends, TimeSpan ReadFloor, TimeSpan Floor, TimeSpan? FirstImportJob);
 
     public static async Task<Result> PullAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int profiles) =>
@@ -76,7 +76,7 @@ public static class SyncDataRuns
         var readFloor = await FloorAsync(friendTable, partition, userIds, linkedPerPage, replace: false);
         var floor = await FloorAsync(friendTable, partition, userIds, linkedPerPage, replace: true);
         return new Result(name, profiles, started, clock.Elapsed, sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/profiles") - requestsBefore,
-            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:profiles") - throttledBefore, memory.PeakExtraBytes, memory.HeldAfterBytes, run!,
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:profiles") - throttledBefore, memory.PeakExtraBytes, memory.HeldAfterBytes, memory.GcPause, run!,
             bench.Klaviyo.ImportJobs.Values.Sum(j => j.Total), linkedFriends, readFloor, floor,
             bench.Klaviyo.ImportJobs.IsEmpty ? null : bench.Klaviyo.ImportJobs.Values.Min(j => j.CreatedAt) - started);
     }
