@@ -5,7 +5,8 @@ namespace Lumo.Core.Http;
 /// <c>perSecond</c> calls before it is a second old. Behind a <see cref="SteadyPace"/> it only ever holds calls back
 /// after the machine stalled, when the calls that waited through the stall would otherwise go out at once together
 /// with the next second's (the sandbox, counting calls in clock seconds as LINE does, answered 429 to 0.1 % of a
-/// consent refresh's profile calls before this).
+/// consent refresh's profile calls before this, in a benchmark whose full garbage collections stalled the process
+/// every second; a Functions host shares its machine too).
 /// </summary>
 public sealed class RollingSecondLimit(int perSecond, TimeProvider clock)
 {
