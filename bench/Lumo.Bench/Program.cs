@@ -143,7 +143,7 @@ foreach (var size in new[] { broadcastFriends / 5, broadcastFriends })
     Console.WriteLine($"   {size:N0} friends, {count.ListMembers:N0} list members: {count.Evaluation.Members:N0} members in {count.Elapsed.TotalSeconds:N1} s; " +
                       $"{count.Pages} list pages ({count.Throttled} throttled) read in {count.ListsRead.TotalSeconds:N1} s; the limits allow them in {KlaviyoCeilings.FastestAllowed(count.Pages).TotalSeconds:N1} s at the fastest = " +
                       $"{KlaviyoCeilings.FastestAllowed(count.Pages) / count.ListsRead:N2} of the Klaviyo ceiling (whole evaluation {KlaviyoCeilings.FastestAllowed(count.Pages) / count.Elapsed:N2}, the rest is the friend scan); " +
-                      $"live managed memory added at peak: {count.PeakExtraBytes / 1_048_576.0:N1} MiB");
+                      $"managed memory added at peak: {count.PeakExtraBytes / 1_048_576.0:N1} MiB; garbage collection held the process still for {count.GcPause.TotalSeconds:N1} s");
 }
 }
 
@@ -172,7 +172,7 @@ foreach (var run in new[] { listed, asked })
 {
     var perSecond = run.Friends / run.Elapsed.TotalSeconds;
     Console.WriteLine($"   {run.Mode}: {run.Friends:N0} friends in {run.Elapsed.TotalSeconds:N1} s = {perSecond:N0} friends/s over {run.LineRequests:N0} LINE requests ({run.Throttled} throttled); " +
-                      $"{run.Run.Status}: {string.Join(", ", run.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}; live managed memory added at peak: {run.PeakExtraBytes / 1_048_576.0:N1} MiB; garbage collection held the process still for {run.GcPause.TotalSeconds:N1} s");
+                      $"{run.Run.Status}: {string.Join(", ", run.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}; managed memory added at peak: {run.PeakExtraBytes / 1_048_576.0:N1} MiB; garbage collection held the process still for {run.GcPause.TotalSeconds:N1} s");
 }
 const double followerListCeiling = 2_000.0 * 1_000; // 2,000 requests/s × 1,000 IDs a page
 var consentFloorPerSecond = listed.Friends / consentFloor.TotalSeconds;
@@ -196,7 +196,7 @@ foreach (var sync in syncRuns)
                       $"({sync.Throttled} throttled); {sync.Run.Status}: {string.Join(", ", sync.Run.Counts.Select(c => $"{c.Key} {c.Value}"))}, failures {sync.Run.Failures}");
     Console.WriteLine($"   = {fastest / sync.Elapsed:N2} of the profiles endpoint's ceiling (the sandbox's limits allowed those pages in {fastest.TotalSeconds:N1} s at the fastest from this run's start: 75/s, 750/min " +
                       $"in clock-aligned windows; {KlaviyoCeilings.FastestAllowed(sync.PageRequests).TotalSeconds:N1} s for the least lucky start); " +
-                      $"profiles written in bulk imports {sync.ProfilesImported:N0}{(sync.FirstImportJob is { } first ? $" (the first job {first.TotalSeconds:N1} s into the run)" : "")}; live managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB, still held after the run: " +
+                      $"profiles written in bulk imports {sync.ProfilesImported:N0}{(sync.FirstImportJob is { } first ? $" (the first job {first.TotalSeconds:N1} s into the run)" : "")}; managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB, still held after the run: " +
                       $"{sync.HeldAfterBytes / 1_048_576.0:N1} MiB (the in-process sandbox's state, such as the properties the imports gave its profiles); garbage collection held the process still for {sync.GcPause.TotalSeconds:N1} s");
     var readFloor = sync.Profiles / sync.ReadFloor.TotalSeconds; // profiles/s if reading the linked friends were all it took
     var workFloor = sync.Profiles / sync.Floor.TotalSeconds;
@@ -216,7 +216,7 @@ foreach (var size in new[] { shopifyProducts / 4, shopifyProducts })
 {
     var sync = await ShopifyProductSyncRun.RunAsync(azurite.ConnectionString, sandbox, "sh" + BenchWorkspace.Hex(3), size, Lumo.Sandbox.Shopify.ShopifyPlan.Plus);
     Console.WriteLine($"   {sync.Stored:N0} of {sync.Products:N0} products stored in {sync.Elapsed.TotalSeconds:N1} s = {sync.Products / sync.Elapsed.TotalSeconds:N0} products/s; " +
-                      $"{sync.PointsCharged:N0} points charged ({sync.PointsCharged / (double)sync.Products:N1} a product), {sync.Throttled} throttled; live managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB");
+                      $"{sync.PointsCharged:N0} points charged ({sync.PointsCharged / (double)sync.Products:N1} a product), {sync.Throttled} throttled; managed memory added at peak: {sync.PeakExtraBytes / 1_048_576.0:N1} MiB; garbage collection held the process still for {sync.GcPause.TotalSeconds:N1} s");
     Console.WriteLine($"   = {sync.Ceiling / sync.Elapsed:N2} of the cost-based ceiling the sandbox enforced (those points allowed in {sync.Ceiling.TotalSeconds:N1} s at the fastest: " +
                       $"the full {sync.Plan.BucketSize:N0}-point bucket, then {sync.Plan.RestoreRate:N0} points/s)");
 }
@@ -236,7 +236,7 @@ foreach (var size in new[] { segmentSize / 10, segmentSize })
     Console.WriteLine($"   {size:N0} profiles in {import.Elapsed.TotalSeconds:N1} s = {perSecond:N0} profiles/s over {import.Requests} page requests ({import.Throttled} throttled by the sandbox); " +
                       $"linked {import.Run.Linked}, already linked {import.Run.AlreadyLinked}, conflicts {import.Run.Conflicts}");
     Console.WriteLine($"   = {perSecond / steady:P0} of the steady ceiling ({steady:N0} profiles/s = 750 pages/min × 100), {import.Requests / allowedPages:P0} of the pages the limits allowed in that time; " +
-                      $"live managed memory added at peak: {import.PeakExtraBytes / 1_048_576.0:N1} MiB");
+                      $"managed memory added at peak: {import.PeakExtraBytes / 1_048_576.0:N1} MiB; garbage collection held the process still for {import.GcPause.TotalSeconds:N1} s");
 }
 }
 

@@ -17,7 +17,7 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class ExistingIdImport
 {
-    public sealed record Result(int Profiles, int NewLinks, TimeSpan Elapsed, long Requests, long Throttled, long PeakExtraBytes, LinkImportRun Run);
+    public sealed record Result(int Profiles, int NewLinks, TimeSpan Elapsed, long Requests, long Throttled, long PeakExtraBytes, TimeSpan GcPause, LinkImportRun Run);
 
     public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int profiles, double newShare)
     {
@@ -60,6 +60,6 @@ public static class ExistingIdImport
         clock.Stop();
         await memory.DisposeAsync();
         return new Result(profiles, newLinks, clock.Elapsed, sandbox.Requests.CountOf(klaviyo.Id, "GET", "/api/segments/{id}/profiles") - requestsBefore,
-            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes, run!);
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes, memory.GcPause, run!);
     }
 }

@@ -15,7 +15,7 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class SegmentCount
 {
-    public sealed record Result(int Friends, int ListMembers, SegmentEvaluation Evaluation, TimeSpan Elapsed, TimeSpan ListsRead, long Pages, long Throttled, long PeakExtraBytes);
+    public sealed record Result(int Friends, int ListMembers, SegmentEvaluation Evaluation, TimeSpan Elapsed, TimeSpan ListsRead, long Pages, long Throttled, long PeakExtraBytes, TimeSpan GcPause);
 
     public static async Task<Result> RunAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int friends)
     {
@@ -45,6 +45,6 @@ public static class SegmentCount
         await memory.DisposeAsync();
         return new Result(friends, listA.ProfileIds.Count + listB.ProfileIds.Count, evaluation, clock.Elapsed, listsRead ?? clock.Elapsed,
             sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/lists/{id}/profiles") - pagesBefore,
-            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes);
+            sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:segments") - throttledBefore, memory.PeakExtraBytes, memory.GcPause);
     }
 }

@@ -16,7 +16,7 @@ namespace Lumo.Bench.Scenarios;
 /// </summary>
 public static class ShopifyProductSyncRun
 {
-    public sealed record Result(int Products, TimeSpan Elapsed, long PointsCharged, long Throttled, ShopifyPlan Plan, long PeakExtraBytes, int Stored)
+    public sealed record Result(int Products, TimeSpan Elapsed, long PointsCharged, long Throttled, ShopifyPlan Plan, long PeakExtraBytes, TimeSpan GcPause, int Stored)
     {
         /// <summary>The least time Shopify's bucket allowed for the points charged: what was in the full bucket was free.</summary>
         public TimeSpan Ceiling => TimeSpan.FromSeconds(Math.Max(0, PointsCharged - Plan.BucketSize) / (double)Plan.RestoreRate);
@@ -57,6 +57,6 @@ public static class ShopifyProductSyncRun
         await memory.DisposeAsync();
         var stored = (await services.GetRequiredService<ShopifyConnectionStore>().GetIfExistsAsync(workspaceId, default))!.Products;
         return new Result(productCount, clock.Elapsed, sandbox.Shopify.PointsCharged.GetValueOrDefault(shop.Domain), sandbox.Shopify.Throttled.GetValueOrDefault(shop.Domain),
-            plan, memory.PeakExtraBytes, stored);
+            plan, memory.PeakExtraBytes, memory.GcPause, stored);
     }
 }
