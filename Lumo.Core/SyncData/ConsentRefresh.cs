@@ -154,8 +154,8 @@ public sealed class ConsentRefresh(WorkspaceStore workspaces, LineFriendStore fr
         private readonly List<LineFriend> _toWrite = [];
         // The pace spreads the calls evenly, with a twentieth of a second's calls at once after a pause; the rolling
         // limit keeps any second under LINE's limit when a stall of this machine lets paced calls go out late and
-        // together (without it 0.1 % of a 100,000-friend run got 429 while the process stalled every second). Real time, not the injected clock: LINE counts
-        // calls in real seconds, whatever time a test pretends it is.
+        // together (without it 0.1 % of a 100,000-friend run got 429 while the process stalled every second). Real
+        // time, not the injected clock: LINE counts calls in real seconds, whatever time a test pretends it is.
         private readonly SteadyPace _profilePace = new(ProfileCallsPerSecond, TimeSpan.FromMilliseconds(50), TimeProvider.System);
         private readonly RollingSecondLimit _profileLimit = new(ProfileCallsPerRollingSecond, TimeProvider.System);
         private readonly SyncRun _run = run;
