@@ -23,6 +23,7 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
 
     /// <summary>How long one invocation runs a full sync before handing over to a queued continuation (settable so tests can force one).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
+    private static readonly TimeSpan HandOverDelay = TimeSpan.FromSeconds(1), BusyRetryDelay = TimeSpan.FromSeconds(10);
 
     private static readonly string AllQuery = $"query Products($after: String) {{ products(first: {PageSize}, after: $after, sortKey: ID) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
     private static readonly string ChangedQuery = $"query Changed($after: String, $query: String) {{ products(first: {PageSize}, after: $after, query: $query, sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
@@ -35,7 +36,14 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
     public async Task<bool> SyncAsync(string workspaceId, CancellationToken cancellationToken)
     {
         await using var lease = await leases.HoldAsync("shopify-sync", workspaceId, Guid.NewGuid().ToString("N"), TimeSpan.FromMinutes(1), cancellationToken);
-        if (lease is null) return false;
+        if (lease is null)
+        {
+            // Another worker is syncing this store. An unfinished full sync must not hang on that worker's continuation
+            // alone: this may be that very continuation, taken before the worker let go of the store. Try again later.
+            if (await connections.GetIfExistsAsync(workspaceId, cancellationToken) is { Installed: true, FullSyncDone: false })
+                await QueueSyncAsync(workspaceId, BusyRetryDelay, cancellationToken);
+            return false;
+        }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
         var connection = await connections.GetIfExistsAsync(workspaceId, linked.Token);
         if (connection is not { Installed: true } || await TokenAsync(workspaceId, linked.Token) is not { } token) return false;
@@ -73,7 +81,8 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
             if (!more) break;
             if (clock.GetUtcNow() >= deadline)
             {
-                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(connection.WorkspaceId, ShopifyWorkKind.SyncProducts), cancellationToken);
+                // Queued while the store is still held (a crash right after loses nothing), visible once it is let go.
+                await QueueSyncAsync(connection.WorkspaceId, HandOverDelay, cancellationToken);
                 logger.LogInformation("Shopify store {Shop}: full sync handed over after {Count} products", connection.Shop, count);
                 return false;
             }
@@ -119,6 +128,9 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
     public Task QueueFeedRebuildAsync(string workspaceId, CancellationToken cancellationToken) =>
         queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.RebuildFeeds, RequestedAt: clock.GetUtcNow()), cancellationToken,
             delay: options.Value.FeedRebuildDelay);
+
+    private Task QueueSyncAsync(string workspaceId, TimeSpan delay, CancellationToken cancellationToken) =>
+        queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.SyncProducts), cancellationToken, delay);
 
     private async Task<string?> TokenAsync(string workspaceId, CancellationToken cancellationToken) =>
         SecretNames.InUse(await secrets.GetIfExistsAsync(SecretNames.ShopifyAccessToken(workspaceId), cancellationToken));

@@ -190,6 +190,28 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public async Task AContinuationTakenWhileTheStoreIsStillHeldTriesAgainAndTheFullSyncFinishes()
+    {
+        for (var i = 0; i < 130; i++) _store.AddProduct($"Product {i:D3}", "100");
+        await _store.InstallAsync();
+        var workspaceId = _store.Scenario.WorkspaceId;
+        var connections = _store.Scenario.App.Service<ShopifyConnectionStore>();
+        var connection = (await connections.GetIfExistsAsync(workspaceId, default))!;
+        await connections.SaveAsync(connection with { FullSyncDone = false, FullSyncCursor = null, FullSyncStartedAt = null, Products = 0, ETag = default }, default);
+
+        // The worker that handed over has not let go of the store yet when its continuation is taken (a CI run once
+        // waited 60 s for a full sync whose continuation had been dropped this way).
+        await using (var stillHeld = await _store.Scenario.App.Service<LeaseStore>().HoldAsync("shopify-sync", workspaceId, "the-worker-that-handed-over", TimeSpan.FromMinutes(1), default))
+        {
+            Assert.NotNull(stillHeld);
+            Assert.False(await _store.Scenario.App.Service<ShopifyProductSync>().SyncAsync(workspaceId, default));
+        }
+
+        var store = await _store.FeedsSettledAsync(s => s["fullSyncDone"]!.GetValue<bool>() && s["productsSynced"]!.GetValue<int>() == 130);
+        Assert.Equal(10, ShopifyStoreScenario.Names(store, "newest").Count);
+    }
+
+    [Fact]
     public async Task ADeletedProductDoesNotComeBackFromAReadMadeBeforeItsDeletion()
     {
         var workspaceId = _store.Scenario.WorkspaceId;
