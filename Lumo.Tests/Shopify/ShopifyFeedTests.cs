@@ -169,13 +169,7 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public async Task AFullSyncLongerThanOneInvocationHandsOverToTheQueueAndFinishes()
     {
-        for (var i = 0; i < 130; i++) _store.AddProduct($"Product {i:D3}", "100");
-        await _store.InstallAsync();
-        var workspaceId = _store.Scenario.WorkspaceId;
-        var connections = _store.Scenario.App.Service<ShopifyConnectionStore>();
-        // As a re-install leaves it: the full sync starts over.
-        var connection = (await connections.GetIfExistsAsync(workspaceId, default))!;
-        await connections.SaveAsync(connection with { FullSyncDone = false, FullSyncCursor = null, FullSyncStartedAt = null, Products = 0, ETag = default }, default);
+        var (workspaceId, connections) = await InstalledStoreWhoseFullSyncStartsOverAsync();
         var sync = _store.Scenario.App.Service<ShopifyProductSync>();
         sync.RunBudget = TimeSpan.Zero; // one page, then hand over
 
@@ -192,12 +186,7 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public async Task AContinuationTakenWhileTheStoreIsStillHeldTriesAgainAndTheFullSyncFinishes()
     {
-        for (var i = 0; i < 130; i++) _store.AddProduct($"Product {i:D3}", "100");
-        await _store.InstallAsync();
-        var workspaceId = _store.Scenario.WorkspaceId;
-        var connections = _store.Scenario.App.Service<ShopifyConnectionStore>();
-        var connection = (await connections.GetIfExistsAsync(workspaceId, default))!;
-        await connections.SaveAsync(connection with { FullSyncDone = false, FullSyncCursor = null, FullSyncStartedAt = null, Products = 0, ETag = default }, default);
+        var (workspaceId, _) = await InstalledStoreWhoseFullSyncStartsOverAsync();
 
         // The worker that handed over has not let go of the store yet when its continuation is taken (a CI run once
         // waited 60 s for a full sync whose continuation had been dropped this way).
@@ -209,6 +198,18 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
 
         var store = await _store.FeedsSettledAsync(s => s["fullSyncDone"]!.GetValue<bool>() && s["productsSynced"]!.GetValue<int>() == 130);
         Assert.Equal(10, ShopifyStoreScenario.Names(store, "newest").Count);
+    }
+
+    // 130 products installed and synced, then the full sync reset as a re-install leaves it: it starts over.
+    private async Task<(string WorkspaceId, ShopifyConnectionStore Connections)> InstalledStoreWhoseFullSyncStartsOverAsync()
+    {
+        for (var i = 0; i < 130; i++) _store.AddProduct($"Product {i:D3}", "100");
+        await _store.InstallAsync();
+        var workspaceId = _store.Scenario.WorkspaceId;
+        var connections = _store.Scenario.App.Service<ShopifyConnectionStore>();
+        var connection = (await connections.GetIfExistsAsync(workspaceId, default))!;
+        await connections.SaveAsync(connection with { FullSyncDone = false, FullSyncCursor = null, FullSyncStartedAt = null, Products = 0, ETag = default }, default);
+        return (workspaceId, connections);
     }
 
     [Fact]
