@@ -23,7 +23,7 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
 
     /// <summary>How long one invocation runs a full sync before handing over to a queued continuation (settable so tests can force one).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
-    private static readonly TimeSpan HandOverDelay = TimeSpan.FromSeconds(1), BusyRetryDelay = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
 
     private static readonly string AllQuery = $"query Products($after: String) {{ products(first: {PageSize}, after: $after, sortKey: ID) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
     private static readonly string ChangedQuery = $"query Changed($after: String, $query: String) {{ products(first: {PageSize}, after: $after, query: $query, sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
@@ -32,16 +32,18 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
     /// <summary>
     /// A full sync (first, or going on with an unfinished one) or an incremental pass; true when products changed, so
     /// the feeds want rebuilding. Nothing when the app is not installed, or another worker is syncing this store.
+    /// A continuation names the worker that queued it (<paramref name="handoverFrom"/>) and takes over its lease.
     /// </summary>
-    public async Task<bool> SyncAsync(string workspaceId, CancellationToken cancellationToken)
+    public async Task<bool> SyncAsync(string workspaceId, CancellationToken cancellationToken, string? handoverFrom = null)
     {
-        await using var lease = await leases.HoldAsync("shopify-sync", workspaceId, Guid.NewGuid().ToString("N"), TimeSpan.FromMinutes(1), cancellationToken);
+        var owner = Guid.NewGuid().ToString("N");
+        await using var lease = await leases.HoldAsync("shopify-sync", workspaceId, owner, TimeSpan.FromMinutes(1), cancellationToken, takingOverFrom: handoverFrom);
         if (lease is null)
         {
-            // Another worker is syncing this store. An unfinished full sync must not hang on that worker's continuation
-            // alone: this may be that very continuation, taken before the worker let go of the store. Try again later.
+            // Another worker is syncing this store (or renewed its lease just as its continuation took over). An
+            // unfinished full sync must not hang on that worker alone: try again later.
             if (await connections.GetIfExistsAsync(workspaceId, cancellationToken) is { Installed: true, FullSyncDone: false })
-                await QueueSyncAsync(workspaceId, BusyRetryDelay, cancellationToken);
+                await QueueSyncAsync(workspaceId, null, BusyRetryDelay, cancellationToken);
             return false;
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
@@ -49,10 +51,10 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
         if (connection is not { Installed: true } || await TokenAsync(workspaceId, linked.Token) is not { } token) return false;
         return connection.FullSyncDone
             ? await IncrementalAsync(connection, token, linked.Token)
-            : await FullAsync(connection, token, linked.Token);
+            : await FullAsync(connection, token, owner, linked.Token);
     }
 
-    private async Task<bool> FullAsync(ShopifyConnection connection, string token, CancellationToken cancellationToken)
+    private async Task<bool> FullAsync(ShopifyConnection connection, string token, string owner, CancellationToken cancellationToken)
     {
         if (connection.FullSyncStartedAt is null)
             connection = await connections.SaveAsync(connection with { FullSyncStartedAt = clock.GetUtcNow() }, cancellationToken);
@@ -81,8 +83,9 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
             if (!more) break;
             if (clock.GetUtcNow() >= deadline)
             {
-                // Queued while the store is still held (a crash right after loses nothing), visible once it is let go.
-                await QueueSyncAsync(connection.WorkspaceId, HandOverDelay, cancellationToken);
+                // Queued while the store is still held (a crash right after loses nothing), naming this worker so the
+                // continuation takes its lease over instead of finding the store busy.
+                await QueueSyncAsync(connection.WorkspaceId, owner, null, cancellationToken);
                 logger.LogInformation("Shopify store {Shop}: full sync handed over after {Count} products", connection.Shop, count);
                 return false;
             }
@@ -129,8 +132,8 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
         queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.RebuildFeeds, RequestedAt: clock.GetUtcNow()), cancellationToken,
             delay: options.Value.FeedRebuildDelay);
 
-    private Task QueueSyncAsync(string workspaceId, TimeSpan delay, CancellationToken cancellationToken) =>
-        queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.SyncProducts), cancellationToken, delay);
+    private Task QueueSyncAsync(string workspaceId, string? handoverFrom, TimeSpan? delay, CancellationToken cancellationToken) =>
+        queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.SyncProducts, HandoverFrom: handoverFrom), cancellationToken, delay);
 
     private async Task<string?> TokenAsync(string workspaceId, CancellationToken cancellationToken) =>
         SecretNames.InUse(await secrets.GetIfExistsAsync(SecretNames.ShopifyAccessToken(workspaceId), cancellationToken));

@@ -21,7 +21,7 @@ public sealed class ShopifyWork(ShopifyProductSync sync, ShopifyFeedBuilder feed
             switch (item.Kind)
             {
                 case ShopifyWorkKind.SyncProducts:
-                    if (await sync.SyncAsync(ws, cancellationToken)) await feedBuilder.RebuildAsync(ws, null, cancellationToken);
+                    if (await sync.SyncAsync(ws, cancellationToken, item.HandoverFrom)) await feedBuilder.RebuildAsync(ws, null, cancellationToken);
                     return "Products synced";
                 case ShopifyWorkKind.RefreshProduct:
                     if (await sync.RefreshProductAsync(ws, item.ProductId!.Value, cancellationToken)) await sync.QueueFeedRebuildAsync(ws, cancellationToken);

@@ -15,9 +15,10 @@ public sealed class LeaseStore(LumoTables tables, TimeProvider clock)
     /// live holder keeps it through long waits. <see cref="HeldLease.Lost"/> is cancelled if a renewal finds the lease
     /// taken: the holder must stop. Null when someone else holds it.
     /// </summary>
-    public async Task<HeldLease?> HoldAsync(string scope, string key, string owner, TimeSpan duration, CancellationToken cancellationToken)
+    public async Task<HeldLease?> HoldAsync(string scope, string key, string owner, TimeSpan duration, CancellationToken cancellationToken,
+        string? takingOverFrom = null)
     {
-        if (!await TryAcquireAsync(scope, key, owner, duration, cancellationToken)) return null;
+        if (!await TryAcquireAsync(scope, key, owner, duration, cancellationToken, takingOverFrom)) return null;
         return new HeldLease(this, scope, key, owner, duration, clock);
     }
 
