@@ -200,7 +200,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         // storage request instead of one per friend.
         foreach (var batch in applied.Where(a => a.Fields is not null).Select(a => a.Fields!).Chunk(LineFriendStore.MaxFriendsPerTransaction))
         {
-            if (await friends.TryReplaceAllAsync(batch.Select(f => f.Changed).ToList(), cancellationToken))
+            if (await friends.TrySetPulledFieldsAsync(batch.Select(f => f.Changed).ToList(), cancellationToken))
             {
                 outcomes.AddRange(batch.Select(_ => ("friendsUpdated", (string?)null)));
                 continue;

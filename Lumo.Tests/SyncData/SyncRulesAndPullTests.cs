@@ -167,21 +167,30 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
         await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
         var store = quiet.App.Service<Lumo.Core.Friends.LineFriendStore>();
         var userIds = new[] { quiet.Tenant.AddFriend("One").UserId, quiet.Tenant.AddFriend("Two").UserId };
+        var before = new Dictionary<string, string> { ["first_name"] = "before" };
         foreach (var userId in userIds)
-            await store.SaveAsync(new Lumo.Core.Friends.LineFriend { WorkspaceId = quiet.WorkspaceId, AccountId = quiet.AccountId, UserId = userId, DisplayName = "before" }, default);
+            await store.SaveAsync(new Lumo.Core.Friends.LineFriend { WorkspaceId = quiet.WorkspaceId, AccountId = quiet.AccountId, UserId = userId, DisplayName = "Fan", KlaviyoFields = before }, default);
         async Task<List<Lumo.Core.Friends.LineFriend>> ReadAsync() =>
             [.. (await Task.WhenAll(userIds.Select(u => store.GetIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, u, default)))).Select(f => f!)];
+        List<Lumo.Core.Friends.LineFriend> Pulled(IEnumerable<Lumo.Core.Friends.LineFriend> friends, string? firstName) =>
+            [.. friends.Select(f => f with { KlaviyoFields = firstName is null ? new Dictionary<string, string>() : new() { ["first_name"] = firstName }, KlaviyoFieldsUpdatedAt = DateTimeOffset.UtcNow })];
+        List<string?> FirstNames(IEnumerable<Lumo.Core.Friends.LineFriend> friends) => [.. friends.Select(f => f.KlaviyoFields.GetValueOrDefault("first_name"))];
         var read = await ReadAsync();
         await store.SaveAsync(read[1] with { DisplayName = "a webhook's" }, default); // another writer, after the pull read them
 
-        Assert.False(await store.TryReplaceAllAsync([.. read.Select(f => f with { DisplayName = "the pull's" })], default));
-        Assert.Equal(["before", "a webhook's"], (await ReadAsync()).Select(f => f.DisplayName)); // neither written
+        Assert.False(await store.TrySetPulledFieldsAsync(Pulled(read, "the pull's"), default));
+        Assert.Equal(["before", "before"], FirstNames(await ReadAsync())); // neither written
 
-        Assert.True(await store.TryReplaceAllAsync([.. (await ReadAsync()).Select(f => f with { DisplayName = "the pull's" })], default));
-        Assert.Equal(["the pull's", "the pull's"], (await ReadAsync()).Select(f => f.DisplayName));
-        // A friend without the ETag it was read with would be replaced unconditionally: refused, nothing written.
-        await Assert.ThrowsAsync<ArgumentException>(() => store.TryReplaceAllAsync([.. read.Select(f => f with { DisplayName = "blind", ETag = null })], default));
-        Assert.Equal(["the pull's", "the pull's"], (await ReadAsync()).Select(f => f.DisplayName));
+        Assert.True(await store.TrySetPulledFieldsAsync(Pulled(await ReadAsync(), "the pull's"), default));
+        var written = await ReadAsync();
+        Assert.Equal(["the pull's", "the pull's"], FirstNames(written));
+        Assert.Equal(["Fan", "a webhook's"], written.Select(f => f.DisplayName)); // the rest of each row as it was
+        // A profile whose chosen fields are all empty now leaves none on the friend.
+        Assert.True(await store.TrySetPulledFieldsAsync(Pulled(written, null), default));
+        Assert.All(await ReadAsync(), f => Assert.Empty(f.KlaviyoFields));
+        // A friend without the ETag it was read with would be written unconditionally: refused, nothing written.
+        await Assert.ThrowsAsync<ArgumentException>(() => store.TrySetPulledFieldsAsync([.. Pulled(read, "blind").Select(f => f with { ETag = null })], default));
+        Assert.All(await ReadAsync(), f => Assert.Empty(f.KlaviyoFields));
     }
 
     [Fact]
