@@ -266,9 +266,16 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         /// <summary>The friend with these fields.</summary>
         public LineFriend OnTo(LineFriend friend) => friend with { KlaviyoFields = Values, KlaviyoFieldsUpdatedAt = UpdatedAt };
 
-        /// <summary>A version of the profile the friend already has, or an older one (a slow page), changes nothing.</summary>
-        public static string OutcomeFor(LineFriend friend, DateTimeOffset updatedAt) =>
-            friend.KlaviyoFieldsUpdatedAt is not { } at || at < updatedAt ? "friendsUpdated" : at == updatedAt ? "unchanged" : "olderIgnored";
+        /// <summary>
+        /// What these fields do to the friend: a version of the profile it already has, an older one (a slow page), or a
+        /// newer one with the same values changes nothing. The last is most pulls' usual case: any change to a profile,
+        /// Lumo's own LINE properties included, makes it "updated", and writing the friend again would cost a storage
+        /// write for nothing.
+        /// </summary>
+        public string Outcome(LineFriend friend) =>
+            friend.KlaviyoFieldsUpdatedAt is { } at && at >= UpdatedAt ? (at == UpdatedAt ? "unchanged" : "olderIgnored")
+            : friend.KlaviyoFields.Count == Values.Count && Values.All(v => friend.KlaviyoFields.TryGetValue(v.Key, out var held) && held == v.Value) ? "unchanged"
+            : "friendsUpdated";
     }
 
     /// <summary>Observes a task nobody awaits any more (a page fetched ahead), so its failure is not left unobserved.</summary>
@@ -318,8 +325,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         if (friend is not null && linkedNow is null && !setsContact)
         {
             // The usual case: the friend just read is written with the rest of the page, unless this changes nothing.
-            var outcome = PulledFields.OutcomeFor(friend, updatedAt);
-            return outcome == "friendsUpdated" ? new Applied(outcome, Fields: new PulledFields(friend, profile.Id, fields, updatedAt)) : new Applied(outcome);
+            var pulled = new PulledFields(friend, profile.Id, fields, updatedAt);
+            var outcome = pulled.Outcome(friend);
+            return outcome == "friendsUpdated" ? new Applied(outcome, Fields: pulled) : new Applied(outcome);
         }
         var written = await WriteFieldsAsync(new PulledFields(friend ?? new LineFriend { WorkspaceId = account.WorkspaceId, AccountId = account.Id, UserId = userId }, profile.Id, fields, updatedAt),
             cancellationToken, reread: friend is null || linkedNow is not null);
@@ -335,7 +343,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         LineFriend Change(LineFriend f)
         {
             // Unlinked or erased since it was read (the row read afresh names no longer this profile): not this profile's friend.
-            outcome = f.KlaviyoProfileId != fields.ProfileId ? "notLinked" : PulledFields.OutcomeFor(f, fields.UpdatedAt);
+            outcome = f.KlaviyoProfileId != fields.ProfileId ? "notLinked" : fields.Outcome(f);
             return outcome == "friendsUpdated" ? fields.OnTo(f) : f;
         }
         var read = fields.Read;

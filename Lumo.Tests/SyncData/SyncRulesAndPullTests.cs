@@ -121,6 +121,19 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
         var second = await PullAsync(2);
         Assert.Equal("Aiko-chan", (await FriendAsync(aiko.UserId))["klaviyoFields"]!["first_name"]!.GetValue<string>());
         Assert.Equal(1, second["counts"]!["friendsUpdated"]!.GetValue<int>());
+        var renamedAt = (await FriendAsync(aiko.UserId))["klaviyoFieldsUpdatedAt"]!.GetValue<DateTimeOffset>();
+
+        // A change to a field that is not pulled makes the profile "updated" too, but leaves the friend as it is.
+        lock (_scenario.Tenant.Klaviyo.Gate)
+        {
+            aikoProfile.Properties["Shoe size"] = 23;
+            aikoProfile.Updated = DateTimeOffset.UtcNow.AddSeconds(2);
+        }
+        var unchanged = await PullAsync(3);
+        Assert.Equal(1, unchanged["counts"]!["unchanged"]!.GetValue<int>());
+        Assert.Null(unchanged["counts"]!["friendsUpdated"]);
+        var after = await FriendAsync(aiko.UserId);
+        Assert.Equal(("Aiko-chan", renamedAt), (after["klaviyoFields"]!["first_name"]!.GetValue<string>(), after["klaviyoFieldsUpdatedAt"]!.GetValue<DateTimeOffset>()));
 
         // An older version of the profile (a slow page, a stale replica) never overwrites the newer one.
         lock (_scenario.Tenant.Klaviyo.Gate)
@@ -128,7 +141,7 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
             aikoProfile.Standard["first_name"] = "Old Aiko";
             aikoProfile.Updated = DateTimeOffset.UtcNow.AddMinutes(-1);
         }
-        var third = await PullAsync(3);
+        var third = await PullAsync(4);
         Assert.Equal("Aiko-chan", (await FriendAsync(aiko.UserId))["klaviyoFields"]!["first_name"]!.GetValue<string>());
         Assert.Equal(1, third["counts"]!["olderIgnored"]!.GetValue<int>());
     }
