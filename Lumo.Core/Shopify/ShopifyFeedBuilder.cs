@@ -30,22 +30,34 @@ public sealed class ShopifyFeedBuilder(ShopifyConnectionStore connections, Shopi
     /// <summary>How long one invocation counts before handing over (settable so tests can force a hand-over).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
     private const int PagesBetweenSaves = 50;
+    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Counts units sold per product in the window from the store's orders (units still in the order: refunds and
     /// removals left out) and keeps the best <see cref="SalesKept"/>; true when the count is done. One count per store
     /// at a time (a lease; a second request finds it busy and leaves it). A long count saves where it is every few
-    /// pages and after <see cref="RunBudget"/> hands over to a queued continuation, which goes on from there.
+    /// pages and after <see cref="RunBudget"/> hands over to a queued continuation (<paramref name="handoverFrom"/>,
+    /// the worker that queued it), which takes its lease over and goes on from there, or does nothing when the count is
+    /// done by then.
     /// </summary>
-    public async Task<bool> CountSalesAsync(string workspaceId, CancellationToken cancellationToken)
+    public async Task<bool> CountSalesAsync(string workspaceId, CancellationToken cancellationToken, string? handoverFrom = null)
     {
-        await using var lease = await leases.HoldAsync("shopify-sales", workspaceId, Guid.NewGuid().ToString("N"), TimeSpan.FromMinutes(1), cancellationToken);
-        if (lease is null) return false;
+        var owner = Guid.NewGuid().ToString("N");
+        await using var lease = await leases.HoldAsync("shopify-sales", workspaceId, owner, TimeSpan.FromMinutes(1), cancellationToken, takingOverFrom: handoverFrom);
+        if (lease is null)
+        {
+            // A continuation that finds the store still held (its worker renewed the lease just as it took over, or
+            // another count is at work) tries again: dropped, the count would wait for the hourly recount.
+            if (handoverFrom is not null)
+                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.CountSales, HandoverFrom: handoverFrom), cancellationToken, BusyRetryDelay);
+            return false;
+        }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
         var ct = linked.Token;
         var connection = await connections.GetIfExistsAsync(workspaceId, ct);
         if (connection is not { Installed: true } || SecretNames.InUse(await secrets.GetIfExistsAsync(SecretNames.ShopifyAccessToken(workspaceId), ct)) is not { } token) return false;
         var progress = await feeds.ReadSalesProgressAsync(workspaceId, ct);
+        if (progress is null && handoverFrom is not null) return false; // the count it was to go on with is done
         var countedAt = progress?.CountedAt ?? clock.GetUtcNow();
         // One entry per product sold in the window: bounded by the catalogue, not by the number of orders.
         var units = progress?.Units ?? new Dictionary<long, long>();
@@ -68,7 +80,7 @@ public sealed class ShopifyFeedBuilder(ShopifyConnectionStore connections, Shopi
             if (outOfTime || pages % PagesBetweenSaves == 0) await feeds.SaveSalesProgressAsync(workspaceId, cursor, countedAt, units, ct);
             if (outOfTime)
             {
-                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.CountSales), ct);
+                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.CountSales, HandoverFrom: owner), ct);
                 return false;
             }
         }

@@ -30,7 +30,7 @@ public sealed class ShopifyWork(ShopifyProductSync sync, ShopifyFeedBuilder feed
                     if (await products.DeleteAsync(ws, item.ProductId!.Value, cancellationToken)) await sync.QueueFeedRebuildAsync(ws, cancellationToken);
                     return $"Product {item.ProductId} deleted";
                 case ShopifyWorkKind.CountSales:
-                    if (!await feedBuilder.CountSalesAsync(ws, cancellationToken)) return "Sales count busy or handed over";
+                    if (!await feedBuilder.CountSalesAsync(ws, cancellationToken, item.HandoverFrom)) return "Sales count busy or handed over";
                     await feedBuilder.RebuildAsync(ws, null, cancellationToken);
                     return "Sales counted";
                 case ShopifyWorkKind.RebuildFeeds:

@@ -12,6 +12,6 @@ public enum ShopifyWorkKind { SyncProducts, RefreshProduct, DeleteProduct, Count
 /// <param name="RequestedAt">When asked for: a feed rebuild that started later already covers it.</param>
 /// <param name="Detail">The compliance topic of a <see cref="ShopifyWorkKind.CustomerPrivacyRequest"/>; the store of an uninstall or redact.</param>
 /// <param name="TriggeredAt">When Shopify raised the webhook (<c>X-Shopify-Triggered-At</c>): an uninstall raised before the store's current install is stale.</param>
-/// <param name="HandoverFrom">The worker that queued this continuation of a full sync, whose lease on the store it takes over.</param>
+/// <param name="HandoverFrom">The worker that queued this continuation of a full sync or a sales count, whose lease on the store it takes over.</param>
 public sealed record ShopifyWorkItem(string WorkspaceId, ShopifyWorkKind Kind, long? ProductId = null, DateTimeOffset? RequestedAt = null, string? Detail = null,
     DateTimeOffset? TriggeredAt = null, string? HandoverFrom = null);

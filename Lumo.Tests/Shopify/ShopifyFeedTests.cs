@@ -200,6 +200,64 @@ public sealed class ShopifyFeedTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(10, ShopifyStoreScenario.Names(store, "newest").Count);
     }
 
+    [Fact]
+    public async Task ASalesCountsContinuationTakesTheLeaseOverFromTheWorkerThatHandedOverAndCountsEachOrderOnce()
+    {
+        var (workspaceId, countedAt) = await SalesCountHandedOverAfterItsFirstPageAsync();
+        var feedBuilder = _store.Scenario.App.Service<ShopifyFeedBuilder>();
+
+        // The worker that queued the continuation has not let go of the store yet when the continuation is taken.
+        await using (var stillHeld = await _store.Scenario.App.Service<LeaseStore>().HoldAsync("shopify-sales", workspaceId, "the-worker-that-handed-over", TimeSpan.FromMinutes(1), default))
+        {
+            Assert.NotNull(stillHeld);
+            Assert.True(await feedBuilder.CountSalesAsync(workspaceId, default, handoverFrom: "the-worker-that-handed-over"));
+        }
+        await feedBuilder.RebuildAsync(workspaceId, null, default); // as the queue's worker does after a count
+
+        await SalesCountFinishedAsync(countedAt);
+    }
+
+    [Fact]
+    public async Task ASalesCountsContinuationThatFindsTheStoreHeldByAnotherCountTriesAgainAndTheCountFinishes()
+    {
+        var (workspaceId, countedAt) = await SalesCountHandedOverAfterItsFirstPageAsync();
+
+        await using (var another = await _store.Scenario.App.Service<LeaseStore>().HoldAsync("shopify-sales", workspaceId, "another-worker", TimeSpan.FromMinutes(1), default))
+        {
+            Assert.NotNull(another);
+            Assert.False(await _store.Scenario.App.Service<ShopifyFeedBuilder>().CountSalesAsync(workspaceId, default, handoverFrom: "the-worker-that-handed-over"));
+        }
+
+        // Dropped, the count would wait for the hourly recount (off in tests): it is tried again 10 s later.
+        await SalesCountFinishedAsync(countedAt);
+    }
+
+    // Matcha sold once in each of the first 10 orders (the first page of a count), Sakura once in each of the next 15;
+    // installed (and counted), then a new count as the worker that handed over after its first page left it.
+    private async Task<(string WorkspaceId, DateTimeOffset CountedAt)> SalesCountHandedOverAfterItsFirstPageAsync()
+    {
+        var matcha = _store.AddProduct("Matcha Set", "1200");
+        var sakura = _store.AddProduct("Sakura Cream", "800");
+        var now = DateTimeOffset.UtcNow;
+        var firstPage = Enumerable.Range(0, 10).Select(_ => ShopifyState.AddOrder(_store.Shop, now.AddDays(-1), (matcha, 1))).ToList();
+        for (var i = 0; i < 15; i++) ShopifyState.AddOrder(_store.Shop, now.AddDays(-1), (sakura, 1));
+        await _store.InstallAsync();
+        var workspaceId = _store.Scenario.WorkspaceId;
+        // The sandbox's cursor after an order, as a page of orders by id ends with it.
+        var cursor = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(ShopifyState.NumericId(firstPage[^1]["id"]!.GetValue<string>()).ToString("D20")));
+        var countedAt = DateTimeOffset.UtcNow;
+        await _store.Scenario.App.Service<ShopifyFeedStore>().SaveSalesProgressAsync(workspaceId, cursor, countedAt,
+            new Dictionary<long, long> { [ShopifyState.NumericId(matcha["id"]!.GetValue<string>())] = 10 }, default);
+        return (workspaceId, countedAt);
+    }
+
+    // The count handed over is finished: Sakura (15) ahead of Matcha (10); a first page counted twice would put Matcha (20) first.
+    private async Task SalesCountFinishedAsync(DateTimeOffset countedAt)
+    {
+        var store = await _store.FeedsSettledAsync(s => s["salesCountedAt"]!.GetValue<DateTimeOffset>() >= countedAt.AddMilliseconds(-1));
+        Assert.Equal(["Sakura Cream", "Matcha Set"], ShopifyStoreScenario.Names(store, "best-sellers"));
+    }
+
     // 130 products installed and synced, then the full sync reset as a re-install leaves it: it starts over.
     private async Task<(string WorkspaceId, ShopifyConnectionStore Connections)> InstalledStoreWhoseFullSyncStartsOverAsync()
     {
