@@ -25,11 +25,12 @@ public sealed record KlaviyoPullRequest(string WorkspaceId, string AccountId, st
 /// linked to it ("automatic linking from synced data"). A value of the wrong kind for a friend field (an object or a
 /// list, an invalid email or phone) is a per-profile failure in the run.
 /// A resync (Resync Data) reads every profile, also links again the profiles that carry this account's
-/// <c>LINE User ID</c> of a known friend (re-integration recreates links), and when done writes every linked friend's
-/// LINE properties in bulk import jobs.
-/// One pull or resync per account at a time (a lease); runs save their place after every page, hand over after
-/// <see cref="RunBudget"/>, stop at the page after a cancellation, and pause when Klaviyo refuses the credentials: the
-/// next scheduled pull after reconnecting (or a restart) goes on with an unfinished run from where it stopped.
+/// <c>LINE User ID</c> of a known friend (re-integration recreates links), and writes the LINE properties of every
+/// linked friend it finds in bulk import jobs as it goes (a profile recorded as a failure is left out).
+/// One pull or resync per account at a time (a lease). A pull saves its place after every page, a resync with every
+/// import job it starts; runs hand over after <see cref="RunBudget"/>, stop at the page after a cancellation, and pause
+/// when Klaviyo refuses the credentials: the next scheduled pull after reconnecting (or a restart) goes on with an
+/// unfinished run from the place last saved.
 /// </summary>
 public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStore friends, KlaviyoClient klaviyo, IdLinking linking, FriendBulkSync bulkSync,
     KlaviyoConnectionHealth health, SyncRunHistory history, LeaseStore leases, LumoQueues queues, TimeProvider clock, ILogger<KlaviyoProfilePull> logger)
@@ -45,7 +46,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     /// <summary>How long one invocation works before handing over (settable so tests can force a hand-over).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
 
-    /// <summary>Where a run is: the pages still to read (from <c>Next</c>), or — <c>PagesDone</c> — only a resync's bulk write left.</summary>
+    /// <summary>Where a run is: the pages still to read (from <c>Next</c>), or — <c>PagesDone</c> — none left.</summary>
     private sealed record Cursor(DateTimeOffset? Since, string? Next, bool PagesDone = false);
 
     /// <summary>
@@ -133,18 +134,34 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         var cursor = JsonSerializer.Deserialize<Cursor>(run.Cursor!)!;
         var workspace = await workspaces.GetWorkspaceIfExistsAsync(account.WorkspaceId, cancellationToken);
         var resync = run.Kind == SyncKinds.Resync;
+        // A resync writes the LINE properties of the linked friends its pages found in bulk import jobs as it goes
+        // (the friends are read anyway; listing them all again at the end would read them twice). Its place and counts
+        // are saved only once the friends before that place are in a job, so a crash or pause goes on from there and
+        // counts nothing twice; a pull saves after every page.
+        var toImport = new List<LineFriend>();
+        var saved = run;
+        async Task ImportFoundAsync()
+        {
+            if (toImport.Count > 0) run = run.WithCount("importJobs", await bulkSync.StartJobsAsync(account, toImport.ToAsyncEnumerable(), cancellationToken));
+            toImport.Clear();
+        }
         // Pages being applied, oldest first. A page's friends take a few storage round trips while the next page is
         // already here, so several pages are applied at once; the run's place moves past a page only once it and
         // every page before it are done, so a crash or hand-over goes on from the oldest page not finished.
-        var applying = new Queue<(Task<List<(string Outcome, string? Failure)>> Outcomes, string? Next)>();
+        var applying = new Queue<(Task<AppliedPage> Page, string? Next)>();
         async Task FinishOldestAsync()
         {
-            var (outcomes, next) = applying.Dequeue();
-            foreach (var (outcome, failure) in await outcomes)
+            var (page, next) = applying.Dequeue();
+            var applied = await page;
+            foreach (var (outcome, failure) in applied.Outcomes)
                 run = (failure is null ? run.WithCount(outcome, 1) : run.WithFailure(failure)) with { Profiles = run.Profiles + 1 };
+            toImport.AddRange(applied.Linked);
             cursor = next is not null ? cursor with { Next = next } : cursor with { Next = null, PagesDone = true };
             run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
+            if (resync && toImport.Count < FriendBulkSync.MaxProfilesPerJob && !cursor.PagesDone) return;
+            await ImportFoundAsync();
             await history.SaveAsync(run, cancellationToken);
+            saved = run;
         }
         Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
         try
@@ -155,29 +172,35 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, next, cancellationToken));
                 prefetched = null;
                 if (await cancelRequested)
+                {
+                    while (applying.Count > 0) await FinishOldestAsync();
+                    await ImportFoundAsync(); // what it did is kept, its friends' properties included
                     return run with { Status = SyncRunStatus.Cancelled, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = "Cancelled by an administrator." };
+                }
                 var outOfTime = clock.GetUtcNow() >= deadline;
                 // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
                 if (page.Next is { } following && !outOfTime) prefetched = klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken);
                 applying.Enqueue((ApplyPageAsync(account, workspace?.DefaultRegion, page, resync, cancellationToken), page.Next));
                 next = page.Next;
                 while (applying.Count > PagesAppliedAtOnce || (applying.Count > 0 && (next is null || outOfTime))) await FinishOldestAsync();
-                if (!cursor.PagesDone && outOfTime) return run; // the continuation goes on from the next page
+                if (!cursor.PagesDone && outOfTime)
+                {
+                    await ImportFoundAsync();
+                    return run; // saved by the caller; the continuation goes on from the next page
+                }
             }
-            // After the pages (saved as done, so a crash does not read them all again): a resync's bulk write.
-            if (resync) run = run.WithCount("importJobs", await bulkSync.StartAsync(account.WorkspaceId, account.Id, cancellationToken));
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
         {
-            // Paused, not failed: after reconnecting, the next scheduled pull goes on from the oldest page not finished.
+            // Paused, not failed: after reconnecting, the next scheduled pull goes on from the place last saved.
             await health.PauseIfRefusedAsync(account.WorkspaceId, $"Klaviyo {run.Kind}", e, cancellationToken);
-            return run with { Status = SyncRunStatus.Paused, Problem = "The Klaviyo connection needs reconnecting; this goes on from here once it is reconnected." };
+            return saved with { Status = SyncRunStatus.Paused, Problem = "The Klaviyo connection needs reconnecting; this goes on from here once it is reconnected." };
         }
         finally
         {
             Forget(prefetched); // out of time, cancelled or failed: the continuation fetches that page again
             // Nothing goes on writing friends behind a run that stopped (and gave up its lease).
-            await FinishQuietlyAsync(applying.Select(a => a.Outcomes));
+            await FinishQuietlyAsync(applying.Select(a => a.Page));
         }
         logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
@@ -186,7 +209,10 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     /// <summary>Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked.</summary>
     private const int PagesAppliedAtOnce = 4;
 
-    private async Task<List<(string Outcome, string? Failure)>> ApplyPageAsync(LineAccount account, string? defaultRegion, KlaviyoPage<KlaviyoProfile> page, bool resync,
+    /// <summary>A page's outcomes, and in a resync the linked friends it found, whose LINE properties it writes.</summary>
+    private sealed record AppliedPage(List<(string Outcome, string? Failure)> Outcomes, List<LineFriend> Linked);
+
+    private async Task<AppliedPage> ApplyPageAsync(LineAccount account, string? defaultRegion, KlaviyoPage<KlaviyoProfile> page, bool resync,
         CancellationToken cancellationToken)
     {
         var applied = new List<Applied>();
@@ -195,25 +221,21 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             var outcome = await RecordingFailureAsync(profile.Id, () => ApplyAsync(account, defaultRegion, profile, resync, ct));
             lock (applied) applied.Add(outcome);
         });
-        var outcomes = applied.Where(a => a.Fields is null).Select(a => (a.Outcome, a.Failure)).ToList();
+        var done = applied.Where(a => a.Fields is null).ToList();
         // The friends a page changes are written a hundred to a transaction (they share the account's partition): one
         // storage request instead of one per friend.
         foreach (var batch in applied.Where(a => a.Fields is not null).Select(a => a.Fields!).Chunk(LineFriendStore.MaxFriendsPerTransaction))
         {
             if (await friends.TrySetPulledFieldsAsync(batch.Select(f => f.Changed).ToList(), cancellationToken))
             {
-                outcomes.AddRange(batch.Select(_ => ("friendsUpdated", (string?)null)));
+                done.AddRange(batch.Select(f => new Applied("friendsUpdated", Linked: f.Read)));
                 continue;
             }
             // One of them changed since it was read (a webhook, a link) or would not store, so nothing of the batch was
             // written: each is decided again on its own row.
-            foreach (var fields in batch)
-            {
-                var outcome = await RecordingFailureAsync(fields.ProfileId, () => WriteFieldsAsync(fields, cancellationToken));
-                outcomes.Add((outcome.Outcome, outcome.Failure));
-            }
+            foreach (var fields in batch) done.Add(await RecordingFailureAsync(fields.ProfileId, () => WriteFieldsAsync(fields, cancellationToken)));
         }
-        return outcomes;
+        return new AppliedPage([.. done.Select(a => (a.Outcome, a.Failure))], resync ? [.. done.Select(a => a.Linked).OfType<LineFriend>().Where(f => f.IsLinked)] : []);
     }
 
     /// <summary>Waits for pages still being applied, whatever becomes of them: their profiles are read again from the saved place.</summary>
@@ -255,8 +277,11 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
     }
 
-    /// <summary>A profile's outcome; with <c>Fields</c>, a friend's pulled fields still to be written with the rest of its page.</summary>
-    private sealed record Applied(string Outcome, string? Failure = null, PulledFields? Fields = null);
+    /// <summary>
+    /// A profile's outcome; with <c>Fields</c>, a friend's pulled fields still to be written with the rest of its page;
+    /// with <c>Linked</c>, the friend linked to it, as last read or written.
+    /// </summary>
+    private sealed record Applied(string Outcome, string? Failure = null, PulledFields? Fields = null, LineFriend? Linked = null);
 
     /// <summary>A linked friend as read (its ETag), the profile it is linked to, the fields pulled for it, the profile version they come from, and the friend with them.</summary>
     private sealed record PulledFields(LineFriend Read, string ProfileId, Dictionary<string, string> Values, DateTimeOffset UpdatedAt)
@@ -319,7 +344,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         if (userId is null && pullsContact && (email is not null || phone is not null) && await AutoLinkAsync(account, profile, email, phone, resync, cancellationToken) is { } autoLinked)
             (userId, linkedNow) = (autoLinked, "autoLinked");
         if (userId is null) return new Applied("notLinked");
-        if (account.PulledFields.Count == 0) return new Applied(linkedNow ?? "linked");
+        if (account.PulledFields.Count == 0)
+            return new Applied(linkedNow ?? "linked", Linked: resync ? (linkedNow is null ? friend : null) ?? await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, cancellationToken) : null);
         var updatedAt = profile.Updated ?? clock.GetUtcNow();
         var setsContact = pullsContact && (email is not null || phone is not null);
         if (friend is not null && linkedNow is null && !setsContact)
@@ -327,7 +353,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             // The usual case: the friend just read is written with the rest of the page, unless this changes nothing.
             var pulled = new PulledFields(friend, profile.Id, fields, updatedAt);
             var outcome = pulled.Outcome(friend);
-            return outcome == "friendsUpdated" ? new Applied(outcome, Fields: pulled) : new Applied(outcome);
+            return new Applied(outcome, Fields: outcome == "friendsUpdated" ? pulled : null, Linked: friend);
         }
         var written = await WriteFieldsAsync(new PulledFields(friend ?? new LineFriend { WorkspaceId = account.WorkspaceId, AccountId = account.Id, UserId = userId }, profile.Id, fields, updatedAt),
             cancellationToken, reread: friend is null || linkedNow is not null);
@@ -347,9 +373,10 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             return outcome == "friendsUpdated" ? fields.OnTo(f) : f;
         }
         var read = fields.Read;
-        if (reread) await friends.UpdateAsync(read.WorkspaceId, read.AccountId, read.UserId, Change, cancellationToken);
-        else await friends.UpdateAsync(read, Change, cancellationToken, saveUnchanged: false);
-        return new Applied(outcome);
+        var written = reread
+            ? await friends.UpdateAsync(read.WorkspaceId, read.AccountId, read.UserId, Change, cancellationToken)
+            : await friends.UpdateAsync(read, Change, cancellationToken, saveUnchanged: false);
+        return new Applied(outcome, Linked: outcome == "notLinked" ? null : written);
     }
 
     // Re-integration: the profile still carries this account's LINE User ID of a friend Lumo knows, so the link is made

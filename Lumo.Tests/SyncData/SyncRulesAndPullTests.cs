@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.Connections;
 using Lumo.Core.SyncData;
+using Lumo.Sandbox.Infrastructure;
 using Lumo.Sandbox.Klaviyo;
 using Lumo.Tests.Infrastructure;
 
@@ -274,6 +275,35 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
         Assert.Equal("Ann", (await FriendAsync(ann.UserId))["klaviyoFields"]!["first_name"]!.GetValue<string>());
         await Eventually.MatchesAsync(() => Task.FromResult(_scenario.Tenant.Klaviyo.ImportJobs.Values.Sum(j => j.Total) - importedBefore), n => n == 2,
             because: "both linked friends' properties are written in a bulk import job");
+    }
+
+    [Fact]
+    public async Task AResyncWhoseImportJobFailsGoesOnFromItsLastJobAndWritesEachLinkedFriendOnceCountingEachProfileOnce()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
+        var first = quiet.NewKlaviyoProfile("first@example.com");
+        foreach (var i in Enumerable.Range(0, 120)) quiet.NewKlaviyoProfile($"filler{i}@example.com");
+        var last = quiet.NewKlaviyoProfile("last@example.com"); // on the second page
+        foreach (var (user, profile) in new[] { (quiet.Tenant.AddFriend("First"), first), (quiet.Tenant.AddFriend("Last"), last) })
+        {
+            await quiet.App.Service<Lumo.Core.Friends.LineFriendStore>().LinkAsync(quiet.WorkspaceId, quiet.AccountId, user.UserId, profile.Id, "admin", DateTimeOffset.UtcNow, user.DisplayName, default);
+            profile.Properties["LINE User ID"] = user.UserId; // as the link's property write left it
+        }
+        var account = (await quiet.App.Service<Lumo.Core.Workspaces.WorkspaceStore>().GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        var pull = quiet.App.Service<KlaviyoProfilePull>();
+        var (queued, _) = await pull.StartResyncAsync(account, default);
+        var request = new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId, queued.Id);
+        // Klaviyo refuses the import job, the client's retries included: the invocation fails after reading both pages.
+        quiet.Tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "klaviyo", Caller = quiet.Tenant.Klaviyo.Id, PathPrefix = "/api/profile-bulk-import-jobs", FailFirstRequests = 4 });
+
+        await Assert.ThrowsAnyAsync<Exception>(() => pull.RunAsync(request, default));
+        var afterFailure = await quiet.App.Service<SyncRunHistory>().GetIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, queued.Id, default);
+        var resumed = await pull.RunAsync(request, default); // the queue's next attempt
+
+        Assert.Equal((false, 0), (afterFailure!.IsFinished, afterFailure.Profiles)); // its place: before the friends not yet in a job
+        Assert.Equal((SyncRunStatus.Completed, 122, 2, 1), (resumed!.Status, resumed.Profiles, resumed.Counts["linked"], resumed.Counts["importJobs"]));
+        var imported = quiet.Tenant.Klaviyo.ImportJobs.Values.ToList();
+        Assert.Equal(2, imported.Sum(j => j.Total)); // every job Klaviyo accepted: each linked friend once
     }
 
     [Fact]
