@@ -185,10 +185,12 @@ Console.WriteLine($"   profile API = {asked.Friends / asked.Elapsed.TotalSeconds
 if (Runs(13))
 {
 Console.WriteLine();
-Console.WriteLine($"13. Sync Data: a Klaviyo pull of {syncProfiles:N0} changed profiles (a fifth linked, first_name pulled), then a resync of {resyncFriends:N0} linked friends");
+Console.WriteLine($"13. Sync Data: a Klaviyo pull of {syncProfiles:N0} changed profiles (a fifth linked, first_name pulled), then two resyncs of {resyncFriends:N0} linked friends (first_name new on every friend, and already pulled)");
 var (syncApp, syncPrefix) = await FunctionApp.StartAsync(azurite.ConnectionString, sandbox.BaseUrl, runTriggers: false);
 var syncRuns = new List<SyncDataRuns.Result> { await SyncDataRuns.PullAsync(azurite.ConnectionString, sandbox, syncApp, syncPrefix, syncProfiles) };
-if (resyncFriends > 0) syncRuns.Add(await SyncDataRuns.ResyncAsync(azurite.ConnectionString, sandbox, syncApp, syncPrefix, resyncFriends));
+if (resyncFriends > 0)
+    foreach (var alreadyPulled in new[] { false, true })
+        syncRuns.Add(await SyncDataRuns.ResyncAsync(azurite.ConnectionString, sandbox, syncApp, syncPrefix, resyncFriends, alreadyPulled));
 foreach (var sync in syncRuns)
 {
     var fastest = KlaviyoCeilings.FastestAllowed(sync.PageRequests, sync.Started);
@@ -204,7 +206,7 @@ foreach (var sync in syncRuns)
     var profilesPerSecond = sync.Profiles / sync.Elapsed.TotalSeconds;
     Console.WriteLine($"   = {profilesPerSecond / Math.Min(readFloor, klaviyoCeiling):N2} of the lower bound: the Azurite read floor ({sync.LinkedFriends / sync.ReadFloor.TotalSeconds:N0} linked friends/s: " +
                       $"a point read each, {sync.ReadFloor.TotalSeconds:N1} s) or the profiles endpoint, whichever allows fewer profiles/s ({(readFloor < klaviyoCeiling ? "Azurite" : "Klaviyo")} here); " +
-                      $"{profilesPerSecond / workFloor:N2} × the floor of its whole friend work ({sync.LinkedFriends / sync.Floor.TotalSeconds:N0} linked friends/s: those reads and a transaction per page's replaces, {sync.Floor.TotalSeconds:N1} s)");
+                      $"{profilesPerSecond / workFloor:N2} × the floor of its whole friend work ({sync.LinkedFriends / sync.Floor.TotalSeconds:N0} linked friends/s: those reads{(sync.Floor == sync.ReadFloor ? "" : " and a transaction per page's merges")}, {sync.Floor.TotalSeconds:N1} s)");
 }
 }
 
