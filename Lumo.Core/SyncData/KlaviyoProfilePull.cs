@@ -206,8 +206,12 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
     }
 
-    /// <summary>Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked.</summary>
-    private const int PagesAppliedAtOnce = 4;
+    /// <summary>
+    /// Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked, and
+    /// through the pauses of this process (a garbage collection, a page or import job on its way). Measured on a resync of
+    /// 100,000 friends: 4 pages reached 0.81 of the Azurite read floor, 8 pages 0.95.
+    /// </summary>
+    private const int PagesAppliedAtOnce = 8;
 
     /// <summary>A page's outcomes, and in a resync the linked friends it found, whose LINE properties it writes.</summary>
     private sealed record AppliedPage(List<(string Outcome, string? Failure)> Outcomes, List<LineFriend> Linked);
