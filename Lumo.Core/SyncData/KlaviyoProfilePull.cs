@@ -46,8 +46,11 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     /// <summary>How long one invocation works before handing over (settable so tests can force a hand-over).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
 
-    /// <summary>Where a run is: the pages still to read (from <c>Next</c>), or — <c>PagesDone</c> — none left.</summary>
-    private sealed record Cursor(DateTimeOffset? Since, string? Next, bool PagesDone = false);
+    /// <summary>
+    /// Where a run is: the pages still to read (from <c>Next</c>), or — <c>PagesDone</c> — none left. <c>ImportsAsItGoes</c>
+    /// is false on a resync saved before resyncs wrote properties page by page: that one writes every linked friend's at the end.
+    /// </summary>
+    private sealed record Cursor(DateTimeOffset? Since, string? Next, bool PagesDone = false, bool ImportsAsItGoes = false);
 
     /// <summary>
     /// Queues a resync of the account; when a pull or resync is unfinished, returns that one with <c>Started</c> false.
@@ -81,7 +84,10 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         {
             var run = await RunToWorkOnAsync(account, request.RunId, cancellationToken);
             if (run is null) return null;
-            run = await PullPagesAsync(account, run with { Status = SyncRunStatus.Running }, clock.GetUtcNow() + RunBudget, cancellationToken);
+            // Running from now on, in the history too: a resync saves its place only with its import jobs, and until then
+            // the row would still say queued or paused (and a cancellation take the path for a run nobody works on).
+            if (run.Status != SyncRunStatus.Running) await history.SaveAsync(run = run with { Status = SyncRunStatus.Running }, cancellationToken);
+            run = await PullPagesAsync(account, run, clock.GetUtcNow() + RunBudget, cancellationToken);
             await SaveAsync(run, cancellationToken);
             if (run.Status == SyncRunStatus.Running)
             {
@@ -125,7 +131,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         return new SyncRun
         {
             Id = SyncRunHistory.NewRunId(now), WorkspaceId = account.WorkspaceId, AccountId = account.Id, Kind = kind, StartedAt = now,
-            Cursor = JsonSerializer.Serialize(new Cursor(since, null)),
+            Cursor = JsonSerializer.Serialize(new Cursor(since, null, ImportsAsItGoes: true)),
         };
     }
 
@@ -136,9 +142,12 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         var resync = run.Kind == SyncKinds.Resync;
         // A resync writes the LINE properties of the linked friends its pages found in bulk import jobs as it goes
         // (the friends are read anyway; listing them all again at the end would read them twice). Its place and counts
-        // are saved only once the friends before that place are in a job, so a crash or pause goes on from there and
-        // counts nothing twice; a pull saves after every page.
+        // are saved only when no friend before that place waits for a job, so a crash or pause goes on from there and
+        // counts nothing twice; a pull saves after every page. A job starts once another page could overflow it, or
+        // once its first friend has waited ImportWithin (so it never carries a row much older than a webhook's own
+        // write of the same friend to Klaviyo).
         var toImport = new List<LineFriend>();
+        var waitingSince = DateTimeOffset.MinValue;
         var saved = run;
         async Task ImportFoundAsync()
         {
@@ -147,7 +156,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
         // Pages being applied, oldest first. A page's friends take a few storage round trips while the next page is
         // already here, so several pages are applied at once; the run's place moves past a page only once it and
-        // every page before it are done, so a crash or hand-over goes on from the oldest page not finished.
+        // every page before it are done (and, in a resync, their friends are in a job), so a crash or hand-over goes on
+        // from the oldest page not finished.
         var applying = new Queue<(Task<AppliedPage> Page, string? Next)>();
         async Task FinishOldestAsync()
         {
@@ -155,10 +165,12 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             var applied = await page;
             foreach (var (outcome, failure) in applied.Outcomes)
                 run = (failure is null ? run.WithCount(outcome, 1) : run.WithFailure(failure)) with { Profiles = run.Profiles + 1 };
+            if (toImport.Count == 0) waitingSince = clock.GetUtcNow();
             toImport.AddRange(applied.Linked);
             cursor = next is not null ? cursor with { Next = next } : cursor with { Next = null, PagesDone = true };
             run = run with { Cursor = JsonSerializer.Serialize(cursor), Problem = null };
-            if (resync && toImport.Count < FriendBulkSync.MaxProfilesPerJob && !cursor.PagesDone) return;
+            if (resync && toImport.Count > 0 && toImport.Count <= FriendBulkSync.MaxProfilesPerJob - ProfilesPerPage && !cursor.PagesDone
+                && clock.GetUtcNow() - waitingSince < ImportWithin) return;
             await ImportFoundAsync();
             await history.SaveAsync(run, cancellationToken);
             saved = run;
@@ -189,6 +201,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                     return run; // saved by the caller; the continuation goes on from the next page
                 }
             }
+            if (resync && !cursor.ImportsAsItGoes) run = run.WithCount("importJobs", await bulkSync.StartAsync(account.WorkspaceId, account.Id, cancellationToken));
         }
         catch (KlaviyoApiException e) when (e.IsAuthenticationFailure)
         {
@@ -205,6 +218,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         logger.LogInformation("Klaviyo {Kind} for account {AccountId} done: {Profiles} profiles, {Failures} failures", run.Kind, account.Id, run.Profiles, run.Failures);
         return run with { Status = SyncRunStatus.Completed, FinishedAt = clock.GetUtcNow(), Cursor = null, Problem = null };
     }
+
+    private const int ProfilesPerPage = 100; // as KlaviyoClient asks for them
+    private static readonly TimeSpan ImportWithin = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked, and
@@ -313,6 +329,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     private async Task<Applied> ApplyAsync(LineAccount account, string? defaultRegion, KlaviyoProfile profile, bool resync,
         CancellationToken cancellationToken)
     {
+        // A field that cannot be pulled is the profile's failure; a resync still writes the LINE properties of the
+        // friend it is linked to (what a resync is for), a pull leaves it at that.
+        async Task<Applied> FailedAsync(string failure) => new("failed", failure, Linked: resync ? await LinkedFriendAsync(account, profile, cancellationToken) : null);
         var fields = new Dictionary<string, string>();
         foreach (var name in account.PulledFields)
         {
@@ -322,18 +341,18 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                     break;
                 case JsonValue value:
                     var text = value.TryGetValue<string>(out var s) ? s : value.ToJsonString();
-                    if (text.Length > MaxFieldLength) return new Applied("failed", $"{profile.Id}: {name} is longer than {MaxFieldLength} characters.");
+                    if (text.Length > MaxFieldLength) return await FailedAsync($"{profile.Id}: {name} is longer than {MaxFieldLength} characters.");
                     fields[name] = text;
                     break;
                 case var other:
-                    return new Applied("failed", $"{profile.Id}: {name} is {(other is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");
+                    return await FailedAsync($"{profile.Id}: {name} is {(other is JsonArray ? "a list" : "an object")}; a friend field holds text, a number or true/false.");
             }
         }
         var pullsContact = account.PulledFields.Contains("email") || account.PulledFields.Contains("phone_number");
         var (email, phone, errors) = pullsContact
             ? ContactDetails.Normalise(fields.GetValueOrDefault("email"), fields.GetValueOrDefault("phone_number"), defaultRegion)
             : (null, null, []);
-        if (errors.Count > 0) return new Applied("failed", $"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
+        if (errors.Count > 0) return await FailedAsync($"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
 
         // Lumo writes this account's LINE User ID with every link, so the friend a profile names is read to confirm the
         // link (in a pull, profiles naming none cost no storage at all); a resync also looks up the link of every other
@@ -366,6 +385,16 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         return written with { Outcome = linkedNow ?? written.Outcome };
     }
 
+    private async Task<LineFriend?> LinkedFriendAsync(LineAccount account, KlaviyoProfile profile, CancellationToken cancellationToken)
+    {
+        if (profile.TextProperty(account.PropertyNames.UserId) is { } named && Ids.IsLineUserId(named)
+            && await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, named, cancellationToken) is { } friend && friend.KlaviyoProfileId == profile.Id)
+            return friend;
+        return await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) is { } userId
+            ? await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, cancellationToken)
+            : null;
+    }
+
     /// <summary>Writes a friend's pulled fields on its row as it now stands (from the row read, or read afresh), unless that row already has them or newer.</summary>
     private async Task<Applied> WriteFieldsAsync(PulledFields fields, CancellationToken cancellationToken, bool reread = false)
     {
@@ -384,7 +413,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     }
 
     // Re-integration: the profile still carries this account's LINE User ID of a friend Lumo knows, so the link is made
-    // again. Its properties are written with every other linked friend's at the end of the resync.
+    // again. Its properties are written with the rest of its page's linked friends, in the resync's next import job.
     private async Task<string?> RelinkAsync(LineAccount account, KlaviyoProfile profile, CancellationToken cancellationToken)
     {
         if (profile.TextProperty(account.PropertyNames.UserId) is not { } userId || !Ids.IsLineUserId(userId)) return null;
@@ -394,7 +423,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     }
 
     // Unlinked friends whose contact details match the profile's: a friend with both email and phone needs both to match.
-    // A resync writes the properties of every linked friend in bulk at its end, so it does not write them one by one here.
+    // A resync writes the properties of the linked friends it finds in bulk import jobs, so it does not write them one by one here.
     private async Task<string?> AutoLinkAsync(LineAccount account, KlaviyoProfile profile, string? email, string? phone, bool resync, CancellationToken cancellationToken)
     {
         var candidates = new Dictionary<string, LineFriend>();

@@ -278,7 +278,7 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AResyncWhoseImportJobFailsGoesOnFromItsLastJobAndWritesEachLinkedFriendOnceCountingEachProfileOnce()
+    public async Task AResyncWhoseImportJobFailsReadsAgainTheFriendsNotYetInAJobAndWritesEachLinkedFriendOnceEvenOneWhoseFieldFails()
     {
         await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
         var first = quiet.NewKlaviyoProfile("first@example.com");
@@ -289,7 +289,11 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
             await quiet.App.Service<Lumo.Core.Friends.LineFriendStore>().LinkAsync(quiet.WorkspaceId, quiet.AccountId, user.UserId, profile.Id, "admin", DateTimeOffset.UtcNow, user.DisplayName, default);
             profile.Properties["LINE User ID"] = user.UserId; // as the link's property write left it
         }
-        var account = (await quiet.App.Service<Lumo.Core.Workspaces.WorkspaceStore>().GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        first.Standard["first_name"] = "First";
+        last.Properties["Shape"] = new JsonObject { ["sides"] = 3 }; // a value a friend field cannot hold: that profile's failure
+        var workspaces = quiet.App.Service<Lumo.Core.Workspaces.WorkspaceStore>();
+        var account = (await workspaces.GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        account = await workspaces.UpdateAccountAsync(account with { PulledFields = ["first_name", "properties.Shape"] }, default);
         var pull = quiet.App.Service<KlaviyoProfilePull>();
         var (queued, _) = await pull.StartResyncAsync(account, default);
         var request = new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId, queued.Id);
@@ -301,9 +305,9 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
         var resumed = await pull.RunAsync(request, default); // the queue's next attempt
 
         Assert.Equal((false, 0), (afterFailure!.IsFinished, afterFailure.Profiles)); // its place: before the friends not yet in a job
-        Assert.Equal((SyncRunStatus.Completed, 122, 2, 1), (resumed!.Status, resumed.Profiles, resumed.Counts["linked"], resumed.Counts["importJobs"]));
-        var imported = quiet.Tenant.Klaviyo.ImportJobs.Values.ToList();
-        Assert.Equal(2, imported.Sum(j => j.Total)); // every job Klaviyo accepted: each linked friend once
+        // First's field was written before the job failed: read again, it is unchanged.
+        Assert.Equal((SyncRunStatus.Completed, 122, 1, 1, 1), (resumed!.Status, resumed.Profiles, resumed.Counts["unchanged"], resumed.Failures, resumed.Counts["importJobs"]));
+        Assert.Equal(2, quiet.Tenant.Klaviyo.ImportJobs.Values.Sum(j => j.Total)); // every job Klaviyo accepted: each linked friend once, the failed profile's too
     }
 
     [Fact]
