@@ -26,7 +26,7 @@ public sealed record KlaviyoPullRequest(string WorkspaceId, string AccountId, st
 /// list, an invalid email or phone) is a per-profile failure in the run.
 /// A resync (Resync Data) reads every profile, also links again the profiles that carry this account's
 /// <c>LINE User ID</c> of a known friend (re-integration recreates links), and writes the LINE properties of every
-/// linked friend it finds in bulk import jobs as it goes (a profile recorded as a failure is left out).
+/// linked friend it finds in bulk import jobs as it goes (also of one whose pulled field is a failure).
 /// One pull or resync per account at a time (a lease). A pull saves its place after every page, a resync with every
 /// import job it starts; runs hand over after <see cref="RunBudget"/>, stop at the page after a cancellation, and pause
 /// when Klaviyo refuses the credentials: the next scheduled pull after reconnecting (or a restart) goes on with an
