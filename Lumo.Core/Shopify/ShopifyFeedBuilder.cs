@@ -30,7 +30,6 @@ public sealed class ShopifyFeedBuilder(ShopifyConnectionStore connections, Shopi
     /// <summary>How long one invocation counts before handing over (settable so tests can force a hand-over).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
     private const int PagesBetweenSaves = 50;
-    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Counts units sold per product in the window from the store's orders (units still in the order: refunds and
@@ -49,7 +48,7 @@ public sealed class ShopifyFeedBuilder(ShopifyConnectionStore connections, Shopi
             // A continuation that finds the store still held (its worker renewed the lease just as it took over, or
             // another count is at work) tries again: dropped, the count would wait for the hourly recount.
             if (handoverFrom is not null)
-                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.CountSales, HandoverFrom: handoverFrom), cancellationToken, BusyRetryDelay);
+                await queues.EnqueueAsync(QueueNames.ShopifyWork, new ShopifyWorkItem(workspaceId, ShopifyWorkKind.CountSales, HandoverFrom: handoverFrom), cancellationToken, ShopifyWorkItem.BusyRetryDelay);
             return false;
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);

@@ -23,7 +23,6 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
 
     /// <summary>How long one invocation runs a full sync before handing over to a queued continuation (settable so tests can force one).</summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(8);
-    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
 
     private static readonly string AllQuery = $"query Products($after: String) {{ products(first: {PageSize}, after: $after, sortKey: ID) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
     private static readonly string ChangedQuery = $"query Changed($after: String, $query: String) {{ products(first: {PageSize}, after: $after, query: $query, sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ShopifyProduct.GraphQLFields} }} }} }}";
@@ -43,7 +42,7 @@ public sealed class ShopifyProductSync(ShopifyConnectionStore connections, Shopi
             // Another worker is syncing this store (or renewed its lease just as its continuation took over). An
             // unfinished full sync must not hang on that worker alone: try again later.
             if (await connections.GetIfExistsAsync(workspaceId, cancellationToken) is { Installed: true, FullSyncDone: false })
-                await QueueSyncAsync(workspaceId, null, BusyRetryDelay, cancellationToken);
+                await QueueSyncAsync(workspaceId, null, ShopifyWorkItem.BusyRetryDelay, cancellationToken);
             return false;
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);

@@ -14,4 +14,8 @@ public enum ShopifyWorkKind { SyncProducts, RefreshProduct, DeleteProduct, Count
 /// <param name="TriggeredAt">When Shopify raised the webhook (<c>X-Shopify-Triggered-At</c>): an uninstall raised before the store's current install is stale.</param>
 /// <param name="HandoverFrom">The worker that queued this continuation of a full sync or a sales count, whose lease on the store it takes over.</param>
 public sealed record ShopifyWorkItem(string WorkspaceId, ShopifyWorkKind Kind, long? ProductId = null, DateTimeOffset? RequestedAt = null, string? Detail = null,
-    DateTimeOffset? TriggeredAt = null, string? HandoverFrom = null);
+    DateTimeOffset? TriggeredAt = null, string? HandoverFrom = null)
+{
+    /// <summary>How long a continuation that found its store still held waits before it tries again.</summary>
+    public static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
+}

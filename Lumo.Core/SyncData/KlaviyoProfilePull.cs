@@ -120,7 +120,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         if (Unfinished(recent) is { } unfinished) return unfinished;
         if (account.PulledFields.Count == 0) return null;
         var lastPull = recent.FirstOrDefault(r => r is { Kind: SyncKinds.KlaviyoPull, Status: SyncRunStatus.Completed });
-        var run = NewRun(account, SyncKinds.KlaviyoPull, lastPull?.StartedAt - Overlap);
+        var run = NewRun(account, SyncKinds.KlaviyoPull, lastPull?.StartedAt - Overlap) with { Status = SyncRunStatus.Running }; // worked on at once
         await history.SaveAsync(run, cancellationToken);
         return run;
     }
@@ -331,7 +331,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     {
         // A field that cannot be pulled is the profile's failure; a resync still writes the LINE properties of the
         // friend it is linked to (what a resync is for), a pull leaves it at that.
-        async Task<Applied> FailedAsync(string failure) => new("failed", failure, Linked: resync ? await LinkedFriendAsync(account, profile, cancellationToken) : null);
+        async Task<Applied> FailedAsync(string failure) => new("failed", failure, Linked: resync ? await LinkedFriendAsync(await FindLinkAsync(account, profile, resync, cancellationToken)) : null);
+        async Task<LineFriend?> LinkedFriendAsync((LineFriend? Named, string? UserId) link) =>
+            link.Named ?? (link.UserId is { } id ? await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, id, cancellationToken) : null);
         var fields = new Dictionary<string, string>();
         foreach (var name in account.PulledFields)
         {
@@ -354,13 +356,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             : (null, null, []);
         if (errors.Count > 0) return await FailedAsync($"{profile.Id}: {string.Join(" ", errors.SelectMany(e => e.Value))}");
 
-        // Lumo writes this account's LINE User ID with every link, so the friend a profile names is read to confirm the
-        // link (in a pull, profiles naming none cost no storage at all); a resync also looks up the link of every other
-        // profile, for links whose property went missing in Klaviyo.
-        LineFriend? friend = null;
-        if (profile.TextProperty(account.PropertyNames.UserId) is { } named && Ids.IsLineUserId(named))
-            friend = await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, named, cancellationToken) is { } f && f.KlaviyoProfileId == profile.Id ? f : null;
-        var userId = friend?.UserId ?? (resync ? await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) : null);
+        var (friend, userId) = await FindLinkAsync(account, profile, resync, cancellationToken);
         string? linkedNow = null;
         if (userId is null && resync && await RelinkAsync(account, profile, cancellationToken) is { } relinked)
             (userId, linkedNow) = (relinked, "relinked");
@@ -368,7 +364,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             (userId, linkedNow) = (autoLinked, "autoLinked");
         if (userId is null) return new Applied("notLinked");
         if (account.PulledFields.Count == 0)
-            return new Applied(linkedNow ?? "linked", Linked: resync ? (linkedNow is null ? friend : null) ?? await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, cancellationToken) : null);
+            return new Applied(linkedNow ?? "linked", Linked: resync ? await LinkedFriendAsync((linkedNow is null ? friend : null, userId)) : null);
         var updatedAt = profile.Updated ?? clock.GetUtcNow();
         var setsContact = pullsContact && (email is not null || phone is not null);
         if (friend is not null && linkedNow is null && !setsContact)
@@ -385,14 +381,15 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         return written with { Outcome = linkedNow ?? written.Outcome };
     }
 
-    private async Task<LineFriend?> LinkedFriendAsync(LineAccount account, KlaviyoProfile profile, CancellationToken cancellationToken)
+    // Lumo writes this account's LINE User ID with every link, so the friend a profile names is read to confirm the
+    // link (in a pull, profiles naming none cost no storage at all); a resync also looks up the link of every other
+    // profile, for links whose property went missing in Klaviyo. The friend is returned when it was read.
+    private async Task<(LineFriend? Named, string? UserId)> FindLinkAsync(LineAccount account, KlaviyoProfile profile, bool resync, CancellationToken cancellationToken)
     {
-        if (profile.TextProperty(account.PropertyNames.UserId) is { } named && Ids.IsLineUserId(named)
-            && await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, named, cancellationToken) is { } friend && friend.KlaviyoProfileId == profile.Id)
-            return friend;
-        return await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) is { } userId
-            ? await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, userId, cancellationToken)
-            : null;
+        LineFriend? named = null;
+        if (profile.TextProperty(account.PropertyNames.UserId) is { } id && Ids.IsLineUserId(id))
+            named = await friends.GetIfExistsAsync(account.WorkspaceId, account.Id, id, cancellationToken) is { } f && f.KlaviyoProfileId == profile.Id ? f : null;
+        return (named, named?.UserId ?? (resync ? await friends.FindLinkedUserAsync(account.WorkspaceId, account.Id, profile.Id, cancellationToken) : null));
     }
 
     /// <summary>Writes a friend's pulled fields on its row as it now stands (from the row read, or read afresh), unless that row already has them or newer.</summary>
