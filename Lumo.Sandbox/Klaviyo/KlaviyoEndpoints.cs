@@ -148,9 +148,25 @@ public static class KlaviyoEndpoints
         var predicate = ProfileFilter.TryParse(context.Request.Query["filter"], out var error);
         if (predicate is null) return vendor.Error(400, error!);
         if (PageSize(context, 100, 20) is not { } size) return vendor.Error(400, "page[size] must be between 1 and 100.");
-        List<SimulatedProfile> matches;
-        lock (account.Gate) matches = account.Profiles.Values.Where(predicate).ToList(); // already in id order
-        return Page(context, vendor, matches, size, KlaviyoResources.Profile); // only the page's profiles are rendered
+        if (ProfileCursor.TryRead(context.Request.Query["page[cursor]"]) is not { } after) return vendor.Error(400, "Invalid page cursor.");
+        // A page starts after the last profile of the one before (the cursor names it) and reads only as far as it
+        // needs: its profiles, and one more match to know whether there is a next page.
+        var page = new List<JsonObject>(size);
+        var more = false;
+        lock (account.Gate)
+        {
+            var (ids, profiles) = (account.Profiles.Keys, account.Profiles.Values);
+            for (var i = ProfileCursor.FirstIndexAfter(ids, after); i < ids.Count && !more; i++)
+            {
+                if (!predicate(profiles[i])) continue;
+                if (page.Count == size) more = true;
+                else page.Add(KlaviyoResources.Profile(profiles[i]));
+            }
+        }
+        var request = context.Request;
+        var self = $"{request.Scheme}://{request.Host}{request.Path}{request.QueryString}";
+        var next = more ? WithCursor(request, ProfileCursor.After(page[^1]["id"]!.GetValue<string>())) : null;
+        return vendor.Ok(KlaviyoResources.Collection(page, self, next));
     }
 
     private static async Task<IResult> CreateEvent(HttpContext context, KlaviyoState state, KlaviyoVendor vendor)
@@ -285,7 +301,16 @@ public static class KlaviyoEndpoints
         return int.TryParse(raw, out var size) && size >= 1 && size <= max ? size : null;
     }
 
-    // Cursor pagination; the cursor is an offset here, opaque to the client as in Klaviyo.
+    /// <summary>The request's own address with <paramref name="cursor"/> as its page cursor: the next page's link.</summary>
+    private static string WithCursor(HttpRequest request, string cursor)
+    {
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value);
+        query["page[cursor]"] = cursor;
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{request.Scheme}://{request.Host}{request.Path}",
+            query.SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v))));
+    }
+
+    // Cursor pagination of lists and segments; the cursor is an offset here, opaque to the client as in Klaviyo.
     private static IResult Page(HttpContext context, KlaviyoVendor vendor, List<JsonObject> items, int size) => Page(context, vendor, items, size, item => item);
 
     private static IResult Page<T>(HttpContext context, KlaviyoVendor vendor, List<T> items, int size, Func<T, JsonObject?> render)
@@ -293,14 +318,7 @@ public static class KlaviyoEndpoints
         var offset = int.TryParse(context.Request.Query["page[cursor]"], out var c) ? c : 0;
         var request = context.Request;
         var self = $"{request.Scheme}://{request.Host}{request.Path}{request.QueryString}";
-        string? next = null;
-        if (offset + size < items.Count)
-        {
-            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value);
-            query["page[cursor]"] = (offset + size).ToString();
-            next = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{request.Scheme}://{request.Host}{request.Path}",
-                query.SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v))));
-        }
+        var next = offset + size < items.Count ? WithCursor(request, (offset + size).ToString()) : null;
         return vendor.Ok(KlaviyoResources.Collection(items.Skip(offset).Take(size).Select(render).OfType<JsonObject>().ToList(), self, next));
     }
 }

@@ -34,8 +34,12 @@ public sealed class KlaviyoAccountState(string id, string apiKey, string organiz
     public string ApiKey { get; internal set; } = apiKey;
     public string OrganizationName { get; } = organizationName;
     public object Gate { get; } = new();
-    /// <summary>Kept in id order, the order the profiles endpoint pages in: sorting every profile for every page made the sandbox, not the caller, the bound of a 100,000-profile pull.</summary>
-    public SortedDictionary<string, SimulatedProfile> Profiles { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Kept in id order, the order the profiles endpoint pages in, with the ids indexable, so a page starts where the
+    /// last one ended: sorting, and then scanning, every profile for every page made the sandbox, not the caller, the
+    /// bound of a 100,000-profile pull (20 ms of the sandbox's CPU a page). New ids come last, so adding one is cheap.
+    /// </summary>
+    public SortedList<string, SimulatedProfile> Profiles { get; } = new(StringComparer.Ordinal);
     public List<RecordedEvent> Events { get; } = [];
     public HashSet<(string Profile, string Metric, string UniqueId)> EventKeys { get; } = [];
     public ConcurrentDictionary<string, ProfileGroup> Segments { get; } = new();
