@@ -152,21 +152,24 @@ public static class KlaviyoEndpoints
         // A page starts after the last profile of the one before (the cursor names it) and reads only as far as it
         // needs: its profiles, and one more match to know whether there is a next page.
         var page = new List<JsonObject>(size);
-        var more = false;
+        var (more, lastId) = (false, after);
         lock (account.Gate)
         {
             var (ids, profiles) = (account.Profiles.Keys, account.Profiles.Values);
             for (var i = ProfileCursor.FirstIndexAfter(ids, after); i < ids.Count && !more; i++)
             {
                 if (!predicate(profiles[i])) continue;
-                if (page.Count == size) more = true;
-                else page.Add(KlaviyoResources.Profile(profiles[i]));
+                if (page.Count == size)
+                {
+                    more = true;
+                    continue;
+                }
+                page.Add(KlaviyoResources.Profile(profiles[i]));
+                lastId = ids[i];
             }
         }
-        var request = context.Request;
-        var self = $"{request.Scheme}://{request.Host}{request.Path}{request.QueryString}";
-        var next = more ? WithCursor(request, ProfileCursor.After(page[^1]["id"]!.GetValue<string>())) : null;
-        return vendor.Ok(KlaviyoResources.Collection(page, self, next));
+        var next = more ? WithCursor(context.Request, ProfileCursor.After(lastId)) : null;
+        return vendor.Ok(KlaviyoResources.Collection(page, SelfLink(context.Request), next));
     }
 
     private static async Task<IResult> CreateEvent(HttpContext context, KlaviyoState state, KlaviyoVendor vendor)
@@ -301,6 +304,8 @@ public static class KlaviyoEndpoints
         return int.TryParse(raw, out var size) && size >= 1 && size <= max ? size : null;
     }
 
+    private static string SelfLink(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.Path}{request.QueryString}";
+
     /// <summary>The request's own address with <paramref name="cursor"/> as its page cursor: the next page's link.</summary>
     private static string WithCursor(HttpRequest request, string cursor)
     {
@@ -316,9 +321,7 @@ public static class KlaviyoEndpoints
     private static IResult Page<T>(HttpContext context, KlaviyoVendor vendor, List<T> items, int size, Func<T, JsonObject?> render)
     {
         var offset = int.TryParse(context.Request.Query["page[cursor]"], out var c) ? c : 0;
-        var request = context.Request;
-        var self = $"{request.Scheme}://{request.Host}{request.Path}{request.QueryString}";
-        var next = offset + size < items.Count ? WithCursor(request, (offset + size).ToString()) : null;
-        return vendor.Ok(KlaviyoResources.Collection(items.Skip(offset).Take(size).Select(render).OfType<JsonObject>().ToList(), self, next));
+        var next = offset + size < items.Count ? WithCursor(context.Request, (offset + size).ToString()) : null;
+        return vendor.Ok(KlaviyoResources.Collection(items.Skip(offset).Take(size).Select(render).OfType<JsonObject>().ToList(), SelfLink(context.Request), next));
     }
 }
