@@ -27,7 +27,7 @@ public sealed record KlaviyoPullRequest(string WorkspaceId, string AccountId, st
 /// A resync (Resync Data) reads every profile, also links again the profiles that carry this account's
 /// <c>LINE User ID</c> of a known friend (re-integration recreates links), and writes the LINE properties of every
 /// linked friend it finds in bulk import jobs as it goes (also of one whose pulled field is a failure).
-/// One pull or resync per account at a time (a lease). A pull saves its place after every page, a resync with every
+/// One pull or resync per account at a time (a lease). A pull saves its place about once a second, a resync with every
 /// import job it starts; runs hand over after <see cref="RunBudget"/>, stop at the page after a cancellation, and pause
 /// when Klaviyo refuses the credentials: the next scheduled pull after reconnecting (or a restart) goes on with an
 /// unfinished run from the place last saved.
@@ -143,12 +143,13 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         // A resync writes the LINE properties of the linked friends its pages found in bulk import jobs as it goes
         // (the friends are read anyway; listing them all again at the end would read them twice). Its place and counts
         // are saved only when no friend before that place waits for a job, so a crash or pause goes on from there and
-        // counts nothing twice; a pull saves after every page. A job starts once another page could overflow it, or
+        // counts nothing twice; a pull saves about once a second. A job starts once another page could overflow it, or
         // once its first friend has waited ImportWithin (so it never carries a row much older than a webhook's own
         // write of the same friend to Klaviyo).
         var toImport = new List<LineFriend>();
         var waitingSince = DateTimeOffset.MinValue;
-        var saved = run;
+        var (saved, savedAt) = (run, clock.GetUtcNow());
+        var cancelCheckedAt = DateTimeOffset.MinValue;
         async Task ImportFoundAsync()
         {
             if (toImport.Count > 0) run = run.WithCount("importJobs", await bulkSync.StartJobsAsync(account, toImport.ToAsyncEnumerable(), cancellationToken));
@@ -172,15 +173,24 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             if (resync && toImport.Count > 0 && toImport.Count <= FriendBulkSync.MaxProfilesPerJob - ProfilesPerPage && !cursor.PagesDone
                 && clock.GetUtcNow() - waitingSince < ImportWithin) return;
             await ImportFoundAsync();
-            await history.SaveAsync(run, cancellationToken);
-            saved = run;
+            // A pull's place is worth saving once a second, not for each of its ~75 pages a second: a pull that stops
+            // reads again at most that second's pages, and finds their friends unchanged. The caller saves its end.
+            if (resync || clock.GetUtcNow() - savedAt >= SaveEvery)
+            {
+                await history.SaveAsync(run, cancellationToken);
+                (saved, savedAt) = (run, clock.GetUtcNow());
+            }
         }
         Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
         try
         {
             for (var next = cursor.Next; !cursor.PagesDone;)
             {
-                var cancelRequested = history.IsCancelRequestedAsync(run, cancellationToken);
+                // Read before the invocation's first page, then once a second, not for each of up to 75 pages a second:
+                // a cancelled run reads at most a second's pages more.
+                var checksCancel = clock.GetUtcNow() - cancelCheckedAt >= SaveEvery;
+                if (checksCancel) cancelCheckedAt = clock.GetUtcNow();
+                var cancelRequested = checksCancel ? history.IsCancelRequestedAsync(run, cancellationToken) : Task.FromResult(false);
                 var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, next, cancellationToken));
                 prefetched = null;
                 if (await cancelRequested)
@@ -221,6 +231,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
 
     private const int ProfilesPerPage = 100; // as KlaviyoClient asks for them
     private static readonly TimeSpan ImportWithin = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked, and
