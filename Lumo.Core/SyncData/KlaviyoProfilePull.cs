@@ -28,7 +28,7 @@ public sealed record KlaviyoPullRequest(string WorkspaceId, string AccountId, st
 /// <c>LINE User ID</c> of a known friend (re-integration recreates links), and writes the LINE properties of every
 /// linked friend it finds in bulk import jobs as it goes (also of one whose pulled field is a failure).
 /// One pull or resync per account at a time (a lease). A pull saves its place about once a second, a resync with every
-/// import job it starts; runs hand over after <see cref="RunBudget"/>, stop at the page after a cancellation, and pause
+/// import job it starts; runs hand over after <see cref="RunBudget"/>, stop within a second of a cancellation, and pause
 /// when Klaviyo refuses the credentials: the next scheduled pull after reconnecting (or a restart) goes on with an
 /// unfinished run from the place last saved.
 /// </summary>
@@ -175,7 +175,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             await ImportFoundAsync();
             // A pull's place is worth saving once a second, not for each of its ~75 pages a second: a pull that stops
             // reads again at most that second's pages, and finds their friends unchanged. The caller saves its end.
-            if (resync || clock.GetUtcNow() - savedAt >= SaveEvery)
+            if (resync || clock.GetUtcNow() - savedAt >= ProgressEvery)
             {
                 await history.SaveAsync(run, cancellationToken);
                 (saved, savedAt) = (run, clock.GetUtcNow());
@@ -188,7 +188,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
             {
                 // Read before the invocation's first page, then once a second, not for each of up to 75 pages a second:
                 // a cancelled run reads at most a second's pages more.
-                var checksCancel = clock.GetUtcNow() - cancelCheckedAt >= SaveEvery;
+                var checksCancel = clock.GetUtcNow() - cancelCheckedAt >= ProgressEvery;
                 if (checksCancel) cancelCheckedAt = clock.GetUtcNow();
                 var cancelRequested = checksCancel ? history.IsCancelRequestedAsync(run, cancellationToken) : Task.FromResult(false);
                 var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, next, cancellationToken));
@@ -231,7 +231,8 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
 
     private const int ProfilesPerPage = 100; // as KlaviyoClient asks for them
     private static readonly TimeSpan ImportWithin = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(1);
+    /// <summary>How often a pull saves its place, and a pull or resync reads a cancellation, after the invocation's first page.</summary>
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Pages applied at once: enough to keep Table storage busy while a page has only a fifth of its profiles linked, and

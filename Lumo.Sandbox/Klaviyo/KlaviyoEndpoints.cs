@@ -156,13 +156,13 @@ public static class KlaviyoEndpoints
         lock (account.Gate)
         {
             var (ids, profiles) = (account.Profiles.Keys, account.Profiles.Values);
-            for (var i = ProfileCursor.FirstIndexAfter(ids, after); i < ids.Count && !more; i++)
+            for (var i = ProfileCursor.FirstIndexAfter(ids, after); i < ids.Count; i++)
             {
                 if (!predicate(profiles[i])) continue;
                 if (page.Count == size)
                 {
                     more = true;
-                    continue;
+                    break;
                 }
                 page.Add(KlaviyoResources.Profile(profiles[i]));
                 lastId = ids[i];
