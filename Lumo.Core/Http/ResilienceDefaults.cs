@@ -10,6 +10,13 @@ internal static class ResilienceDefaults
     public static readonly HttpRequestOptionsKey<bool> NoRetry = new("Lumo.NoRetry");
 
     /// <summary>
+    /// The longest <c>Retry-After</c> the handler waits out itself. A longer one (Klaviyo's per-minute window asks for up
+    /// to a minute) would only run into the total timeout and reach the caller as "no answer"; instead the caller gets
+    /// the vendor's answer with its <see cref="VendorApiException.RetryAfter"/>, and waits or re-queues as it sees fit.
+    /// </summary>
+    public static readonly TimeSpan LongestWaitHere = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The standard resilience handler, kept short: a few retries that honour <c>Retry-After</c>. Longer outages
     /// are the queue's job (the message comes back and is finally parked in the poison queue), so a call never
     /// holds a function invocation for long.
@@ -27,7 +34,8 @@ internal static class ResilienceDefaults
             options.Retry.ShouldRetryAfterHeader = true;
             var transient = options.Retry.ShouldHandle;
             options.Retry.ShouldHandle = args =>
-                args.Context.GetRequestMessage()?.Options.TryGetValue(NoRetry, out var noRetry) == true && noRetry
+                (args.Context.GetRequestMessage()?.Options.TryGetValue(NoRetry, out var noRetry) == true && noRetry)
+                || (args.Outcome.Result is { } response && VendorApiException.ReadRetryAfter(response) > LongestWaitHere)
                     ? ValueTask.FromResult(false)
                     : transient(args);
             options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);

@@ -181,6 +181,22 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 (saved, savedAt) = (run, clock.GetUtcNow());
             }
         }
+        // Klaviyo allows 75 profile pages a second but 750 a minute, so a pull of more than 750 pages waits for the next
+        // minute, for up to a minute: longer than the HTTP handler waits itself (ResilienceDefaults.LongestWaitHere).
+        async Task<KlaviyoPage<KlaviyoProfile>> FetchPageAsync(string? link)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, link, cancellationToken);
+                }
+                catch (KlaviyoApiException e) when (e is { Status: 429, RetryAfter: { } wait } && wait <= LongestThrottleWait && attempt < ThrottledAttempts)
+                {
+                    await Task.Delay(wait, clock, cancellationToken);
+                }
+            }
+        }
         Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
         try
         {
@@ -191,7 +207,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 var checksCancel = clock.GetUtcNow() - cancelCheckedAt >= ProgressEvery;
                 if (checksCancel) cancelCheckedAt = clock.GetUtcNow();
                 var cancelRequested = checksCancel ? history.IsCancelRequestedAsync(run, cancellationToken) : Task.FromResult(false);
-                var page = await (prefetched ?? klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, next, cancellationToken));
+                var page = await (prefetched ?? FetchPageAsync(next));
                 prefetched = null;
                 if (await cancelRequested)
                 {
@@ -201,7 +217,7 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
                 }
                 var outOfTime = clock.GetUtcNow() >= deadline;
                 // The next page is on its way while this one is applied (pages come back within the profiles endpoint's limit).
-                if (page.Next is { } following && !outOfTime) prefetched = klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, following, cancellationToken);
+                if (page.Next is { } following && !outOfTime) prefetched = FetchPageAsync(following);
                 applying.Enqueue((ApplyPageAsync(account, workspace?.DefaultRegion, page, resync, cancellationToken), page.Next));
                 next = page.Next;
                 while (applying.Count > PagesAppliedAtOnce || (applying.Count > 0 && (next is null || outOfTime))) await FinishOldestAsync();
@@ -230,6 +246,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
     }
 
     private const int ProfilesPerPage = 100; // as KlaviyoClient asks for them
+    /// <summary>The longest throttle a run waits out for a page (a minute window and a little), and how often it tries a page throttled; beyond, the queue tries again.</summary>
+    private static readonly TimeSpan LongestThrottleWait = TimeSpan.FromSeconds(65);
+    private const int ThrottledAttempts = 3;
     private static readonly TimeSpan ImportWithin = TimeSpan.FromSeconds(30);
     /// <summary>How often a pull saves its place, and a pull or resync reads a cancellation, after the invocation's first page.</summary>
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);

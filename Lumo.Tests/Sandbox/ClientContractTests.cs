@@ -168,6 +168,26 @@ public sealed class ClientContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AThrottleLongerThanTheHandlerWaitsComesBackAtOnceAsKlaviyos429WithItsWait()
+    {
+        var before = _tenant.Sandbox.Requests.CountOf(_tenant.Klaviyo.Id, "GET", "/api/profiles");
+        // As Klaviyo's minute window answers late in a minute. Waited out inside the handler, it would end in the
+        // handler's 40 s timeout and reach the caller as "no answer".
+        _tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "klaviyo", Caller = _tenant.Klaviyo.Id, PathPrefix = "/api/profiles", TooManyRequestsRate = 1, RetryAfterSeconds = 50 });
+        try
+        {
+            var error = await Assert.ThrowsAsync<KlaviyoApiException>(() => _app.Service<KlaviyoClient>().GetProfilesPageAsync(_workspaceId, null, null, default));
+
+            Assert.Equal((429, TimeSpan.FromSeconds(50)), (error.Status, error.RetryAfter));
+            Assert.Equal(1, _tenant.Sandbox.Requests.CountOf(_tenant.Klaviyo.Id, "GET", "/api/profiles") - before);
+        }
+        finally
+        {
+            _tenant.Sandbox.Faults.Remove(r => r.Caller == _tenant.Klaviyo.Id);
+        }
+    }
+
+    [Fact]
     public async Task TransientFailuresAreRetriedByTheClientAndSucceed()
     {
         _botInfoCallsBefore = _tenant.Sandbox.Requests.CountOf(_tenant.Channel.ChannelId, "GET", "/v2/bot/info");

@@ -252,6 +252,31 @@ public sealed class SyncRulesAndPullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APullThrottledForLongerThanTheHttpHandlerWaitsWaitsItOutAndCompletesInTheSameRun()
+    {
+        await using var quiet = await WorkspaceScenario.StartAsync(runTriggers: false);
+        var (user, profile) = (quiet.Tenant.AddFriend("Patient"), quiet.NewKlaviyoProfile("patient@example.com"));
+        foreach (var i in Enumerable.Range(0, 120)) quiet.NewKlaviyoProfile($"filler{i}@example.com");
+        var app = quiet.App;
+        await app.Service<Lumo.Core.Friends.LineFriendStore>().LinkAsync(quiet.WorkspaceId, quiet.AccountId, user.UserId, profile.Id, "admin", DateTimeOffset.UtcNow, user.DisplayName, default);
+        profile.Properties["LINE User ID"] = user.UserId;
+        var workspaces = app.Service<Lumo.Core.Workspaces.WorkspaceStore>();
+        var account = (await workspaces.GetAccountIfExistsAsync(quiet.WorkspaceId, quiet.AccountId, default))!;
+        await workspaces.UpdateAccountAsync(account with { PulledFields = ["email"] }, default);
+        var pagesBefore = quiet.Tenant.Sandbox.Requests.CountOf(quiet.Tenant.Klaviyo.Id, "GET", "/api/profiles");
+        // The first page's request is throttled for 6 s (longer than the HTTP handler waits itself); by then the throttle is over.
+        quiet.Tenant.Sandbox.Faults.Add(new FaultRule { Vendor = "klaviyo", Caller = quiet.Tenant.Klaviyo.Id, PathPrefix = "/api/profiles", TooManyRequestsRate = 1,
+            RetryAfterSeconds = 6, ActiveUntil = DateTimeOffset.UtcNow.AddSeconds(3) });
+
+        var run = await app.Service<KlaviyoProfilePull>().RunAsync(new KlaviyoPullRequest(quiet.WorkspaceId, quiet.AccountId), default);
+
+        Assert.Equal((SyncRunStatus.Completed, 121, 0), (run!.Status, run.Profiles, run.Failures));
+        Assert.Equal(1 + 2, quiet.Tenant.Sandbox.Requests.CountOf(quiet.Tenant.Klaviyo.Id, "GET", "/api/profiles") - pagesBefore); // the throttled one, then the two pages
+        var friend = (await quiet.Admin.GetFromJsonAsync<JsonObject>($"{quiet.AccountPath()}/friends/{user.UserId}"))!;
+        Assert.Equal("patient@example.com", friend["klaviyoFields"]!["email"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task AResyncLinksAgainByLineUserIdRefreshesTheChosenFieldsAndRewritesEveryLinkedFriendInBulk()
     {
         var (ann, annProfile) = await _scenario.LinkedFriendAsync("Ann");
