@@ -1,3 +1,4 @@
+using Lumo.Core.Http;
 using Lumo.Core.Line;
 using Lumo.Core.Segments;
 using Lumo.Core.Storage;
@@ -79,19 +80,10 @@ public sealed class RichMenuSync(RichMenuStore menus, SegmentStore segments, Seg
 
     // LINE's rate limit is waited out (Retry-After) a few times; beyond that, or on any other failure, the sync fails
     // and its queue message is retried: links already made were recorded, so the retry sends only what is left.
-    private async Task SendAsync(LineAccountRef account, string? lineMenuId, IReadOnlyList<string> users, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
+    private Task SendAsync(LineAccountRef account, string? lineMenuId, IReadOnlyList<string> users, CancellationToken cancellationToken) =>
+        ThrottleWaits.CallAsync(async () =>
         {
-            try
-            {
-                await line.SetUsersRichMenuAsync(account, lineMenuId, users, cancellationToken);
-                return;
-            }
-            catch (LineApiException e) when (e.Status == 429 && attempt < MaxRateLimitWaits)
-            {
-                await Task.Delay(e.RetryAfter ?? TimeSpan.FromSeconds(1), clock, cancellationToken);
-            }
-        }
-    }
+            await line.SetUsersRichMenuAsync(account, lineMenuId, users, cancellationToken);
+            return true;
+        }, MaxRateLimitWaits, TimeSpan.MaxValue, withoutRetryAfter: TimeSpan.FromSeconds(1), clock, cancellationToken);
 }

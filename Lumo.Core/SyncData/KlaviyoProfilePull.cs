@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lumo.Core.Connections;
 using Lumo.Core.Friends;
+using Lumo.Core.Http;
 using Lumo.Core.IdLinkage;
 using Lumo.Core.Klaviyo;
 using Lumo.Core.Storage;
@@ -183,20 +184,9 @@ public sealed class KlaviyoProfilePull(WorkspaceStore workspaces, LineFriendStor
         }
         // Klaviyo allows 75 profile pages a second but 750 a minute, so a pull of more than 750 pages waits for the next
         // minute, for up to a minute: longer than the HTTP handler waits itself (ResilienceDefaults.LongestWaitHere).
-        async Task<KlaviyoPage<KlaviyoProfile>> FetchPageAsync(string? link)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    return await klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, link, cancellationToken);
-                }
-                catch (KlaviyoApiException e) when (e is { Status: 429, RetryAfter: { } wait } && wait <= LongestThrottleWait && attempt < ThrottledAttempts)
-                {
-                    await Task.Delay(wait, clock, cancellationToken);
-                }
-            }
-        }
+        Task<KlaviyoPage<KlaviyoProfile>> FetchPageAsync(string? link) =>
+            ThrottleWaits.CallAsync(() => klaviyo.GetProfilesPageAsync(account.WorkspaceId, cursor.Since, link, cancellationToken), ThrottledAttempts,
+                LongestThrottleWait, withoutRetryAfter: null, clock, cancellationToken);
         Task<KlaviyoPage<KlaviyoProfile>>? prefetched = null;
         try
         {
