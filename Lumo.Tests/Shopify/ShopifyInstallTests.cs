@@ -88,7 +88,9 @@ public sealed class ShopifyInstallTests : IAsyncLifetime
 
         var uninstall = await control.DeleteAsync($"/sandbox/shopify/shops/{shop}/apps/{_store.App.ClientId}");
         Assert.Equal(200, (await uninstall.Content.ReadFromJsonAsync<JsonObject>())!["delivery"]!["status"]!.GetValue<int>());
-        var store = await Eventually.MatchesAsync(() => _store.Scenario.Admin.GetFromJsonAsync<JsonObject>(_store.StorePath), s => !s!["installed"]!.GetValue<bool>());
+        // The uninstall marks the store first, then removes the feeds: done once both show.
+        var store = await Eventually.MatchesAsync(() => _store.Scenario.Admin.GetFromJsonAsync<JsonObject>(_store.StorePath),
+            s => !s!["installed"]!.GetValue<bool>() && s["feeds"]!.AsArray().All(f => f!["products"]!.GetValue<int>() == 0), because: "the uninstall handled");
         Assert.All(store!["feeds"]!.AsArray(), f => Assert.Equal(0, f!["products"]!.GetValue<int>()));
         Assert.Null(SecretNames.InUse(await _store.Scenario.App.Service<ISecretStore>().GetIfExistsAsync(SecretNames.ShopifyAccessToken(_store.Scenario.WorkspaceId))));
         Assert.Equal(HttpStatusCode.Accepted, (await _store.FlowSendAsync(messageId, user.UserId, "evt-after-uninstall")).StatusCode);
