@@ -49,7 +49,7 @@ public sealed class SandboxHost : IAsyncDisposable
         }
     }
 
-    public static WebApplication Build(string[] args, bool quiet = false)
+    public static WebApplication Build(string[] args, bool quiet = false, AnswerChecks? answerChecks = null)
     {
         // Fail at start, with the reason, when the vendors' specifications cannot be found.
         _ = Specs.SpecLibrary.Folder;
@@ -62,6 +62,7 @@ public sealed class SandboxHost : IAsyncDisposable
         builder.Services.AddSingleton<FaultInjector>();
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddSingleton<ContractViolations>();
+        builder.Services.AddSingleton(answerChecks ?? AnswerChecks.Every);
         builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddSingleton<Services>();
         builder.Services.AddSingleton<LineMessagingVendor>();
@@ -90,10 +91,10 @@ public sealed class SandboxHost : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Starts a sandbox on a free loopback port.</summary>
-    public static async Task<SandboxHost> StartAsync(int port = 0, bool quiet = true)
+    /// <summary>Starts a sandbox on a free loopback port; it checks every answer it gives unless told to check a sample (<see cref="AnswerChecks"/>).</summary>
+    public static async Task<SandboxHost> StartAsync(int port = 0, bool quiet = true, AnswerChecks? answerChecks = null)
     {
-        var app = Build([], quiet);
+        var app = Build([], quiet, answerChecks);
         app.Urls.Add($"http://127.0.0.1:{port}");
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

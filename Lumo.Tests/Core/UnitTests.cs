@@ -91,6 +91,18 @@ public sealed class SchemaValidatorTests
         Assert.Equal("/api/profile-import", spec.FindOperation("POST", "/api/profile-import")!.PathTemplate);
         Assert.Null(spec.FindOperation("DELETE", "/api/profile-import"));
     }
+
+    [Fact]
+    public void ABenchmarkSandboxChecksEachOperationsFirstAnswersThenOneInAHundredAndATestSandboxEveryAnswer()
+    {
+        var sample = Lumo.Sandbox.Infrastructure.AnswerChecks.Sample();
+        var pages = Enumerable.Range(1, 300).Where(_ => sample.Checks("GET", "/api/profiles")).Count();
+        var firstImport = sample.Checks("POST", "/api/profile-bulk-import-jobs"); // counted apart from the pages
+
+        Assert.Equal(20 + 3, pages); // answers 1–20, then the 100th, 200th and 300th
+        Assert.True(firstImport);
+        Assert.All(Enumerable.Range(1, 300), _ => Assert.True(Lumo.Sandbox.Infrastructure.AnswerChecks.Every.Checks("GET", "/api/profiles")));
+    }
 }
 
 public sealed class CreateOnceTests
