@@ -3,6 +3,7 @@ using Lumo.Bench.Scenarios;
 using Lumo.Core.KlaviyoEvents;
 using Lumo.Core.SyncData;
 using Lumo.Sandbox;
+using Lumo.Sandbox.Infrastructure;
 using Lumo.Sandbox.Local;
 
 // Benchmarks print figures measured in this run, against floors and ceilings measured (or enforced) in the same run.
@@ -24,7 +25,8 @@ bool Runs(int section) => only == 0 || only == section;
 
 Console.WriteLine($"Lumo bench — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores");
 await using var azurite = await AzuriteProcess.StartAsync();
-await using var sandbox = await SandboxHost.StartAsync();
+// The sandbox checks every request Lumo sends against the vendors' documents, and a sample of its own answers (AnswerChecks).
+await using var sandbox = await SandboxHost.StartAsync(answerChecks: AnswerChecks.Sample());
 
 Console.WriteLine();
 Console.WriteLine($"1. Azurite floor (raw storage operations, in-memory Azurite; {operations} ops, concurrency {concurrency})");
@@ -207,6 +209,7 @@ foreach (var sync in syncRuns)
     Console.WriteLine($"   = {profilesPerSecond / Math.Min(readFloor, klaviyoCeiling):N2} of the lower bound: the Azurite read floor ({sync.LinkedFriends / sync.ReadFloor.TotalSeconds:N0} linked friends/s: " +
                       $"a point read each, {sync.ReadFloor.TotalSeconds:N1} s) or the profiles endpoint, whichever allows fewer profiles/s ({(readFloor < klaviyoCeiling ? "Azurite" : "Klaviyo")} here); " +
                       $"{profilesPerSecond / workFloor:N2} × the floor of its whole friend work ({sync.LinkedFriends / sync.Floor.TotalSeconds:N0} linked friends/s: those reads{(sync.Floor == sync.ReadFloor ? "" : " and a transaction per page's merges")}, {sync.Floor.TotalSeconds:N1} s)");
+    Console.WriteLine($"   processor time: the run {sync.Cpu}; the read floor {sync.ReadFloorCpu}");
 }
 }
 
@@ -272,6 +275,9 @@ Console.WriteLine($"   = {export.Requests / allowedRequests:P0} of the requests 
 Console.WriteLine($"   outbox rows: {export.Rows:N0} ({(double)export.Backlog / export.Rows:N1} events per row from group commit with 16 concurrent recorders); rows removed {export.Rows / export.Elapsed.TotalSeconds:N0}/s = {export.Rows / export.Elapsed.TotalSeconds / deleteFloor:P0} of the Azurite delete floor ({deleteFloor:N0} rows/s)");
 Console.WriteLine($"   lost: {export.Backlog - export.Distinct}, parked: {export.Parked}, duplicates the sandbox received (same unique_id again): {export.DuplicatesIgnored}");
 }
+Console.WriteLine();
+var violations = sandbox.Violations.All;
+Console.WriteLine($"Contract violations the sandbox saw (every request checked, a sample of its answers): {violations.Count}{string.Concat(violations.Take(5).Select(v => "\n   " + v))}");
 Environment.Exit(0); // the function app runs on a background thread until the process ends
 
 int ArgValue(string name, int fallback)

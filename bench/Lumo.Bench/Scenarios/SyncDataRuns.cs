@@ -23,7 +23,7 @@ public static class SyncDataRuns
     /// merged 100 to a transaction).
     /// </summary>
     public sealed record Result(string Name, int Profiles, DateTimeOffset Started, TimeSpan Elapsed, long PageRequests, long Throttled, long PeakExtraBytes, long HeldAfterBytes, TimeSpan GcPause, SyncRun Run, int ProfilesImported,
-        int LinkedFriends, TimeSpan ReadFloor, TimeSpan Floor, TimeSpan? FirstImportJob);
+        int LinkedFriends, TimeSpan ReadFloor, TimeSpan Floor, TimeSpan? FirstImportJob, CpuTimes Cpu, CpuTimes ReadFloorCpu);
 
     public static async Task<Result> PullAsync(string storage, SandboxHost sandbox, Uri app, string prefix, int profiles) =>
         await RunAsync(storage, sandbox, app, prefix, "Pull", linkedFriends: profiles / 5, profiles, resync: false, fieldsAlreadyPulled: false);
@@ -79,18 +79,22 @@ public static class SyncDataRuns
         var throttledBefore = sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:profiles");
         var memory = new MemorySampler();
         var started = DateTimeOffset.UtcNow;
+        var cpuBefore = CpuTimes.Now();
         var clock = Stopwatch.StartNew();
         var runId = resync ? (await pull.StartResyncAsync(account, default)).Run.Id : null;
         var run = await pull.RunAsync(new KlaviyoPullRequest(bench.WorkspaceId, bench.AccountId, runId), default);
         clock.Stop();
+        var cpu = CpuTimes.Now().Since(cpuBefore);
         await memory.DisposeAsync();
         var linkedPerPage = 100 * linkedFriends / profiles;
+        var floorCpuBefore = CpuTimes.Now();
         var readFloor = await FloorAsync(friendTable, partition, userIds, linkedPerPage, write: false);
+        var readFloorCpu = CpuTimes.Now().Since(floorCpuBefore);
         var floor = fieldsAlreadyPulled ? readFloor : await FloorAsync(friendTable, partition, userIds, linkedPerPage, write: true);
         return new Result(name, profiles, started, clock.Elapsed, sandbox.Requests.CountOf(bench.Klaviyo.Id, "GET", "/api/profiles") - requestsBefore,
             sandbox.Limiter.Limited.GetValueOrDefault("klaviyo:profiles") - throttledBefore, memory.PeakExtraBytes, memory.HeldAfterBytes, memory.GcPause, run!,
             bench.Klaviyo.ImportJobs.Values.Sum(j => j.Total), linkedFriends, readFloor, floor,
-            bench.Klaviyo.ImportJobs.IsEmpty ? null : bench.Klaviyo.ImportJobs.Values.Min(j => j.CreatedAt) - started);
+            bench.Klaviyo.ImportJobs.IsEmpty ? null : bench.Klaviyo.ImportJobs.Values.Min(j => j.CreatedAt) - started, cpu, readFloorCpu);
     }
 
     // In pages, four at a time, as the run applies them: each linked friend of a page read (16 at a time), then, with
