@@ -9,7 +9,7 @@ namespace Lumo.Bench;
 /// </summary>
 public sealed record CpuTimes(TimeSpan Wall, TimeSpan Bench, TimeSpan Azurite)
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ: /proc reports clock ticks of 1/100 s on Linux
+    private const double TicksPerSecond = 100; // USER_HZ: /proc reports clock ticks of 1/100 s on Linux
 
     public static CpuTimes Now() =>
         new(TimeSpan.FromSeconds(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency), Process.GetCurrentProcess().TotalProcessorTime, AzuriteCpu());
