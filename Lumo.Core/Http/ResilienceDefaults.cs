@@ -33,11 +33,12 @@ internal static class ResilienceDefaults
             options.Retry.Delay = TimeSpan.FromMilliseconds(200);
             options.Retry.ShouldRetryAfterHeader = true;
             var transient = options.Retry.ShouldHandle;
-            options.Retry.ShouldHandle = args =>
-                (args.Context.GetRequestMessage()?.Options.TryGetValue(NoRetry, out var noRetry) == true && noRetry)
-                || (args.Outcome.Result is { } response && VendorApiException.ReadRetryAfter(response) > LongestWaitHere)
-                    ? ValueTask.FromResult(false)
-                    : transient(args);
+            // Retried: what the standard handler retries, unless the caller retries itself or the vendor asks for a
+            // longer wait than this handler takes (read only for an answer that would be retried, not for every success).
+            options.Retry.ShouldHandle = async args =>
+                !(args.Context.GetRequestMessage()?.Options.TryGetValue(NoRetry, out var noRetry) == true && noRetry)
+                && await transient(args)
+                && !(args.Outcome.Result is { } response && VendorApiException.ReadRetryAfter(response) > LongestWaitHere);
             options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
             options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(40);
             options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(20);

@@ -8,11 +8,14 @@ namespace Lumo.Sandbox.Infrastructure;
 /// checking a 100-profile Klaviyo page takes about 11 ms of processor time, and on the benchmarks' shared cores
 /// that time comes off what Lumo and Azurite get, where the real Klaviyo costs them nothing.
 /// </summary>
-public sealed class AnswerChecks(bool sampled)
+public sealed class AnswerChecks
 {
     private const int CheckedBeforeSampling = 20;
     private const int OneIn = 100;
+    private readonly bool _sampled;
     private readonly ConcurrentDictionary<string, long> _answers = new();
+
+    private AnswerChecks(bool sampled) => _sampled = sampled;
 
     public static AnswerChecks Every { get; } = new(sampled: false);
 
@@ -22,7 +25,7 @@ public sealed class AnswerChecks(bool sampled)
     /// <summary>Whether this answer of the operation is checked.</summary>
     public bool Checks(string method, string operation)
     {
-        if (!sampled) return true;
+        if (!_sampled) return true;
         var n = _answers.AddOrUpdate($"{method} {operation}", 1, (_, seen) => seen + 1);
         return n <= CheckedBeforeSampling || n % OneIn == 0;
     }

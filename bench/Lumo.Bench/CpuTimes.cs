@@ -11,8 +11,11 @@ public sealed record CpuTimes(TimeSpan Wall, TimeSpan Bench, TimeSpan Azurite)
 {
     private const double TicksPerSecond = 100; // USER_HZ: /proc reports clock ticks of 1/100 s on Linux
 
-    public static CpuTimes Now() =>
-        new(TimeSpan.FromSeconds(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency), Process.GetCurrentProcess().TotalProcessorTime, AzuriteCpu());
+    public static CpuTimes Now()
+    {
+        using var self = Process.GetCurrentProcess();
+        return new(TimeSpan.FromSeconds(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency), self.TotalProcessorTime, AzuriteCpu());
+    }
 
     public CpuTimes Since(CpuTimes start) => new(Wall - start.Wall, Bench - start.Bench, Azurite - start.Azurite);
 
