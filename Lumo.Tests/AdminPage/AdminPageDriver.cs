@@ -19,7 +19,22 @@ public static class AdminPageDriver
             if (await error.IsVisibleAsync()) throw new InvalidOperationException($"Sign-in refused: {await error.InnerTextAsync()}");
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Sign-in did not leave {page.Url} within 30 s.");
         }
-        await page.WaitForLoadStateAsync();
+        // The next page's document is read, asked of the page itself: a CI run once waited 30 s for a "load" event while
+        // Playwright had already seen the network go idle. What follows waits for what it needs on the page anyway.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !await IsParsedAsync(page); await Task.Delay(50))
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{page.Url} was not loaded within 30 s of signing in.");
+    }
+
+    private static async Task<bool> IsParsedAsync(IPage page)
+    {
+        try
+        {
+            return await page.EvaluateAsync<string>("document.readyState") != "loading";
+        }
+        catch (PlaywrightException)
+        {
+            return false; // the document changed while asked (still navigating)
+        }
     }
 
     /// <summary>Waits until the page shows the sign-in screen (after signing out, or a refused session).</summary>
